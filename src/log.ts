@@ -1,0 +1,43 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Paths pino censors in every log line. Secrets also never enter log objects in the first
+ * place (the client never logs headers); this is the second line of defence.
+ */
+export const REDACT_PATHS = [
+  'appSecret',
+  '*.appSecret',
+  'YUNXIN_APP_SECRET',
+  '*.YUNXIN_APP_SECRET',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'headers.CheckSum',
+  '*.headers.CheckSum',
+  'headers.authorization',
+  '*.headers.authorization',
+  'REDIS_URL',
+  '*.REDIS_URL',
+];
+
+export type { Logger };
+
+export function createLogger(
+  opts: { level?: string; name?: string } = {},
+  destination?: DestinationStream,
+): Logger {
+  return pino(
+    {
+      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      name: opts.name ?? 'folder-sync',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+}
