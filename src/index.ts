@@ -1,0 +1,1 @@
+export * from './yunxin/index.js';

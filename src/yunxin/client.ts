@@ -1,0 +1,406 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { authHeaders, type Credentials, newTraceId } from './auth.js';
+import { conversationId, parseConversationId } from './conversation-id.js';
+import { type EndpointName, endpointLabel, fillPath, isIdempotent } from './endpoints.js';
+import { SUCCESS_CODE } from './error-codes.js';
+import { InvalidRequestError, TRANSPORT_CODES, YunxinError } from './errors.js';
+import { parseJsonKeepingBigInts } from './json.js';
+import { YUNXIN_LIMITS } from './limits.js';
+import {
+  type BatchGetResult,
+  batchGetDataSchema,
+  type Conversation,
+  type ConversationGroup,
+  type ConversationPage,
+  conversationInfoSchema,
+  conversationPageSchema,
+  envelopeSchema,
+  type GroupChangeResult,
+  groupChangeDataSchema,
+  groupInfoSchema,
+  listGroupsDataSchema,
+  MEMBERSHIP_OP,
+  type UpdateGroupRequest,
+} from './schemas.js';
+import { Transport, type TransportOptions } from './transport.js';
+
+export interface YunxinClientOptions extends Omit<TransportOptions, 'now'>, Credentials {
+  logger?: Pick<Logger, 'debug' | 'warn'>;
+  now?: () => number;
+}
+
+export interface MembershipChange {
+  op: 'add' | 'remove';
+  conversationIds: readonly string[];
+}
+
+/**
+ * Code Yunxin may use for "already a member" / "not a member" when a membership change is
+ * repeated. The docs do not say whether a repeat succeeds or fails (our simulator can do
+ * both): an item refused with this code is already in the requested state, so it counts as done.
+ */
+export const REPEAT_OPERATION_CODE = 417;
+
+/** Has the server got the newest endpoint (group.conversations, server API 10.10.15)? */
+type Support = 'unknown' | 'yes' | 'no';
+
+/** A client for Yunxin IM server API v2 conversation groups and conversations. */
+export class YunxinClient {
+  private readonly transport: Transport;
+  /** signs a request; a closure, so inspecting or logging the client cannot show the secret */
+  private readonly sign: () => Record<string, string>;
+  private readonly logger: Pick<Logger, 'debug' | 'warn'> | undefined;
+  private readonly now: () => number;
+  private groupConversationsSupport: Support = 'unknown';
+
+  constructor(opts: YunxinClientOptions) {
+    const creds: Credentials = { appKey: opts.appKey, appSecret: opts.appSecret };
+    this.logger = opts.logger;
+    this.now = opts.now ?? Date.now;
+    this.sign = () => authHeaders(creds, this.now());
+    const { appSecret: _secret, ...transportOpts } = opts;
+    this.transport = new Transport({ ...transportOpts, now: this.now });
+  }
+
+  async createGroup(input: {
+    accountId: string;
+    name: string;
+    serverExtension?: string;
+    conversationIds?: readonly string[];
+  }): Promise<GroupChangeResult & { group: ConversationGroup }> {
+    checkAccount(input.accountId);
+    checkName(input.name);
+    const ids = checkIds(input.conversationIds ?? [], 'conversationIds');
+    const result = await this.call('group.create', groupChangeDataSchema, {
+      body: {
+        account_id: input.accountId,
+        name: input.name,
+        ...(input.serverExtension === undefined ? {} : { server_extension: input.serverExtension }),
+        ...(ids.length ? { conversation_ids: ids } : {}),
+      },
+    });
+    if (!result.group) {
+      throw this.badResponse('group.create', 'no conversation_group in a successful create', 'ambiguous');
+    }
+    return { ...result, group: result.group };
+  }
+
+  /** Rename, change server_extension, and/or add or remove up to 100 conversations (one op per call). */
+  async updateGroup(input: {
+    accountId: string;
+    groupId: string;
+    name?: string;
+    serverExtension?: string;
+    membership?: MembershipChange;
+  }): Promise<GroupChangeResult> {
+    checkAccount(input.accountId);
+    checkGroupId(input.groupId);
+    if (input.name !== undefined) checkName(input.name);
+    const body: UpdateGroupRequest = { account_id: input.accountId };
+    if (input.name !== undefined) body.name = input.name;
+    if (input.serverExtension !== undefined) body.server_extension = input.serverExtension;
+    if (input.membership) {
+      const ids = checkIds(input.membership.conversationIds, 'membership.conversationIds');
+      if (ids.length === 0) throw new InvalidRequestError('membership.conversationIds', 'must not be empty');
+      body.conversations = { type: MEMBERSHIP_OP[input.membership.op], conversation_ids: ids };
+    }
+    if (Object.keys(body).length === 1) throw new InvalidRequestError('update', 'nothing to change');
+    const result = await this.call('group.update', groupChangeDataSchema, {
+      params: { group_id: input.groupId },
+      body,
+    });
+    // A repeated add/remove refused as a repeat is already in the requested state.
+    const repeats = result.failed.filter((f) => f.code === REPEAT_OPERATION_CODE);
+    if (repeats.length === 0) return result;
+    return {
+      ...result,
+      succeeded: [...result.succeeded, ...repeats.map((f) => f.conversationId)],
+      failed: result.failed.filter((f) => f.code !== REPEAT_OPERATION_CODE),
+    };
+  }
+
+  async deleteGroup(input: { accountId: string; groupId: string }): Promise<void> {
+    checkAccount(input.accountId);
+    checkGroupId(input.groupId);
+    await this.call('group.delete', null, {
+      params: { group_id: input.groupId },
+      query: { account_id: input.accountId },
+    });
+  }
+
+  async getGroup(input: { accountId: string; groupId: string }): Promise<ConversationGroup> {
+    checkAccount(input.accountId);
+    checkGroupId(input.groupId);
+    return this.call('group.get', groupInfoSchema, {
+      params: { group_id: input.groupId },
+      query: { account_id: input.accountId },
+    });
+  }
+
+  async batchGetGroups(input: { accountId: string; groupIds: readonly string[] }): Promise<BatchGetResult> {
+    checkAccount(input.accountId);
+    if (input.groupIds.length === 0) throw new InvalidRequestError('groupIds', 'must not be empty');
+    if (input.groupIds.length > YUNXIN_LIMITS.groupIdsPerBatchGet) {
+      throw new InvalidRequestError(
+        'groupIds',
+        `at most ${YUNXIN_LIMITS.groupIdsPerBatchGet} per call (got ${input.groupIds.length})`,
+      );
+    }
+    for (const id of input.groupIds) checkGroupId(id);
+    return this.call('group.batchGet', batchGetDataSchema, {
+      query: { account_id: input.accountId, group_ids: input.groupIds.join(',') },
+    });
+  }
+
+  async listGroups(accountId: string): Promise<ConversationGroup[]> {
+    checkAccount(accountId);
+    return this.call('group.list', listGroupsDataSchema, { query: { account_id: accountId } });
+  }
+
+  /** One page of a group's conversations. Newest endpoint: a server without it answers 404. */
+  async listGroupConversations(input: {
+    accountId: string;
+    groupId: string;
+    pageToken?: string;
+    limit?: number;
+  }): Promise<ConversationPage> {
+    checkAccount(input.accountId);
+    checkGroupId(input.groupId);
+    const page = await this.call('group.conversations', conversationPageSchema, {
+      params: { group_id: input.groupId },
+      query: pageQuery(input.accountId, input.pageToken, input.limit),
+    });
+    this.groupConversationsSupport = 'yes';
+    return page;
+  }
+
+  async updateConversation(input: {
+    conversationId: string;
+    serverExtension: string;
+  }): Promise<Conversation> {
+    const id = conversationId(input.conversationId, 'conversationId');
+    if (input.serverExtension.length > YUNXIN_LIMITS.serverExtensionMaxChars) {
+      throw new InvalidRequestError(
+        'serverExtension',
+        `at most ${YUNXIN_LIMITS.serverExtensionMaxChars} characters (got ${input.serverExtension.length})`,
+      );
+    }
+    return this.call('conversation.update', conversationInfoSchema, {
+      params: { conversation_id: id },
+      body: { server_extension: input.serverExtension },
+    });
+  }
+
+  async getConversation(id: string): Promise<Conversation> {
+    return this.call('conversation.get', conversationInfoSchema, {
+      params: { conversation_id: conversationId(id, 'conversationId') },
+    });
+  }
+
+  async listConversations(input: {
+    accountId: string;
+    pageToken?: string;
+    limit?: number;
+  }): Promise<ConversationPage> {
+    checkAccount(input.accountId);
+    return this.call('conversation.list', conversationPageSchema, {
+      query: pageQuery(input.accountId, input.pageToken, input.limit),
+    });
+  }
+
+  /** Every conversation of an account, following page tokens. */
+  async *allConversations(accountId: string): AsyncGenerator<Conversation> {
+    yield* paginate((pageToken) => this.listConversations({ accountId, pageToken }));
+  }
+
+  /**
+   * The members of every group of an account, read the cheapest way the server allows:
+   * the group-conversations endpoint when present, else one scan of the account's
+   * conversations and their `group_ids`.
+   */
+  async groupMembers(accountId: string, groupIds: readonly string[]): Promise<Map<string, string[]>> {
+    const members = new Map<string, string[]>(groupIds.map((id) => [id, []]));
+    if (this.groupConversationsSupport !== 'no' && groupIds.length > 0) {
+      try {
+        for (const groupId of groupIds) {
+          const list = members.get(groupId)!;
+          for await (const c of paginate((pageToken) =>
+            this.listGroupConversations({ accountId, groupId, pageToken }),
+          )) {
+            list.push(c.conversationId);
+          }
+        }
+        return members;
+      } catch (error) {
+        if (!(error instanceof YunxinError && isRouteMissing(error))) throw error;
+        this.groupConversationsSupport = 'no';
+        this.logger?.warn(
+          { endpoint: error.endpoint },
+          'group conversations endpoint absent; scanning conversations',
+        );
+        for (const list of members.values()) list.length = 0;
+      }
+    }
+    for await (const c of this.allConversations(accountId)) {
+      for (const g of c.groupIds) members.get(g)?.push(c.conversationId);
+    }
+    return members;
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  private async call<S extends z.ZodType | null>(
+    endpoint: EndpointName,
+    schema: S,
+    req: {
+      params?: Record<string, string>;
+      query?: Record<string, string>;
+      body?: unknown;
+      signal?: AbortSignal;
+    },
+  ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
+    const traceId = newTraceId();
+    const started = this.now();
+    const label = endpointLabel(endpoint);
+    const res = await this.transport
+      .send({
+        endpoint,
+        path: fillPath(endpoint, req.params),
+        query: req.query,
+        body: req.body,
+        traceId,
+        headers: this.sign,
+        signal: req.signal,
+      })
+      .catch((error: unknown) => {
+        if (error instanceof YunxinError) {
+          this.logger?.debug(
+            { traceId, endpoint: label, code: error.code, ms: this.now() - started },
+            'yunxin call failed',
+          );
+        }
+        throw error;
+      });
+    const ambiguousKind = isIdempotent(endpoint) ? 'transient' : 'ambiguous';
+    if (res.status !== 200) {
+      throw new YunxinError({
+        code: res.status === 404 ? 404 : TRANSPORT_CODES.http,
+        msg: `HTTP ${res.status}`,
+        endpoint: label,
+        traceId,
+        httpStatus: res.status,
+        baseUrl: res.baseUrl,
+        kind: res.status === 404 ? 'permanent' : undefined,
+      });
+    }
+    let envelope: z.output<typeof envelopeSchema>;
+    try {
+      envelope = envelopeSchema.parse(parseJsonKeepingBigInts(res.text));
+    } catch {
+      throw this.badResponse(
+        endpoint,
+        'response is not a {code,msg,data} JSON object',
+        ambiguousKind,
+        traceId,
+      );
+    }
+    this.logger?.debug(
+      { traceId, endpoint: label, code: envelope.code, ms: this.now() - started, baseUrl: res.baseUrl },
+      'yunxin call',
+    );
+    if (envelope.code !== SUCCESS_CODE) {
+      throw new YunxinError({
+        code: envelope.code,
+        msg: envelope.msg,
+        endpoint: label,
+        traceId,
+        baseUrl: res.baseUrl,
+      });
+    }
+    if (schema === null) return undefined as never;
+    const parsed = schema.safeParse(envelope.data ?? {});
+    if (!parsed.success) {
+      throw this.badResponse(
+        endpoint,
+        `unexpected data: ${parsed.error.issues[0]?.message}`,
+        ambiguousKind,
+        traceId,
+      );
+    }
+    return parsed.data as never;
+  }
+
+  private badResponse(
+    endpoint: EndpointName,
+    msg: string,
+    kind: 'transient' | 'ambiguous',
+    traceId = 'none',
+  ): YunxinError {
+    return new YunxinError({
+      code: TRANSPORT_CODES.badResponse,
+      msg,
+      endpoint: endpointLabel(endpoint),
+      traceId,
+      kind,
+    });
+  }
+}
+
+/** A 404 for a route (HTTP 404, or code 404 with no resource-specific code) means "no such endpoint". */
+export function isRouteMissing(error: YunxinError): boolean {
+  return error.code === 404;
+}
+
+async function* paginate(fetchPage: (token: string | undefined) => Promise<ConversationPage>) {
+  let token: string | undefined;
+  // Bounded so a server that repeats a token cannot loop us forever.
+  for (let page = 0; page < 100_000; page++) {
+    const res = await fetchPage(token);
+    yield* res.items;
+    if (!res.hasMore || !res.nextToken || res.nextToken === token) return;
+    token = res.nextToken;
+  }
+}
+
+function pageQuery(accountId: string, pageToken?: string, limit?: number): Record<string, string> {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > YUNXIN_LIMITS.pageSizeMax)) {
+    throw new InvalidRequestError('limit', `must be an integer 1-${YUNXIN_LIMITS.pageSizeMax}`);
+  }
+  return {
+    account_id: accountId,
+    ...(pageToken ? { page_token: pageToken } : {}),
+    ...(limit ? { limit: String(limit) } : {}),
+  };
+}
+
+function checkAccount(accountId: string): void {
+  if (accountId.length === 0) throw new InvalidRequestError('accountId', 'must not be empty');
+  if (accountId.includes('|')) throw new InvalidRequestError('accountId', 'must not contain "|"');
+}
+
+function checkName(name: string): void {
+  if (name.trim().length === 0) throw new InvalidRequestError('name', 'must not be empty');
+}
+
+function checkGroupId(groupId: string): void {
+  if (!/^\d+$/.test(groupId))
+    throw new InvalidRequestError('groupId', `"${groupId}" is not a numeric group id`);
+}
+
+/** Validates every id, drops repeats (keeping order) and enforces the 100-per-call limit. */
+function checkIds(ids: readonly string[], field: string): string[] {
+  const unique = [...new Set(ids)];
+  if (unique.length > YUNXIN_LIMITS.idsPerCall) {
+    throw new InvalidRequestError(
+      field,
+      `at most ${YUNXIN_LIMITS.idsPerCall} ids per call (got ${unique.length})`,
+    );
+  }
+  unique.forEach((id, i) => {
+    parseConversationId(id, `${field}[${i}]`);
+  });
+  return unique;
+}

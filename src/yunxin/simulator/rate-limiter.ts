@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { YUNXIN_LIMITS } from '../limits.js';
+
+export const rateLimitConfigSchema = z.object({
+  /** calls per second per endpoint per app; 0 disables the limiter */
+  perSecond: z.number().nonnegative().default(YUNXIN_LIMITS.defaultCallsPerSecond),
+  /** bucket size; defaults to one second's worth */
+  burst: z.number().positive().optional(),
+  /** after a 416 every call of that endpoint answers 416 for this long ("a period of blocking") */
+  blockMs: z.number().nonnegative().default(0),
+});
+export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>;
+
+interface Bucket {
+  tokens: number;
+  last: number;
+  blockedUntil: number;
+}
+
+/** A token bucket per endpoint, as Yunxin limits each API of an app separately (§A8). */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private config: RateLimitConfig,
+    private readonly now: () => number,
+  ) {}
+
+  configure(config: RateLimitConfig): void {
+    this.config = config;
+    this.buckets.clear();
+  }
+
+  current(): RateLimitConfig {
+    return this.config;
+  }
+
+  /** True when the call may proceed; false means answer 416. */
+  take(endpoint: string): boolean {
+    const now = this.now();
+    const bucket = this.bucket(endpoint, now);
+    if (now < bucket.blockedUntil) return false;
+    if (this.config.perSecond === 0) return true;
+    const burst = this.config.burst ?? this.config.perSecond;
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.last) / 1000) * this.config.perSecond);
+    bucket.last = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return true;
+    }
+    this.block(endpoint);
+    return false;
+  }
+
+  /** Starts the blocking period (also used when a 416 is injected as a fault). */
+  block(endpoint: string): void {
+    if (this.config.blockMs > 0) {
+      const now = this.now();
+      this.bucket(endpoint, now).blockedUntil = now + this.config.blockMs;
+    }
+  }
+
+  private bucket(endpoint: string, now: number): Bucket {
+    let bucket = this.buckets.get(endpoint);
+    if (!bucket) {
+      bucket = { tokens: this.config.burst ?? this.config.perSecond, last: now, blockedUntil: 0 };
+      this.buckets.set(endpoint, bucket);
+    }
+    return bucket;
+  }
+}

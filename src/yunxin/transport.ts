@@ -1,0 +1,170 @@
+import { Agent, request } from 'undici';
+import { ENDPOINTS, type EndpointName, endpointLabel, isIdempotent } from './endpoints.js';
+import { TRANSPORT_CODES, YunxinError } from './errors.js';
+
+export interface TransportOptions {
+  /** base URLs in order of preference: primary first, then backups */
+  endpoints: readonly string[];
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** sockets per origin */
+  connections?: number;
+  keepAliveTimeoutMs?: number;
+  /** after a connection failure an endpoint is tried last for this long */
+  demoteForMs?: number;
+  now?: () => number;
+}
+
+export interface TransportRequest {
+  endpoint: EndpointName;
+  path: string;
+  query?: Readonly<Record<string, string>>;
+  body?: unknown;
+  traceId: string;
+  /** fresh auth headers per attempt: a nonce is never sent twice */
+  headers: () => Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface TransportResponse {
+  status: number;
+  text: string;
+  baseUrl: string;
+}
+
+/** Errors raised before a single byte of the request could have reached the server. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR']);
+
+/**
+ * HTTP with keep-alive, timeouts and fail-over across Yunxin's primary/backup hosts.
+ * Fail-over happens on connection errors and HTTP 5xx only; business errors come back with
+ * HTTP 200 and are the client's to read. A create (the one non-idempotent call) is never
+ * repeated once it may have been sent: it fails with kind `ambiguous` instead.
+ */
+export class Transport {
+  private readonly agent: Agent;
+  private readonly endpoints: string[];
+  private readonly demotedUntil = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly demoteForMs: number;
+  private readonly headersTimeout: number;
+  private readonly bodyTimeout: number;
+
+  constructor(opts: TransportOptions) {
+    if (opts.endpoints.length === 0) throw new Error('at least one Yunxin endpoint is required');
+    this.endpoints = opts.endpoints.map((e) => e.replace(/\/+$/, ''));
+    this.now = opts.now ?? Date.now;
+    this.demoteForMs = opts.demoteForMs ?? 30_000;
+    this.headersTimeout = opts.headersTimeoutMs ?? 10_000;
+    this.bodyTimeout = opts.bodyTimeoutMs ?? 10_000;
+    this.agent = new Agent({
+      connections: opts.connections ?? 32,
+      keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
+      connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
+    });
+  }
+
+  /** Endpoints in the order to try now: healthy ones first, in configured order. */
+  order(): string[] {
+    const now = this.now();
+    const healthy = this.endpoints.filter((e) => (this.demotedUntil.get(e) ?? 0) <= now);
+    return [...healthy, ...this.endpoints.filter((e) => !healthy.includes(e))];
+  }
+
+  async send(req: TransportRequest): Promise<TransportResponse> {
+    const label = endpointLabel(req.endpoint);
+    const idempotent = isIdempotent(req.endpoint);
+    const method = ENDPOINTS[req.endpoint].method;
+    const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : '';
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    let lastError: YunxinError | undefined;
+
+    for (const base of this.order()) {
+      const fail = (
+        init: { code: number; msg: string; kind: 'transient' | 'ambiguous'; status?: number },
+        cause?: unknown,
+      ) =>
+        new YunxinError({
+          ...init,
+          httpStatus: init.status,
+          endpoint: label,
+          traceId: req.traceId,
+          baseUrl: base,
+          cause,
+        });
+      try {
+        const res = await request(`${base}${req.path}${qs}`, {
+          method,
+          dispatcher: this.agent,
+          headers: {
+            ...req.headers(),
+            'X-custom-traceid': req.traceId,
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json;charset=UTF-8' }),
+          },
+          body,
+          headersTimeout: this.headersTimeout,
+          bodyTimeout: this.bodyTimeout,
+          signal: req.signal,
+        });
+        const text = await res.body.text();
+        if (res.statusCode >= 500) {
+          const err = fail({
+            code: TRANSPORT_CODES.http,
+            msg: `HTTP ${res.statusCode}`,
+            kind: idempotent ? 'transient' : 'ambiguous',
+            status: res.statusCode,
+          });
+          // A gateway 5xx may come after the upstream applied a create: never repeat it.
+          if (!idempotent) throw err;
+          lastError = err;
+          continue;
+        }
+        return { status: res.statusCode, text, baseUrl: base };
+      } catch (error) {
+        if (error instanceof YunxinError) throw error;
+        const code = errorCode(error);
+        if (NOT_SENT_CODES.has(code)) {
+          this.demotedUntil.set(base, this.now() + this.demoteForMs);
+          lastError = fail(
+            { code: TRANSPORT_CODES.network, msg: `${code} connecting`, kind: 'transient' },
+            error,
+          );
+          continue;
+        }
+        const timeout = TIMEOUT_CODES.has(code) || (error as Error).name === 'AbortError';
+        const err = fail(
+          {
+            code: timeout ? TRANSPORT_CODES.timeout : TRANSPORT_CODES.network,
+            msg: `${code || (error as Error).name} after the request was sent`,
+            kind: idempotent ? 'transient' : 'ambiguous',
+          },
+          error,
+        );
+        // The server may have the request: an idempotent call may go to the backup, a create may not.
+        if (!idempotent || req.signal?.aborted) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError ?? new Error('unreachable: no endpoint tried');
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function errorCode(error: unknown): string {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.cause?.code === 'string') return e.cause.code;
+  return '';
+}
