@@ -1,0 +1,60 @@
+export { canonicalJson, contentHash } from './canonical-json.js';
+export {
+  type AttrValue,
+  appFolderDef,
+  type ConversationKey,
+  type ConversationView,
+  compileMembership,
+  conversationKey,
+  desiredMembership,
+  type FolderDef,
+  isMember,
+  matches,
+  userFolderDef,
+} from './evaluate.js';
+export {
+  appFolderKey,
+  type FolderKey,
+  type FolderNamespace,
+  isFolderKey,
+  type ParsedFolderKey,
+  parseFolderKey,
+  userFolderKey,
+} from './folder-key.js';
+export { formatPath, formatZodIssues } from './format-issues.js';
+export { MAX_RULE_DEPTH, MAX_RULE_NODES } from './limits.js';
+export {
+  detectRulesFormat,
+  loadRulesFile,
+  MAX_RULES_TEXT_LENGTH,
+  type ParseRulesResult,
+  parseRulesText,
+  RulesFileError,
+  type RulesFormat,
+} from './load.js';
+export {
+  type AllRule,
+  type AnyRule,
+  type AppFolder,
+  appFolderIdSchema,
+  appFolderSchema,
+  type ConversationRef,
+  type ConversationType,
+  conversationRefSchema,
+  conversationTypeSchema,
+  type EqRule,
+  type ExistsRule,
+  type HasRule,
+  type InRule,
+  MAX_APP_FOLDERS,
+  MAX_LISTED_CONVERSATIONS,
+  type NotRule,
+  type Rule,
+  type RulesFile,
+  ruleSchema,
+  rulesFileSchema,
+  type TypeRule,
+  type UserFolder,
+  userFolderIdSchema,
+  userFolderSchema,
+} from './schema.js';
