@@ -1,14 +1,14 @@
 import { Command, CommanderError } from 'commander';
+import { EXIT } from './config-or-exit.js';
 import { simulatorCommand } from './simulator-command.js';
-
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+import { workerCommand } from './worker-command.js';
 
 const program = new Command()
   .name('folder-sync')
   .description('Mirror app folder rules into Yunxin conversation groups')
   .exitOverride();
 
+workerCommand(program);
 simulatorCommand(program);
 
 try {

@@ -28,6 +28,8 @@ import { Transport, type TransportOptions } from './transport.js';
 export interface YunxinClientOptions extends Omit<TransportOptions, 'now'>, Credentials {
   logger?: Pick<Logger, 'debug' | 'warn'>;
   now?: () => number;
+  /** awaited before every HTTP request: where the engine's app-wide rate limiter plugs in */
+  beforeCall?: (endpoint: EndpointName) => Promise<void>;
 }
 
 export interface MembershipChange {
@@ -52,14 +54,16 @@ export class YunxinClient {
   private readonly sign: () => Record<string, string>;
   private readonly logger: Pick<Logger, 'debug' | 'warn'> | undefined;
   private readonly now: () => number;
+  private readonly beforeCall: ((endpoint: EndpointName) => Promise<void>) | undefined;
   private groupConversationsSupport: Support = 'unknown';
 
   constructor(opts: YunxinClientOptions) {
     const creds: Credentials = { appKey: opts.appKey, appSecret: opts.appSecret };
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
+    this.beforeCall = opts.beforeCall;
     this.sign = () => authHeaders(creds, this.now());
-    const { appSecret: _secret, ...transportOpts } = opts;
+    const { appSecret: _secret, beforeCall: _hook, ...transportOpts } = opts;
     this.transport = new Transport({ ...transportOpts, now: this.now });
   }
 
@@ -262,6 +266,7 @@ export class YunxinClient {
       signal?: AbortSignal;
     },
   ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
+    await this.beforeCall?.(endpoint);
     const traceId = newTraceId();
     const started = this.now();
     const label = endpointLabel(endpoint);

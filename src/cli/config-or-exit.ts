@@ -1,0 +1,27 @@
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { RulesFileError } from '../rules/load.js';
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Loads the configuration, or prints the one precise message and exits 2. */
+export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(EXIT.usage);
+    }
+    throw error;
+  }
+}
+
+/** Configuration problems found while starting (rules file, credentials) exit 2 as well. */
+export function isConfigProblem(error: unknown): boolean {
+  return (
+    error instanceof ConfigError ||
+    error instanceof RulesFileError ||
+    (error instanceof Error && /are required/.test(error.message))
+  );
+}

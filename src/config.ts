@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { formatPath } from './rules/format-issues.js';
+import { YUNXIN_LIMITS } from './yunxin/limits.js';
+
+const int = (min: number) => z.coerce.number().int().min(min);
+
+/**
+ * Every environment variable the service reads, in one schema (the README's table is made
+ * from the `describe` texts). A bad value stops the process with a message naming the variable.
+ */
+export const configSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .url()
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis for queues, facts and ledger'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^:\s]+$/, 'no ":" or spaces')
+    .default('{folder-sync}')
+    .describe('prefix of every Redis key; keep the {hash tag} for Redis Cluster'),
+  FOLDER_RULES: z
+    .string()
+    .default('examples/rules.json')
+    .describe('path of the app-wide folder rules (JSON or YAML)'),
+  YUNXIN_ENDPOINT: z
+    .string()
+    .default('https://open.yunxinapi.com,https://open-bak.yunxinapi.com')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url()).min(1))
+    .describe('Yunxin base URLs, primary first, comma-separated'),
+  YUNXIN_APP_KEY: z.string().min(1).optional().describe('Yunxin AppKey'),
+  YUNXIN_APP_SECRET: z.string().min(1).optional().describe('Yunxin AppSecret (never logged)'),
+  YUNXIN_RATE_LIMIT: int(1)
+    .default(YUNXIN_LIMITS.defaultCallsPerSecond)
+    .describe('provider calls per second, all processes together'),
+  YUNXIN_TIMEOUT_MS: int(100).default(10_000).describe('header and body timeout of each Yunxin call'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+  DEBOUNCE_MS: int(0)
+    .default(250)
+    .describe("coalescing window from an account's first event to its reconcile"),
+  WORKER_CONCURRENCY: int(1).default(16).describe('accounts reconciled at once per worker process'),
+  EVENT_CONCURRENCY: int(1).default(4).describe('event batches folded at once per worker process'),
+  GROUPS_PER_CONVERSATION: int(1).default(YUNXIN_LIMITS.groupsPerConversation).describe('provider limit'),
+  GROUPS_PER_ACCOUNT: int(1)
+    .default(YUNXIN_LIMITS.groupsPerAccount)
+    .describe('provider limit (depends on the IM package)'),
+  CONVERSATIONS_PER_GROUP: int(1)
+    .default(YUNXIN_LIMITS.conversationsPerGroup)
+    .describe('provider limit (depends on the IM package)'),
+  RATE_LIMIT_BACKOFF_MS: int(1)
+    .default(1_000)
+    .describe('first app-wide pause after a 416; doubles per 416 in a row'),
+  RATE_LIMIT_BACKOFF_MAX_MS: int(1).default(60_000).describe('longest app-wide pause after 416s'),
+  RETRY_BASE_MS: int(1).default(1_000).describe('first retry delay of a failed account or item'),
+  RETRY_MAX_MS: int(1).default(300_000).describe('longest retry delay of a failed account or item'),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable and why. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(configSchema.shape).flatMap((k) =>
+      env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]],
+    ),
+  );
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+}

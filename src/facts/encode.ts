@@ -1,0 +1,48 @@
+import type { DomainEvent } from '../events/schema.js';
+import { conversationKey } from '../rules/evaluate.js';
+import type { RegisterWrite } from './registers.js';
+
+const BOOLEAN_EVENTS: Record<string, [attribute: string, value: boolean]> = {
+  'conversation.pinned': ['pinned', true],
+  'conversation.unpinned': ['pinned', false],
+  'conversation.muted': ['muted', true],
+  'conversation.unmuted': ['muted', false],
+  'conversation.archived': ['archived', true],
+  'conversation.unarchived': ['archived', false],
+};
+
+/** The register writes an event makes (see registers.ts for the layout). Pure. */
+export function eventWrites(event: DomainEvent): RegisterWrite[] {
+  const fact = (field: string, payload: string): RegisterWrite => ({
+    hash: 'facts',
+    field,
+    mode: 'lww',
+    payload,
+  });
+  if (event.type === 'folder.upserted') {
+    return [
+      { hash: 'folders', field: `f|${event.folder.id}`, mode: 'lww', payload: JSON.stringify(event.folder) },
+      { hash: 'folders', field: `c|${event.folder.id}`, mode: 'min', payload: '' },
+    ];
+  }
+  if (event.type === 'folder.deleted') {
+    return [{ hash: 'folders', field: `f|${event.folderId}`, mode: 'lww', payload: '' }];
+  }
+  if (event.type === 'account.resync') return [];
+
+  const conv = conversationKey(event.conversation);
+  if (event.type === 'conversation.removed') return [fact(`${conv}|p`, '0'), fact(`${conv}|x`, '')];
+  // Every other conversation event says the conversation exists (again).
+  const writes = [fact(`${conv}|p`, '1')];
+  if (event.type === 'conversation.upserted') {
+    for (const [name, value] of Object.entries(event.attributes)) {
+      writes.push(fact(`${conv}|a|${name}`, JSON.stringify(value)));
+    }
+  } else if (event.type === 'conversation.tagged' || event.type === 'conversation.untagged') {
+    writes.push(fact(`${conv}|t|${event.tag}`, event.type === 'conversation.tagged' ? '1' : '0'));
+  } else {
+    const boolean = BOOLEAN_EVENTS[event.type];
+    if (boolean) writes.push(fact(`${conv}|a|${boolean[0]}`, String(boolean[1])));
+  }
+  return writes;
+}

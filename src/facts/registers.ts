@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Facts are last-writer-wins registers in Redis hashes, one field per fact:
+ *   facts:{account}    `${type}|${target}|p`          presence: '1' present, '0' removed
+ *                      `${type}|${target}|x`          stamp of the newest removal
+ *                      `${type}|${target}|a|${name}`  attribute: JSON value, 'null' = unset
+ *                      `${type}|${target}|t|${tag}`   tag: '1' on, '0' off
+ *   folders:{account}  `f|${folderId}`                user folder JSON, '' = deleted
+ *                      `c|${folderId}`                first-seen time (creation order)
+ * A register's value is `${at}|${tiebreak}|${payload}`. A write wins when (at, tiebreak) is
+ * greater, so late, repeated and reordered events converge. The tiebreak is a number derived
+ * from the event id: equal `at` is broken the same way in TypeScript and in Lua (which
+ * compares strings by locale, so it must not compare ids).
+ */
+export type HashName = 'facts' | 'folders';
+
+export interface RegisterWrite {
+  hash: HashName;
+  field: string;
+  /** 'lww': last writer wins; 'min': keep the earliest (creation time) */
+  mode: 'lww' | 'min';
+  payload: string;
+}
+
+export interface Stamp {
+  at: number;
+  tiebreak: number;
+}
+
+export interface Register extends Stamp {
+  payload: string;
+}
+
+/** 48 bits of SHA-1 of the event id: exact as a double, the same everywhere. */
+export function tiebreakOf(eventId: string): number {
+  return Number.parseInt(createHash('sha1').update(eventId).digest('hex').slice(0, 12), 16);
+}
+
+export function parseRegister(value: string): Register | undefined {
+  const a = value.indexOf('|');
+  const b = a < 0 ? -1 : value.indexOf('|', a + 1);
+  if (b < 0) return undefined;
+  const at = Number(value.slice(0, a));
+  const tiebreak = Number(value.slice(a + 1, b));
+  if (!Number.isFinite(at) || !Number.isFinite(tiebreak)) return undefined;
+  return { at, tiebreak, payload: value.slice(b + 1) };
+}
+
+export function isNewer(a: Stamp, b: Stamp): boolean {
+  return a.at > b.at || (a.at === b.at && a.tiebreak > b.tiebreak);
+}

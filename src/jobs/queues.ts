@@ -1,0 +1,42 @@
+import { type DefaultJobOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** The product's queues: names live here and nowhere else. */
+export const QUEUES = {
+  /** batches of validated domain events, folded into facts */
+  events: 'events',
+  /** one job per account to reconcile, deduplicated while waiting or active */
+  reconcile: 'reconcile',
+  /** fleet-wide work: re-reconcile every account after a rules change, resync --all */
+  maintenance: 'maintenance',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const JOB_NAMES = {
+  events: 'events',
+  reconcile: 'reconcile',
+  rulesChanged: 'rules-changed',
+  resyncAll: 'resync-all',
+} as const;
+
+/** Events per job: one Lua round trip folds a whole batch. */
+export const EVENTS_PER_JOB = 100;
+
+/** Bounded history so Redis memory stays flat (BullMQ keeps finished jobs forever by default). */
+export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+};
+
+/** The events stream feeding QueueEvents/dashboard, capped. */
+export const EVENTS_STREAM_MAX_LEN = 10_000;
+
+/** A product queue with the bounded defaults; `prefix` is QUEUE_PREFIX. */
+export function openQueue(name: QueueName, connection: Redis, prefix: string): Queue {
+  return new Queue(name, {
+    connection,
+    prefix,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+    streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
+  });
+}

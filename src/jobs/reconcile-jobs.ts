@@ -1,0 +1,41 @@
+import type { JobsOptions, Queue } from 'bullmq';
+import { JOB_NAMES } from './queues.js';
+
+export interface ReconcileJobData {
+  account: string;
+  /** why it was queued (for the dashboard); never read by the reconcile: it reads Redis state */
+  reason: 'events' | 'retry' | 'rules-changed' | 'resync' | 'busy';
+}
+
+/** A custom backoff type: the worker's backoffStrategy turns attempts into capped jittered delays. */
+export const RECONCILE_BACKOFF = 'reconcile';
+
+/**
+ * client-go workqueue semantics on BullMQ: the account is the deduplication id, so a burst
+ * coalesces into one waiting job (`delay` = the debounce window from the first event), an add
+ * while the job runs is kept and re-queued once when it finishes (keepLastIfActive), and the
+ * same account never runs twice at once. Attempts are practically unbounded: a failing account
+ * keeps retrying with capped backoff instead of dropping its dirty bit.
+ */
+export function reconcileJobOptions(account: string, delayMs: number): JobsOptions {
+  return {
+    deduplication: { id: account, keepLastIfActive: true },
+    delay: delayMs,
+    attempts: 1_000_000,
+    backoff: { type: RECONCILE_BACKOFF },
+  };
+}
+
+export async function enqueueReconcile(
+  queue: Queue,
+  accounts: Iterable<string>,
+  delayMs: number,
+  reason: ReconcileJobData['reason'],
+): Promise<void> {
+  const jobs = [...accounts].map((account) => ({
+    name: JOB_NAMES.reconcile,
+    data: { account, reason } satisfies ReconcileJobData,
+    opts: reconcileJobOptions(account, delayMs),
+  }));
+  if (jobs.length) await queue.addBulk(jobs);
+}

@@ -1,0 +1,207 @@
+import type { DesiredState } from '../plan/desired.js';
+import { type ConversationKey, type FolderKey, type PlannedCall, pairKey } from '../plan/types.js';
+import { type ItemResult, isProviderError } from '../provider/types.js';
+import { ledgerField, type WriteOp } from '../store/account-store.js';
+import { backoffMs } from './backoff.js';
+import { gated, type ReconcileContext } from './reconcile-context.js';
+
+export type CallOutcome =
+  /** done; the ledger holds what the provider confirmed */
+  | 'ok'
+  /** the group vanished or the account is out of groups: plan again */
+  | 'replan'
+  /** refused for good: skip this folder's other calls until something changes */
+  | 'folder-failed';
+
+/**
+ * Executes one planned call and records its confirmed effect in the ledger right away, so a
+ * worker killed mid-plan resumes without repeating confirmed work. Transient errors propagate
+ * (the job retries with backoff); a create that may have been applied stays `pending` in the
+ * ledger and is resolved by listing and adopting before anything is created again.
+ */
+export async function executeCall(
+  ctx: ReconcileContext,
+  call: PlannedCall,
+  desired: DesiredState,
+  createdGroups: Map<FolderKey, string>,
+): Promise<CallOutcome> {
+  const { account, provider, state } = ctx;
+  const ledger = state.ledger;
+  try {
+    switch (call.kind) {
+      case 'delete':
+        await gated(ctx, () => provider.delete(account, call.groupId)).catch(ignoreMissing(ctx));
+        await forgetGroup(ctx, call.folder);
+        return 'ok';
+      case 'rename': {
+        await gated(ctx, () => provider.rename(account, call.groupId, call.name));
+        const group = { ...ledger.groups.get(call.folder)!, name: call.name };
+        ledger.groups.set(call.folder, group);
+        await ctx.store.write(ctx.lease, [setGroup(call.folder, group)]);
+        return 'ok';
+      }
+      case 'create': {
+        // Written before the call: a crash or a lost answer leaves `pending` behind, and the
+        // next reconcile lists the account's groups and adopts the marked one.
+        const pending = { name: call.name, pending: true };
+        ledger.groups.set(call.folder, pending);
+        await ctx.store.write(ctx.lease, [setGroup(call.folder, pending)]);
+        const res = await gated(ctx, () => provider.create(account, call.folder, call.name, call.ids));
+        createdGroups.set(call.folder, res.groupId);
+        const group = { groupId: res.groupId, name: call.name, pending: false };
+        ledger.groups.set(call.folder, group);
+        await ctx.store.write(ctx.lease, [
+          setGroup(call.folder, group),
+          ...itemOps(ctx, call.folder, res, 'add', desired),
+        ]);
+        return 'ok';
+      }
+      case 'add':
+      case 'remove':
+      case 'update': {
+        const groupId = call.groupId || createdGroups.get(call.folder);
+        if (!groupId) return 'replan'; // its create failed: the next plan retries the create
+        const change =
+          call.kind === 'update' ? { add: call.add, remove: call.remove } : { [call.kind]: call.ids };
+        const res = await gated(ctx, () => provider.changeMembers(account, groupId, change));
+        const removed = new Set<ConversationKey>(
+          call.kind === 'remove' ? call.ids : call.kind === 'update' ? call.remove : [],
+        );
+        await ctx.store.write(ctx.lease, [
+          ...itemOps(
+            ctx,
+            call.folder,
+            { ...res, succeeded: res.succeeded.filter((c) => !removed.has(c)) },
+            'add',
+            desired,
+          ),
+          ...itemOps(
+            ctx,
+            call.folder,
+            {
+              succeeded: res.succeeded.filter((c) => removed.has(c)),
+              failed: res.failed.filter((f) => removed.has(f.conversation)),
+            },
+            'remove',
+            desired,
+          ),
+        ]);
+        return 'ok';
+      }
+    }
+  } catch (error) {
+    if (!isProviderError(error) || error.kind === 'transient' || error.kind === 'ambiguous') throw error;
+    const condition = provider.condition(error);
+    if (condition === 'group_missing') {
+      // Deleted in a client or by support: forget it, the next plan recreates what is wanted.
+      await forgetGroup(ctx, call.folder);
+      return 'replan';
+    }
+    if (call.kind === 'create') {
+      ledger.groups.delete(call.folder);
+      await ctx.store.write(ctx.lease, [
+        { hash: 'ledger', op: 'del', field: ledgerField.group(call.folder) },
+      ]);
+    }
+    if (condition === 'group_limit') {
+      // Groups we do not manage fill the account: count them so the planner stays under the limit.
+      const groups = await gated(ctx, () => provider.listGroups(account));
+      ledger.foreignGroups = groups.filter((g) => !g.folder).length;
+      await ctx.store.write(ctx.lease, [
+        { hash: 'ledger', op: 'set', field: ledgerField.foreign, value: String(ledger.foreignGroups) },
+      ]);
+      return 'replan';
+    }
+    ctx.log.warn({ account, folder: call.folder, call: call.kind, err: error }, 'provider refused a call');
+    await ctx.store.write(ctx.lease, [
+      {
+        hash: 'status',
+        op: 'set',
+        field: `error|${call.folder}`,
+        value: JSON.stringify({
+          code: error.code,
+          msg: error.msg,
+          endpoint: error.endpoint,
+          traceId: error.traceId,
+          at: ctx.now(),
+        }),
+      },
+    ]);
+    return 'folder-failed';
+  }
+}
+
+/** Ledger and retry/rejection bookkeeping for one membership result. */
+function itemOps(
+  ctx: ReconcileContext,
+  folder: FolderKey,
+  res: ItemResult,
+  direction: 'add' | 'remove',
+  desired: DesiredState,
+): WriteOp[] {
+  const { state, now } = ctx;
+  const ops: WriteOp[] = [];
+  let members = state.ledger.members.get(folder);
+  if (!members) {
+    members = new Set();
+    state.ledger.members.set(folder, members);
+  }
+  for (const conv of res.succeeded) {
+    const field = ledgerField.member(folder, conv);
+    if (direction === 'add') {
+      members.add(conv);
+      ops.push({ hash: 'ledger', op: 'set', field, value: '1' });
+    } else {
+      members.delete(conv);
+      ops.push({ hash: 'ledger', op: 'del', field });
+    }
+    const pair = pairKey(folder, conv);
+    if (state.retries.delete(pair)) ops.push({ hash: 'retries', op: 'del', field: pair });
+    if (state.rejections.delete(pair)) ops.push({ hash: 'rejections', op: 'del', field: pair });
+  }
+  for (const f of res.failed) {
+    const pair = pairKey(folder, f.conversation);
+    if (f.kind === 'permanent') {
+      const rejection = {
+        code: f.code,
+        msg: f.msg,
+        at: now(),
+        fp: desired.fingerprint(folder, f.conversation),
+      };
+      state.rejections.set(pair, rejection);
+      ops.push({ hash: 'rejections', op: 'set', field: pair, value: JSON.stringify(rejection) });
+    } else {
+      // transient (or a per-item 416, which does not count as an attempt)
+      const prev = state.retries.get(pair);
+      const attempts = (prev?.attempts ?? 0) + (f.kind === 'rate_limited' ? 0 : 1);
+      const retry = {
+        attempts,
+        code: f.code,
+        notBefore: now() + backoffMs(Math.max(1, attempts), ctx.retry.baseMs, ctx.retry.maxMs, ctx.random),
+      };
+      state.retries.set(pair, retry);
+      ops.push({ hash: 'retries', op: 'set', field: pair, value: JSON.stringify(retry) });
+    }
+  }
+  return ops;
+}
+
+function setGroup(folder: FolderKey, group: object): WriteOp {
+  return { hash: 'ledger', op: 'set', field: ledgerField.group(folder), value: JSON.stringify(group) };
+}
+
+/** Drops a group and its members from the ledger. */
+export async function forgetGroup(ctx: ReconcileContext, folder: FolderKey): Promise<void> {
+  const ledger = ctx.state.ledger;
+  const ops: WriteOp[] = [{ hash: 'ledger', op: 'del', field: ledgerField.group(folder) }];
+  for (const conv of ledger.members.get(folder) ?? [])
+    ops.push({ hash: 'ledger', op: 'del', field: ledgerField.member(folder, conv) });
+  ledger.groups.delete(folder);
+  ledger.members.delete(folder);
+  await ctx.store.write(ctx.lease, ops);
+}
+
+const ignoreMissing = (ctx: ReconcileContext) => (error: unknown) => {
+  if (isProviderError(error) && ctx.provider.condition(error) === 'group_missing') return;
+  throw error;
+};

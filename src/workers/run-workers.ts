@@ -1,0 +1,191 @@
+import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Config } from '../config.js';
+import type { DomainEvent } from '../events/schema.js';
+import { createRedis } from '../jobs/connection.js';
+import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
+import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
+import type { Logger } from '../log.js';
+import type { GroupProvider } from '../provider/types.js';
+import { AccountStore } from '../store/account-store.js';
+import { CallGate } from '../store/call-gate.js';
+import { keysFor } from '../store/keys.js';
+import { withScripts } from '../store/scripts.js';
+import { YunxinClient } from '../yunxin/client.js';
+import { YunxinProvider } from '../yunxin/provider.js';
+import { backoffMs } from './backoff.js';
+import { foldEvents } from './fold-events.js';
+import { reconcileEveryAccount } from './maintenance.js';
+import { reconcileAccount } from './reconcile.js';
+import { watchRules } from './rules-watch.js';
+
+export interface RunningWorkers {
+  /** stop taking jobs, finish the ones in flight (their calls and ledger writes), close connections */
+  close(): Promise<void>;
+  workers: Worker[];
+}
+
+export interface WorkerHooks {
+  /** test and metrics hook: one reconcile finished */
+  onReconciled?: (account: string, info: { calls: number; ms: number }) => void;
+  onReconcileStart?: (account: string) => void;
+}
+
+/** `folder-sync worker`: the event folder, the reconciler and the maintenance walker. */
+export async function startWorkers(
+  config: Config,
+  log: Logger,
+  hooks: WorkerHooks = {},
+): Promise<RunningWorkers> {
+  const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
+  const prefix = config.QUEUE_PREFIX;
+  const keys = keysFor(prefix);
+  await warnUnlessNoEviction(redis, log);
+  const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
+  const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
+  const rules = await watchRules({
+    path: config.FOLDER_RULES,
+    redis,
+    keys,
+    maintenance: maintenanceQueue,
+    log,
+  });
+
+  const gate = new CallGate(redis, keys, {
+    perSecond: config.YUNXIN_RATE_LIMIT,
+    pauseBaseMs: config.RATE_LIMIT_BACKOFF_MS,
+    pauseMaxMs: config.RATE_LIMIT_BACKOFF_MAX_MS,
+  });
+  const provider: GroupProvider = createProvider(config, gate, log);
+  const store = new AccountStore(redis, keys);
+  const shutdown = new AbortController();
+  const workerOpts = { connection: redis, prefix, maxStalledCount: 1_000 };
+
+  const eventWorker = new Worker<{ events: DomainEvent[] }>(
+    QUEUES.events,
+    async (job) => {
+      const folded = await foldEvents(redis, keys, job.data.events);
+      await enqueueReconcile(reconcileQueue, folded.changed, config.DEBOUNCE_MS, 'events');
+      return {
+        events: job.data.events.length,
+        changed: folded.changed.size,
+        duplicates: folded.duplicates,
+        stale: folded.stale,
+      };
+    },
+    { ...workerOpts, concurrency: config.EVENT_CONCURRENCY },
+  );
+
+  const reconcileWorker = new Worker<ReconcileJobData>(
+    QUEUES.reconcile,
+    async (job: Job<ReconcileJobData>, token?: string) => {
+      const { account } = job.data;
+      const started = Date.now();
+      hooks.onReconcileStart?.(account);
+      const outcome = await reconcileAccount(
+        account,
+        {
+          store,
+          provider,
+          gate,
+          appFolders: () => rules.current().folders,
+          now: Date.now,
+          random: Math.random,
+          retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
+          log,
+        },
+        shutdown.signal,
+      );
+      if (outcome.status === 'busy') {
+        // Another process holds the account (a stalled duplicate run): look again shortly.
+        await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
+        throw new DelayedError();
+      }
+      if (outcome.requeueAfterMs !== undefined) {
+        await enqueueReconcile(reconcileQueue, [account], outcome.requeueAfterMs, 'retry');
+      }
+      hooks.onReconciled?.(account, { calls: outcome.calls, ms: Date.now() - started });
+      return { calls: outcome.calls, overflow: outcome.overflow.length };
+    },
+    {
+      ...workerOpts,
+      concurrency: config.WORKER_CONCURRENCY,
+      settings: {
+        backoffStrategy: (attemptsMade: number) =>
+          backoffMs(attemptsMade, config.RETRY_BASE_MS, config.RETRY_MAX_MS, Math.random),
+      },
+    },
+  );
+
+  const maintenanceWorker = new Worker(
+    QUEUES.maintenance,
+    async (job) => {
+      const resync = job.name === JOB_NAMES.resyncAll;
+      const accounts = await reconcileEveryAccount(redis, keys, reconcileQueue, {
+        resync,
+        delayMs: config.DEBOUNCE_MS,
+        signal: shutdown.signal,
+      });
+      log.info({ job: job.name, accounts }, 'queued a reconcile for every known account');
+      return { accounts };
+    },
+    { ...workerOpts, concurrency: 1 },
+  );
+
+  const workers = [eventWorker, reconcileWorker, maintenanceWorker];
+  for (const w of workers) {
+    w.on('error', (error) => log.error({ err: error, queue: w.name }, 'worker error'));
+    w.on('failed', (job, error) =>
+      log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'),
+    );
+  }
+  log.info({ prefix, rules: rules.hash(), rateLimit: config.YUNXIN_RATE_LIMIT }, 'workers started');
+
+  return {
+    workers,
+    close: async () => {
+      rules.stop();
+      // close() lets in-flight jobs finish: the call in flight and its ledger write complete
+      await Promise.all(workers.map((w) => w.close()));
+      shutdown.abort();
+      await Promise.all([reconcileQueue.close(), maintenanceQueue.close()]);
+      await provider.close();
+      await redis.quit();
+    },
+  };
+}
+
+function createProvider(config: Config, gate: CallGate, log: Logger): GroupProvider {
+  if (!config.YUNXIN_APP_KEY || !config.YUNXIN_APP_SECRET) {
+    throw new Error('YUNXIN_APP_KEY and YUNXIN_APP_SECRET are required to run workers');
+  }
+  const client = new YunxinClient({
+    appKey: config.YUNXIN_APP_KEY,
+    appSecret: config.YUNXIN_APP_SECRET,
+    endpoints: config.YUNXIN_ENDPOINT,
+    headersTimeoutMs: config.YUNXIN_TIMEOUT_MS,
+    bodyTimeoutMs: config.YUNXIN_TIMEOUT_MS,
+    logger: log,
+    beforeCall: () => gate.acquire(),
+  });
+  return new YunxinProvider(client, {
+    groupsPerConversation: config.GROUPS_PER_CONVERSATION,
+    groupsPerAccount: config.GROUPS_PER_ACCOUNT,
+    conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
+  });
+}
+
+/** BullMQ loses jobs and locks under eviction: say so loudly (managed Redis may hide CONFIG). */
+async function warnUnlessNoEviction(redis: { config(...args: string[]): Promise<unknown> }, log: Logger) {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy && policy !== 'noeviction') {
+      log.warn(
+        { policy },
+        'Redis maxmemory-policy should be "noeviction": evicted keys lose jobs, locks and facts',
+      );
+    }
+  } catch {
+    // CONFIG may be disabled on managed Redis
+  }
+}
