@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './config-or-exit.js';
+import { publishCommand } from './publish-command.js';
 import { simulatorCommand } from './simulator-command.js';
 import { workerCommand } from './worker-command.js';
 
@@ -9,6 +10,7 @@ const program = new Command()
   .exitOverride();
 
 workerCommand(program);
+publishCommand(program);
 simulatorCommand(program);
 
 try {

@@ -167,12 +167,14 @@ function createProvider(config: Config, gate: CallGate, log: Logger): GroupProvi
     logger: log,
     beforeCall: () => gate.acquire(),
   });
-  return new YunxinProvider(client, {
-    groupsPerConversation: config.GROUPS_PER_CONVERSATION,
-    groupsPerAccount: config.GROUPS_PER_ACCOUNT,
-    conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
-  });
+  return new YunxinProvider(client, configuredLimits(config));
 }
+
+export const configuredLimits = (config: Config) => ({
+  groupsPerConversation: config.GROUPS_PER_CONVERSATION,
+  groupsPerAccount: config.GROUPS_PER_ACCOUNT,
+  conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
+});
 
 /** BullMQ loses jobs and locks under eviction: say so loudly (managed Redis may hide CONFIG). */
 async function warnUnlessNoEviction(redis: { config(...args: string[]): Promise<unknown> }, log: Logger) {

@@ -5,27 +5,36 @@ import type { YunxinClient } from './client.js';
 import { YUNXIN_LIMITS } from './limits.js';
 import type { GroupChangeResult } from './schemas.js';
 
-/** Yunxin behind the engine's provider interface: conversation keys ↔ `account|type|target`. */
-export class YunxinProvider implements GroupProvider {
-  readonly name = 'yunxin';
-  readonly limits: ProviderLimits;
+export type ConfigurableLimits = Partial<Omit<ProviderLimits, 'mixedMembershipUpdate' | 'idsPerCall'>>;
 
-  constructor(
-    private readonly client: YunxinClient,
-    limits: Partial<Omit<ProviderLimits, 'mixedMembershipUpdate' | 'idsPerCall'>> = {},
-  ) {
-    this.limits = {
+/** What the planner needs to know of Yunxin, without a client (status and dry runs use it). */
+export function yunxinProfile(limits: ConfigurableLimits = {}): Pick<GroupProvider, 'limits' | 'groupName'> {
+  return {
+    limits: {
       idsPerCall: YUNXIN_LIMITS.idsPerCall,
       groupsPerConversation: limits.groupsPerConversation ?? YUNXIN_LIMITS.groupsPerConversation,
       groupsPerAccount: limits.groupsPerAccount ?? YUNXIN_LIMITS.groupsPerAccount,
       conversationsPerGroup: limits.conversationsPerGroup ?? YUNXIN_LIMITS.conversationsPerGroup,
       // one `conversations` object per PATCH: add and remove need separate calls (§A5.2)
       mixedMembershipUpdate: false,
-    };
-  }
+    },
+    groupName: (folderName) => [...folderName].slice(0, YUNXIN_LIMITS.groupNameMaxChars).join(''),
+  };
+}
 
-  groupName(folderName: string): string {
-    return [...folderName].slice(0, YUNXIN_LIMITS.groupNameMaxChars).join('');
+/** Yunxin behind the engine's provider interface: conversation keys ↔ `account|type|target`. */
+export class YunxinProvider implements GroupProvider {
+  readonly name = 'yunxin';
+  readonly limits: ProviderLimits;
+  readonly groupName: (folderName: string) => string;
+
+  constructor(
+    private readonly client: YunxinClient,
+    limits: ConfigurableLimits = {},
+  ) {
+    const profile = yunxinProfile(limits);
+    this.limits = profile.limits;
+    this.groupName = profile.groupName;
   }
 
   async listGroups(account: string) {

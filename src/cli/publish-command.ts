@@ -1,0 +1,162 @@
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import type { DomainEvent } from '../events/schema.js';
+import { parseNdjsonLine } from '../events/validate.js';
+import { createRedis } from '../jobs/connection.js';
+import { enqueueEvents } from '../jobs/publish.js';
+import { openQueue, QUEUES } from '../jobs/queues.js';
+
+/** Exit codes of `publish` (the same meanings as the CLI's EXIT in main.ts). */
+const EXIT = { ok: 0, refused: 1, failure: 1, usage: 2 } as const;
+
+/** Reconnect attempts before a Redis that does not answer fails the command. */
+const REDIS_ATTEMPTS = 5;
+
+/**
+ * Valid events are added once this many have accumulated (a multiple of EVENTS_PER_JOB, so
+ * jobs stay full), which keeps memory bounded however long the input is.
+ */
+export const PUBLISH_CHUNK_EVENTS = 500;
+
+export interface PublishSummary {
+  /** events added to the queue */
+  published: number;
+  /** non-blank lines refused */
+  refused: number;
+  /** non-blank lines read */
+  lines: number;
+  /** jobs added to the events queue */
+  jobs: number;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Opens the input before connecting anywhere, so a bad path fails fast with a clear message. */
+async function openInput(file: string | undefined): Promise<Readable> {
+  if (file === undefined || file === '-') {
+    if (process.stdin.isTTY) process.stderr.write('reading NDJSON events from stdin (end with Ctrl-D)\n');
+    return process.stdin;
+  }
+  const handle = await open(file, 'r');
+  // the stream owns the handle and closes it (a bare fd would be closed when the handle is collected)
+  return handle.createReadStream({ encoding: 'utf8' });
+}
+
+/**
+ * Reads NDJSON from `input`, writes each refused line to `errors` as
+ * `line N: <error>; <error>` (N counts every line from 1, blank ones included), and adds the
+ * valid events through `add`, PUBLISH_CHUNK_EVENTS at a time. `summary` is updated as lines
+ * are read and events added, so after a failure it tells how far the publish got.
+ */
+export async function publishStream(
+  input: Readable,
+  add: (events: readonly DomainEvent[]) => Promise<number>,
+  errors: (line: string) => void,
+  summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 },
+): Promise<PublishSummary> {
+  let pending: DomainEvent[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    summary.jobs += await add(batch);
+    summary.published += batch.length;
+  };
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (line.trim() === '') continue; // trim() also drops a byte-order mark
+    summary.lines += 1;
+    const result = parseNdjsonLine(line);
+    if (result.ok) {
+      pending.push(result.event);
+      if (pending.length >= PUBLISH_CHUNK_EVENTS) await flush();
+    } else {
+      summary.refused += 1;
+      errors(`line ${lineNumber}: ${result.errors.join('; ')}`);
+    }
+  }
+  await flush();
+  return summary;
+}
+
+export function publishCommand(program: Command): void {
+  program
+    .command('publish')
+    .argument('[file]', 'NDJSON file of events, one JSON object per line; "-" or none reads stdin')
+    .description('validate domain events (NDJSON) and add them to the events queue')
+    .option('--json', 'print the summary as JSON', false)
+    .addHelpText(
+      'after',
+      '\nEach refused line is printed to stderr as "line N: <path>: <reason>; …"; valid lines are' +
+        '\npublished all the same. The summary goes to stdout ("published 12 events, refused 2").' +
+        '\nRedis and the key prefix come from REDIS_URL and QUEUE_PREFIX.' +
+        '\n\nExit codes:' +
+        '\n  0  every line was published' +
+        '\n  1  some lines were refused (the others were published), or Redis failed' +
+        '\n  2  bad configuration (environment variables) or an unreadable file',
+    )
+    .action(async (file: string | undefined, options: { json: boolean }) => {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        process.stderr.write(`${error.message}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      let input: Readable;
+      try {
+        input = await openInput(file);
+      } catch (error) {
+        process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+
+      // A one-shot command: give up after a few reconnect attempts instead of waiting forever.
+      const connection = createRedis(config.REDIS_URL, 'producer', {
+        retryStrategy: (attempt) => (attempt > REDIS_ATTEMPTS ? null : Math.min(attempt * 200, 1000)),
+      });
+      const queue = openQueue(QUEUES.events, connection, config.QUEUE_PREFIX);
+      queue.on('error', () => {}); // failures reject the add and end the command
+      const summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 };
+      let failure: string | undefined;
+      try {
+        await publishStream(
+          input,
+          (events) => enqueueEvents(queue, events),
+          (line) => process.stderr.write(`${line}\n`),
+          summary,
+        );
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+      } finally {
+        input.destroy();
+        await queue.close().catch(() => {});
+        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+        else connection.disconnect();
+      }
+      if (failure !== undefined) {
+        process.stderr.write(`publish failed: ${failure}\n`);
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ ...summary, error: failure })}\n`
+            : `published ${plural(summary.published, 'event')} before the failure, refused ${summary.refused}\n`,
+        );
+        process.exitCode = EXIT.failure;
+        return;
+      }
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(summary)}\n`
+          : `published ${plural(summary.published, 'event')}, refused ${summary.refused}\n`,
+      );
+      process.exitCode = summary.refused === 0 ? EXIT.ok : EXIT.refused;
+    });
+}

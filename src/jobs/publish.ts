@@ -1,0 +1,163 @@
+import type { Queue } from 'bullmq';
+import type { DomainEvent } from '../events/schema.js';
+import { validateEvent } from '../events/validate.js';
+import { createRedis } from './connection.js';
+import { EVENTS_PER_JOB, JOB_NAMES, openQueue, QUEUES } from './queues.js';
+
+/** The data of a job named JOB_NAMES.events in the events queue. */
+export interface EventsJobData {
+  events: DomainEvent[];
+}
+
+export interface PublishResult {
+  /** events added to the queue */
+  accepted: number;
+  /** `index` is the position in the input; `id` is there when the input had a string id */
+  refused: Array<{ index: number; id?: string; errors: string[] }>;
+}
+
+/**
+ * Adds already-validated events, EVENTS_PER_JOB per job, in one `addBulk` (one round trip,
+ * atomic). Returns the number of jobs added. Callers that hold unvalidated input use
+ * `publishMany`.
+ */
+export async function enqueueEvents(queue: Queue, events: readonly DomainEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const jobs: { name: string; data: EventsJobData }[] = [];
+  for (let start = 0; start < events.length; start += EVENTS_PER_JOB) {
+    jobs.push({ name: JOB_NAMES.events, data: { events: events.slice(start, start + EVENTS_PER_JOB) } });
+  }
+  await queue.addBulk(jobs);
+  return jobs.length;
+}
+
+/**
+ * Validates each event against the public contract and adds the valid ones to the events
+ * queue. Refused events never affect accepted ones; nothing is added when none is valid.
+ * Rejects only when Redis does (then nothing of this call is known to be added).
+ */
+export async function publishMany(queue: Queue, events: readonly unknown[]): Promise<PublishResult> {
+  const valid: DomainEvent[] = [];
+  const refused: PublishResult['refused'] = [];
+  events.forEach((input, index) => {
+    const result = validateEvent(input);
+    if (result.ok) valid.push(result.event);
+    else {
+      const id = stringId(input);
+      refused.push(
+        id === undefined ? { index, errors: result.errors } : { index, id, errors: result.errors },
+      );
+    }
+  });
+  await enqueueEvents(queue, valid);
+  return { accepted: valid.length, refused };
+}
+
+/** `publishMany` of one event. */
+export function publish(queue: Queue, event: unknown): Promise<PublishResult> {
+  return publishMany(queue, [event]);
+}
+
+function stringId(input: unknown): string | undefined {
+  try {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+    const id = Object.hasOwn(input, 'id') ? (input as { id: unknown }).id : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PublisherOptions {
+  /** REDIS_URL */
+  redisUrl: string;
+  /** QUEUE_PREFIX */
+  prefix: string;
+  /**
+   * Connection problems reported while the publisher is open (reconnects, …). Failed
+   * publishes also reject, so the default ignores them.
+   */
+  onError?: (error: Error) => void;
+  /**
+   * How long one publish may wait for Redis before it rejects with PublishTimeoutError
+   * (default 10 s). Without it a publish made while Redis has never been reachable would
+   * wait for the first connection, however long that takes.
+   */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+
+/**
+ * Redis did not confirm in time. The events may still be added later (the command can be
+ * queued on the connection): publishing them again is safe, because workers deduplicate by id.
+ */
+export class PublishTimeoutError extends Error {
+  override readonly name = 'PublishTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(
+      `Redis did not confirm the publish within ${timeoutMs} ms; the events may or may not have been added (publishing them again is safe: events are deduplicated by id)`,
+    );
+  }
+}
+
+/** `work`, or a PublishTimeoutError after `ms`; a late rejection of `work` is absorbed. */
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PublishTimeoutError(ms)), ms);
+  });
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface Publisher {
+  publish(event: unknown): Promise<PublishResult>;
+  publishMany(events: readonly unknown[]): Promise<PublishResult>;
+  /** Closes the queue and the Redis connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * A publisher for apps: owns a producer connection (fails fast rather than queueing forever)
+ * and the events queue.
+ *
+ * ```ts
+ * const publisher = createPublisher({ redisUrl: 'redis://127.0.0.1:6379', prefix: '{folder-sync}' });
+ * const { refused } = await publisher.publish({ id: 'e-1', type: 'conversation.pinned', account: 'alice',
+ *   at: Date.now(), conversation: { type: 2, target: 'team-42' } });
+ * await publisher.close();
+ * ```
+ */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const connection = createRedis(options.redisUrl, 'producer');
+  const queue = openQueue(QUEUES.events, connection, options.prefix);
+  const onError = options.onError ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  queue.on('error', onError);
+  let closing: Promise<void> | undefined;
+  const many = (events: readonly unknown[]) => {
+    if (closing) return Promise.reject(new Error('the publisher is closed'));
+    return withTimeout(publishMany(queue, events), timeoutMs);
+  };
+  return {
+    publish: (event) => many([event]),
+    publishMany: many,
+    close: () => {
+      closing ??= (async () => {
+        try {
+          await queue.close();
+        } finally {
+          // The queue does not close a connection it was given.
+          if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+          else connection.disconnect();
+        }
+      })();
+      return closing;
+    },
+  };
+}
