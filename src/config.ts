@@ -49,6 +49,9 @@ export const configSchema = z.object({
     .describe("coalescing window from an account's first event to its reconcile"),
   WORKER_CONCURRENCY: int(1).default(16).describe('accounts reconciled at once per worker process'),
   EVENT_CONCURRENCY: int(1).default(4).describe('event batches folded at once per worker process'),
+  LOCK_MS: int(1000)
+    .default(30_000)
+    .describe('job lock and account lease: after a crash, work resumes within about twice this'),
   GROUPS_PER_CONVERSATION: int(1).default(YUNXIN_LIMITS.groupsPerConversation).describe('provider limit'),
   GROUPS_PER_ACCOUNT: int(1)
     .default(YUNXIN_LIMITS.groupsPerAccount)

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { accountCommands } from './account-commands.js';
 import { EXIT } from './config-or-exit.js';
 import { publishCommand } from './publish-command.js';
 import { simulatorCommand } from './simulator-command.js';
@@ -11,6 +12,7 @@ const program = new Command()
 
 workerCommand(program);
 publishCommand(program);
+accountCommands(program);
 simulatorCommand(program);
 
 try {

@@ -28,6 +28,9 @@ export type ReconcileOutcome =
   | {
       status: 'done';
       calls: number;
+      /** while the lease was held: for tracing that one account never runs twice at once */
+      startedAt: number;
+      finishedAt: number;
       overflow: Overflow[];
       /** items or folders wait for a retry: reconcile again after this long */
       requeueAfterMs?: number;
@@ -106,6 +109,8 @@ export async function reconcileAccount(
     return {
       status: 'done',
       calls: ctx.calls,
+      startedAt: started,
+      finishedAt: deps.now(),
       overflow,
       ...(waits.length ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {}),
     };

@@ -58,7 +58,14 @@ export async function startWorkers(
   const provider: GroupProvider = createProvider(config, gate, log);
   const store = new AccountStore(redis, keys);
   const shutdown = new AbortController();
-  const workerOpts = { connection: redis, prefix, maxStalledCount: 1_000 };
+  // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
+  const workerOpts = {
+    connection: redis,
+    prefix,
+    maxStalledCount: 1_000,
+    lockDuration: config.LOCK_MS,
+    stalledInterval: config.LOCK_MS,
+  };
 
   const eventWorker = new Worker<{ events: DomainEvent[] }>(
     QUEUES.events,
@@ -79,7 +86,6 @@ export async function startWorkers(
     QUEUES.reconcile,
     async (job: Job<ReconcileJobData>, token?: string) => {
       const { account } = job.data;
-      const started = Date.now();
       hooks.onReconcileStart?.(account);
       const outcome = await reconcileAccount(
         account,
@@ -92,6 +98,7 @@ export async function startWorkers(
           random: Math.random,
           retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
           log,
+          leaseMs: config.LOCK_MS,
         },
         shutdown.signal,
       );
@@ -103,7 +110,9 @@ export async function startWorkers(
       if (outcome.requeueAfterMs !== undefined) {
         await enqueueReconcile(reconcileQueue, [account], outcome.requeueAfterMs, 'retry');
       }
-      hooks.onReconciled?.(account, { calls: outcome.calls, ms: Date.now() - started });
+      const { startedAt, finishedAt, calls } = outcome;
+      log.debug({ account, startedAt, finishedAt, calls }, 'reconciled');
+      hooks.onReconciled?.(account, { calls, ms: finishedAt - startedAt });
       return { calls: outcome.calls, overflow: outcome.overflow.length };
     },
     {

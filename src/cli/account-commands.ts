@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import type { Config } from '../config.js';
+import { createRedis } from '../jobs/connection.js';
+import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
+import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
+import { loadRulesFile } from '../rules/load.js';
+import { type AccountStatus, accountStatus } from '../status/account-status.js';
+import { AccountStore } from '../store/account-store.js';
+import { keysFor } from '../store/keys.js';
+import { withScripts } from '../store/scripts.js';
+import { configuredLimits } from '../workers/run-workers.js';
+import { yunxinProfile } from '../yunxin/provider.js';
+import { configOrExit, EXIT } from './config-or-exit.js';
+
+async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
+  const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
+  try {
+    return await fn(new AccountStore(redis, keysFor(config.QUEUE_PREFIX)));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function statusOf(account: string): Promise<AccountStatus> {
+  const config = configOrExit();
+  const { rules } = await loadRulesFile(config.FOLDER_RULES);
+  return withStore(config, (store) =>
+    accountStatus(account, store, rules.folders, yunxinProfile(configuredLimits(config)), Date.now()),
+  );
+}
+
+const time = (ms: number | undefined) => (ms === undefined ? 'never' : new Date(ms).toISOString());
+
+function printStatus(s: AccountStatus): void {
+  console.log(
+    `account ${s.account}: last sync ${time(s.lastSyncAt)}, ${s.plan.length} calls pending, ${s.foreignGroups} groups not managed by us${s.resyncRequested ? ', resync requested' : ''}`,
+  );
+  for (const f of s.folders) {
+    console.log(
+      `  ${f.folder} "${f.groupName}" group ${f.groupId ?? '-'}: ${f.synced}/${f.desired} synced, ${f.pendingCalls} calls pending` +
+        `${f.retrying ? `, ${f.retrying} retrying` : ''}${f.rejections.length ? `, ${f.rejections.length} rejected` : ''}` +
+        `${f.overflow.length ? `, ${f.overflow.length} over provider limits` : ''}`,
+    );
+    for (const r of f.rejections)
+      console.log(`    rejected ${r.conversation}: ${r.code} ${r.msg} (${time(r.at)})`);
+    for (const o of f.overflow)
+      console.log(`    over ${o.limit}${o.conversation ? `: ${o.conversation}` : ''}`);
+    if (f.lastError)
+      console.log(
+        `    last error: ${f.lastError.code} ${f.lastError.msg} at ${f.lastError.endpoint} (trace ${f.lastError.traceId}, ${time(f.lastError.at)})`,
+      );
+  }
+}
+
+export function accountCommands(program: Command): void {
+  program
+    .command('status')
+    .description(
+      "show an account's folders: desired and synced counts, group ids, pending work, rejections, overflow, errors",
+    )
+    .requiredOption('--account <account>', 'Yunxin account id')
+    .option('--json', 'print JSON', false)
+    .action(async (o: { account: string; json: boolean }) => {
+      const s = await statusOf(o.account);
+      if (o.json) console.log(JSON.stringify(s, null, 2));
+      else printStatus(s);
+    });
+
+  program
+    .command('plan')
+    .description('print the calls a reconcile of the account would make now (a dry run: nothing is sent)')
+    .requiredOption('--account <account>', 'Yunxin account id')
+    .option('--json', 'print JSON', false)
+    .action(async (o: { account: string; json: boolean }) => {
+      const { plan } = await statusOf(o.account);
+      if (o.json) return console.log(JSON.stringify(plan, null, 2));
+      if (plan.length === 0) return console.log('in sync: no calls needed');
+      for (const c of plan) {
+        const ids =
+          'ids' in c
+            ? ` ${c.ids.length} ids: ${c.ids.slice(0, 5).join(', ')}${c.ids.length > 5 ? ', …' : ''}`
+            : '';
+        const extra =
+          c.kind === 'rename'
+            ? ` to "${c.name}"`
+            : c.kind === 'update'
+              ? ` +${c.add.length} -${c.remove.length}`
+              : '';
+        console.log(
+          `${c.kind} ${c.folder}${'groupId' in c && c.groupId ? ` (group ${c.groupId})` : ''}${extra}${ids}`,
+        );
+      }
+    });
+
+  program
+    .command('resync')
+    .description('read the remote groups and repair drift: one account, or every known account')
+    .option('--account <account>', 'Yunxin account id')
+    .option('--all', 'every known account (throttled so live events keep flowing)', false)
+    .action(async (o: { account?: string; all: boolean }) => {
+      if (!o.account === !o.all) {
+        console.error('give exactly one of --account <account> or --all');
+        process.exit(EXIT.usage);
+      }
+      const config = configOrExit();
+      const redis = createRedis(config.REDIS_URL, 'producer');
+      const keys = keysFor(config.QUEUE_PREFIX);
+      try {
+        if (o.account) {
+          await redis.sadd(keys.resync, o.account);
+          const queue = openQueue(QUEUES.reconcile, redis, config.QUEUE_PREFIX);
+          await enqueueReconcile(queue, [o.account], 0, 'resync');
+          await queue.close();
+          console.log(`resync of ${o.account} queued`);
+        } else {
+          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX);
+          await queue.add(JOB_NAMES.resyncAll, {});
+          await queue.close();
+          console.log('resync of every known account queued');
+        }
+      } finally {
+        redis.disconnect();
+      }
+    });
+}
