@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Keys } from './keys.js';
 import type { ScriptedRedis } from './scripts.js';
@@ -9,8 +8,8 @@ export interface CallGateOptions {
   pauseBaseMs: number;
   pauseMaxMs: number;
   /**
-   * Window length: a little over a second, so the jitter between our clock read and the
-   * provider's arrival time cannot squeeze perSecond + 1 calls into one provider second.
+   * Calls are spaced windowMs / perSecond apart. A little over a second, so timer and network
+   * jitter cannot squeeze perSecond + 1 calls into any one second at the provider.
    */
   windowMs?: number;
   random?: () => number;
@@ -24,6 +23,8 @@ export interface CallGateOptions {
 export class CallGate {
   private readonly windowMs: number;
   private readonly random: () => number;
+  /** this process saw a 416 since its last successful call */
+  private backingOff = false;
 
   constructor(
     private readonly redis: ScriptedRedis,
@@ -38,17 +39,20 @@ export class CallGate {
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
-      const member = `${Date.now()}-${randomBytes(6).toString('hex')}`;
       const wait = await this.redis.fsAcquireCall(
-        this.keys.callWindow,
+        this.keys.callSlot,
         this.keys.callPause,
-        this.opts.perSecond,
-        this.windowMs,
-        member,
+        this.windowMs / this.opts.perSecond,
       );
-      if (wait <= 0) return;
-      // Spread the wake-ups of the waiting callers over a few ms.
-      await sleep(Math.min(wait, 1000) + Math.floor(this.random() * 5), undefined, { signal });
+      if (wait === 0) return;
+      if (wait < 0) {
+        // paused after a 416: wake up spread over a few ms, then take a slot
+        await sleep(-wait + Math.floor(this.random() * 10), undefined, { signal });
+        continue;
+      }
+      await sleep(wait, undefined, { signal });
+      // a 416 while we waited voids the slot: wait out the pause instead
+      if ((await this.redis.pttl(this.keys.callPause)) <= 0) return;
     }
   }
 
@@ -61,8 +65,16 @@ export class CallGate {
       this.opts.pauseMaxMs,
       this.random(),
     );
+    this.backingOff = true;
     this.opts.onPause?.(ms);
     return ms;
+  }
+
+  /** A call went through: the next 416 starts again from the base pause. */
+  async succeeded(): Promise<void> {
+    if (!this.backingOff) return;
+    this.backingOff = false;
+    await this.redis.del(this.keys.callPauseStreak);
   }
 
   /** Remaining app-wide pause, for status and metrics. */

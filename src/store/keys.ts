@@ -18,7 +18,7 @@ export function keysFor(prefix: string) {
     accounts: k('accounts'),
     /** accounts whose next reconcile reads the remote groups first */
     resync: k('resync'),
-    callWindow: k('calls', 'window'),
+    callSlot: k('calls', 'next-slot'),
     callPause: k('calls', 'pause'),
     callPauseStreak: k('calls', 'pause-streak'),
     rulesHash: k('rules-hash'),

@@ -29,7 +29,9 @@ export async function gated<T>(ctx: ReconcileContext, op: () => Promise<T>): Pro
     ctx.signal?.throwIfAborted();
     try {
       ctx.calls++;
-      return await op();
+      const result = await op();
+      await ctx.gate.succeeded();
+      return result;
     } catch (error) {
       if (!(isProviderError(error) && error.kind === 'rate_limited')) throw error;
       const ms = await ctx.gate.rateLimited();

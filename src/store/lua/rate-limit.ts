@@ -1,36 +1,32 @@
 /**
- * The app-wide provider call budget, shared by every worker process: a sliding-window log of
- * call start times (Redis's clock, so processes need no clock agreement). Returns 0 when the
- * caller may call now (its start is recorded), else the milliseconds to wait. While an
- * app-wide pause (after a 416) is in force it returns the pause's remaining time.
+ * The app-wide provider call budget, shared by every worker process (GCRA with reservations):
+ * calls get evenly spaced slots on Redis's clock, so processes need no clock agreement and
+ * a burst never reaches the provider as a burst. Returns 0 to call now, a positive number of
+ * ms to wait for the reserved slot, or minus the remaining app-wide pause (after a 416), in
+ * which case nothing was reserved.
  *
- * KEYS: window (zset), pause
- * ARGV: limit, windowMs, member (unique per attempt)
+ * KEYS: next slot (theoretical arrival time), pause
+ * ARGV: spacingMs
  */
 export const acquireCall = {
   name: 'fsAcquireCall',
   numberOfKeys: 2,
   lua: `
 local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return paused end
+if paused > 0 then return -paused end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local spacing = tonumber(ARGV[1])
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') or 0, now)
+redis.call('SET', KEYS[1], string.format('%.3f', slot + spacing), 'PX', math.ceil(slot + spacing - now) + 1000)
+return math.ceil(slot - now)
 `,
 } as const;
 
 /**
  * After a 416: pause every provider call of the app. The n-th 416 in a row pauses for
  * min(max, base * 2^(n-1)) scaled by a jitter in [0.5, 1]; a pause is only ever extended.
- * The streak is forgotten once no 416 arrives for 4 pause lengths.
+ * The streak is forgotten on the next successful call, or once no 416 arrives for 4 pause lengths.
  * Returns the pause in ms.
  *
  * KEYS: pause, streak

@@ -19,6 +19,10 @@ export interface CallRecord {
   endpoint: string;
   code: number;
   ids: number;
+  /** entries in failed_list */
+  failed: number;
+  /** the conversation ids the call carried (for tests that follow one item) */
+  conversationIds?: string[];
 }
 
 class SlidingWindow {

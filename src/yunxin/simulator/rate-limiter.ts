@@ -52,11 +52,15 @@ export class RateLimiter {
     return false;
   }
 
-  /** Starts the blocking period (also used when a 416 is injected as a fault). */
+  /**
+   * Starts the blocking period (also used when a 416 is injected as a fault). A 416 answered
+   * during a block does not extend it: the period runs from the call that tripped the limit.
+   */
   block(endpoint: string): void {
     if (this.config.blockMs > 0) {
       const now = this.now();
-      this.bucket(endpoint, now).blockedUntil = now + this.config.blockMs;
+      const bucket = this.bucket(endpoint, now);
+      if (now >= bucket.blockedUntil) bucket.blockedUntil = now + this.config.blockMs;
     }
   }
 

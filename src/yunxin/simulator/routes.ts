@@ -63,6 +63,17 @@ export function idsInCall(name: EndpointName, body: unknown, query: URLSearchPar
   return 0;
 }
 
+export function conversationIdsIn(body: unknown): string[] | undefined {
+  const b = (body ?? {}) as { conversation_ids?: unknown; conversations?: { conversation_ids?: unknown } };
+  const ids = b.conversation_ids ?? b.conversations?.conversation_ids;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : undefined;
+}
+
+export function failedItems(answer: Answer): number {
+  const list = (answer.data as { failed_list?: unknown } | undefined)?.failed_list;
+  return Array.isArray(list) ? list.length : 0;
+}
+
 function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> | Answer {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;

@@ -10,7 +10,7 @@ import { CallLog } from './call-log.js';
 import { type Faults, type FaultsInput, faultsSchema, seededRandom } from './faults.js';
 import { readBody, sendText } from './http-util.js';
 import { type RateLimitConfig, RateLimiter, rateLimitConfigSchema } from './rate-limiter.js';
-import { handle, idsInCall, matchRoute } from './routes.js';
+import { conversationIdsIn, failedItems, handle, idsInCall, matchRoute } from './routes.js';
 import {
   DEFAULT_SIMULATOR_LIMITS,
   type SimulatorLimits,
@@ -150,6 +150,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       endpoint: route.name,
       code: answer.code,
       ids: idsInCall(route.name, body, url.searchParams),
+      failed: failedItems(answer),
+      conversationIds: conversationIdsIn(body),
     });
 
     const stall = applies && answer.code === 200 && stalls(route.name) && random() < faults.stallRate;

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Engine, ev, startEngine, team } from '../support/engine.js';
+
+let e: Engine | undefined;
+afterEach(async () => {
+  await e?.close();
+  e = undefined;
+});
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('rate limits', () => {
+  it('a 416 storm with a configured rate converges, and calls never exceed the rate in any second', async () => {
+    const R = 20;
+    e = await startEngine({
+      env: { YUNXIN_RATE_LIMIT: String(R), RATE_LIMIT_BACKOFF_MS: '100', RATE_LIMIT_BACKOFF_MAX_MS: '800' },
+      sim: { rateLimit: { perSecond: R, blockMs: 300 }, faults: { rateLimitRate: 0.25 } },
+    });
+    const accounts = range(30).map((i) => `storm-${i}`);
+    const started = Date.now();
+    await e.publish(
+      accounts.flatMap((a) => [
+        ev('conversation.tagged', a, { ...team('c1'), tag: 'customer' }),
+        ev('conversation.upserted', a, { conversation: { type: 1, target: 'friend' }, attributes: {} }),
+      ]),
+    );
+    await e.eventually(() => {
+      for (const a of accounts)
+        expect(e!.groups(a)).toEqual({ Customers: ['2|c1'], 'Direct messages': ['1|friend'] });
+    }, 60_000);
+    const converged = Date.now() - started;
+    const stats = e.sim.calls.snapshot();
+    console.log(
+      `416 storm: ${accounts.length} accounts converged in ${converged} ms; ${stats.total} calls, ${stats.rateLimited} answered 416, peak ${stats.peakPerSecond}/s (limit ${R})`,
+    );
+    expect(stats.rateLimited).toBeGreaterThan(0);
+    expect(stats.peakPerSecond).toBeLessThanOrEqual(R);
+    // a 416 is never an item failure: nothing was rejected or left retrying
+    expect(e.logs()).not.toContain('provider refused a call');
+  });
+
+  it('with the limit set to the provider rate there are no 416s at all', async () => {
+    const R = 25;
+    e = await startEngine({ env: { YUNXIN_RATE_LIMIT: String(R) }, sim: { rateLimit: { perSecond: R } } });
+    const accounts = range(40).map((i) => `calm-${i}`);
+    await e.publish(accounts.map((a) => ev('conversation.tagged', a, { ...team('c1'), tag: 'customer' })));
+    await e.eventually(() => {
+      for (const a of accounts) expect(e!.groups(a)).toEqual({ Customers: ['2|c1'] });
+    }, 30_000);
+    const stats = e.sim.calls.snapshot();
+    expect(stats.rateLimited).toBe(0);
+    expect(stats.peakPerSecond).toBeLessThanOrEqual(R);
+    expect(stats.byEndpoint).toEqual({ 'group.create': { 200: 40 } });
+  });
+});
