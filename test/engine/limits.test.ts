@@ -1,0 +1,111 @@
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Engine, ev, startEngine, team } from '../support/engine.js';
+
+let e: Engine | undefined;
+afterEach(async () => {
+  await e?.close();
+  e = undefined;
+});
+
+const T = 1_763_900_000_000;
+
+describe('provider limits become deterministic overflow, not provider errors', () => {
+  it('groups per account: folders beyond the limit get no group (rules-file order wins)', async () => {
+    e = await startEngine({ env: { GROUPS_PER_ACCOUNT: '2' }, sim: { limits: { groupsPerAccount: 2 } } });
+    await e.publish([
+      ev('conversation.upserted', 'g', { ...team('p'), attributes: { kind: 'project' } }),
+      ev('conversation.pinned', 'g', team('p')),
+      ev('conversation.tagged', 'g', { ...team('c'), tag: 'customer' }),
+      ev('conversation.upserted', 'g', { conversation: { type: 1, target: 'd' }, attributes: {} }),
+    ]);
+    await e.eventually(() => expect(e!.groups('g')).toEqual({ Projects: ['2|p'], Customers: ['2|c'] }));
+    await e.idle();
+    expect(e.sim.calls.snapshot().byEndpoint).toEqual({ 'group.create': { 200: 2 } });
+  });
+
+  it('conversations per group: the most recent conversations win', async () => {
+    e = await startEngine({
+      env: { CONVERSATIONS_PER_GROUP: '3' },
+      sim: { limits: { conversationsPerGroup: 3 } },
+    });
+    await e.publish(
+      [5, 1, 4, 2, 3].map((n) => ({
+        id: `cap-${n}`,
+        type: 'conversation.tagged',
+        account: 'cap',
+        at: T + n,
+        ...team(`c${n}`),
+        tag: 'customer',
+      })),
+    );
+    await e.eventually(() => expect(e!.groups('cap')).toEqual({ Customers: ['2|c3', '2|c4', '2|c5'] }));
+    // c1 becomes the newest: it displaces the oldest member (c3)
+    await e.publish([
+      {
+        id: 'cap-9',
+        type: 'conversation.upserted',
+        account: 'cap',
+        at: T + 9,
+        ...team('c1'),
+        attributes: { x: 1 },
+      },
+    ]);
+    await e.eventually(() => expect(e!.groups('cap')).toEqual({ Customers: ['2|c1', '2|c4', '2|c5'] }));
+  });
+
+  it('groups per conversation: app folders first, then user folders by creation', async () => {
+    e = await startEngine({
+      env: { GROUPS_PER_CONVERSATION: '3' },
+      sim: { limits: { groupsPerConversation: 3 } },
+    });
+    const include = [{ type: 2, target: 'x' }];
+    await e.publish([
+      ev('conversation.tagged', 'slots', { ...team('x'), tag: 'customer' }),
+      ...['first', 'second', 'third'].map((id, i) => ({
+        id: `slots-f${i}`,
+        type: 'folder.upserted',
+        account: 'slots',
+        at: T + i,
+        folder: { id, name: `Folder ${id}`, include },
+      })),
+    ]);
+    await e.eventually(() =>
+      expect(e!.groups('slots')).toEqual({
+        Customers: ['2|x'],
+        'Folder first': ['2|x'],
+        'Folder second': ['2|x'],
+        'Folder third': [],
+      }),
+    );
+    await e.idle();
+    // nothing was sent that the provider had to refuse
+    expect(e.sim.calls.recentCalls().every((c) => c.failed === 0)).toBe(true);
+  });
+});
+
+describe('rules changes', () => {
+  it('a new rules file content re-reconciles every known account', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-'));
+    const path = join(dir, 'rules.json');
+    copyFileSync('examples/rules.json', path);
+    e = await startEngine({ env: { FOLDER_RULES: path } });
+    const accounts = ['r1', 'r2', 'r3'];
+    await e.publish(accounts.map((a) => ev('conversation.tagged', a, { ...team('c'), tag: 'customer' })));
+    await e.eventually(() => {
+      for (const a of accounts) expect(e!.groups(a)).toEqual({ Customers: ['2|c'] });
+    });
+    writeFileSync(
+      path,
+      JSON.stringify({
+        folders: [{ id: 'customers', name: 'Clients', rule: { attr: 'tags', has: 'customer' } }],
+      }),
+    );
+    await e.eventually(() => {
+      for (const a of accounts) expect(e!.groups(a)).toEqual({ Clients: ['2|c'] });
+    }, 20_000);
+    expect(e.logs()).toContain('folder rules changed');
+  });
+});
