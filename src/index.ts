@@ -1,1 +1,12 @@
+export { type Config, ConfigError, configSchema, loadConfig } from './config.js';
+export * from './events/index.js';
+export {
+  createPublisher,
+  type Publisher,
+  type PublisherOptions,
+  type PublishResult,
+  publish,
+  publishMany,
+} from './jobs/publish.js';
+export * from './rules/index.js';
 export * from './yunxin/index.js';

@@ -3,7 +3,6 @@ export { isRouteMissing, type MembershipChange, YunxinClient, type YunxinClientO
 export {
   type ConversationId,
   type ConversationParts,
-  type ConversationType,
   conversationId,
   formatConversationId,
   parseConversationId,

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configTable } from '../../src/config-table.js';
+import { EVENT_TYPES } from '../../src/events/schema.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('README stays true to the code', () => {
+  it('has the configuration table made from the schema (npx tsx scripts/config-table.ts)', () => {
+    expect(readme).toContain(configTable());
+  });
+
+  it('documents every event type', () => {
+    for (const type of EVENT_TYPES) {
+      const short = type.replace(/^conversation(\.\w+)$/, '$1');
+      expect(readme.includes(`\`${type}\``) || readme.includes(`\`${short}\``), type).toBe(true);
+    }
+  });
+
+  it('shows the two set-up commands', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
