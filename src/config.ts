@@ -52,6 +52,53 @@ export const configSchema = z.object({
   LOCK_MS: int(1000)
     .default(30_000)
     .describe('job lock and account lease: after a crash, work resumes within about twice this'),
+  HTTP_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('address the HTTP server binds (dashboard, ingest, metrics)'),
+  HTTP_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8080)
+    .describe('port of `folder-sync serve` and `dev`'),
+  WORKER_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(0)
+    .describe('when set, `folder-sync worker` serves /metrics, /healthz and /readyz on this port'),
+  DASHBOARD_USER: z.string().min(1).default('admin').describe('basic-auth user of /admin/queues'),
+  DASHBOARD_PASSWORD: z
+    .string()
+    .min(8, 'at least 8 characters')
+    .optional()
+    .describe('basic-auth password of /admin/queues (unset: basic auth off)'),
+  DASHBOARD_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe(
+      'bearer token accepted by /admin/queues (unset: off); with neither set the dashboard refuses everyone',
+    ),
+  DASHBOARD_READ_ONLY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('dashboard shows queues but every write (retry, remove, pause…) answers 405'),
+  INGEST_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .describe('bearer token for POST /v1/events (unset: ingest refuses everyone)'),
+  INGEST_MAX_BYTES: int(1024)
+    .default(1024 * 1024)
+    .describe('largest accepted POST /v1/events body'),
+  SHUTDOWN_TIMEOUT_MS: int(100)
+    .default(30_000)
+    .describe('SIGTERM: finish in-flight work for at most this long, then exit'),
   GROUPS_PER_CONVERSATION: int(1).default(YUNXIN_LIMITS.groupsPerConversation).describe('provider limit'),
   GROUPS_PER_ACCOUNT: int(1)
     .default(YUNXIN_LIMITS.groupsPerAccount)
@@ -68,6 +115,9 @@ export const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** Variables the product reads that are not configuration of a running service (tests, tools). */
+export const OTHER_ENV = ['NODE_ENV', 'SIMULATOR_ADMIN_TOKEN'] as const;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,22 +1,9 @@
-import { Command, CommanderError } from 'commander';
-import { accountCommands } from './account-commands.js';
+import { CommanderError } from 'commander';
 import { EXIT } from './config-or-exit.js';
-import { publishCommand } from './publish-command.js';
-import { simulatorCommand } from './simulator-command.js';
-import { workerCommand } from './worker-command.js';
-
-const program = new Command()
-  .name('folder-sync')
-  .description('Mirror app folder rules into Yunxin conversation groups')
-  .exitOverride();
-
-workerCommand(program);
-publishCommand(program);
-accountCommands(program);
-simulatorCommand(program);
+import { buildProgram } from './program.js';
 
 try {
-  await program.parseAsync(process.argv);
+  await buildProgram().parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exit(

@@ -4,10 +4,12 @@ import { configTable } from '../../src/config-table.js';
 import { EVENT_TYPES } from '../../src/events/schema.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+/** Table cells without their padding, so a formatter aligning columns changes nothing. */
+const cells = (text: string) => text.replace(/ *\| */g, '|').replace(/\|-+(?=\|)/g, '|-');
 
 describe('README stays true to the code', () => {
   it('has the configuration table made from the schema (npx tsx scripts/config-table.ts)', () => {
-    expect(readme).toContain(configTable());
+    expect(cells(readme)).toContain(cells(configTable()));
   });
 
   it('documents every event type', () => {

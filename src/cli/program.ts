@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { accountCommands } from './account-commands.js';
+import { publishCommand } from './publish-command.js';
+import { simulatorCommand } from './simulator-command.js';
+import { workerCommand } from './worker-command.js';
+
+/** The `folder-sync` command tree (also read by tests that check docker-compose.yml). */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('folder-sync')
+    .description('Mirror app folder rules into Yunxin conversation groups')
+    .exitOverride();
+  workerCommand(program);
+  publishCommand(program);
+  accountCommands(program);
+  simulatorCommand(program);
+  return program;
+}
