@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { accountCommands } from './account-commands.js';
 import { publishCommand } from './publish-command.js';
+import { serveCommand } from './serve-command.js';
 import { simulatorCommand } from './simulator-command.js';
 import { workerCommand } from './worker-command.js';
 
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .description('Mirror app folder rules into Yunxin conversation groups')
     .exitOverride();
   workerCommand(program);
+  serveCommand(program);
   publishCommand(program);
   accountCommands(program);
   simulatorCommand(program);

@@ -1,14 +1,25 @@
 import type { Logger } from '../log.js';
 
-/** Runs `stop` once on SIGTERM/SIGINT, then exits 0 (or 1 if stopping failed). */
-export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+/**
+ * Runs `stop` once on SIGTERM/SIGINT and exits 0; if stopping takes longer than timeoutMs
+ * (or fails), exits 1 so the orchestrator knows the drain was cut short.
+ */
+export function onShutdown(log: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, timeoutMs }, 'shutting down: finishing in-flight work');
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown timed out; exiting with work in flight (it will be retried)');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
     stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);
@@ -17,4 +28,16 @@ export function onShutdown(log: Logger, stop: () => Promise<void>): void {
   };
   process.once('SIGTERM', handler);
   process.once('SIGINT', handler);
+}
+
+/** Uncaught errors are logged with their context and end the process (the orchestrator restarts it). */
+export function exitOnUncaught(log: Logger): void {
+  process.on('uncaughtException', (error, origin) => {
+    log.fatal({ err: error, origin }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    log.fatal({ err: reason }, 'unhandled promise rejection');
+    process.exit(1);
+  });
 }

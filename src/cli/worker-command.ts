@@ -1,8 +1,13 @@
 import type { Command } from 'commander';
+import { httpApp } from '../http/app.js';
+import { listen } from '../http/listen.js';
+import { createRedis } from '../jobs/connection.js';
+import { openAllQueues } from '../jobs/queues.js';
 import { createLogger } from '../log.js';
+import { Metrics } from '../metrics/metrics.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
-import { onShutdown } from './shutdown.js';
+import { exitOnUncaught, onShutdown } from './shutdown.js';
 
 export function workerCommand(program: Command): void {
   program
@@ -10,14 +15,41 @@ export function workerCommand(program: Command): void {
     .description('run the workers: fold events into facts and reconcile accounts into Yunxin groups')
     .addHelpText(
       'after',
-      '\nConfigured by environment variables (see README, "Configuration"). Any number may run against one Redis.',
+      '\nConfigured by environment variables (README, "Configuration"). Any number may run against one Redis.\n' +
+        'With WORKER_METRICS_PORT set, serves /metrics, /healthz and /readyz on that port.',
     )
     .action(async () => {
       const config = configOrExit();
       const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+      exitOnUncaught(log);
       try {
-        const running = await startWorkers(config, log);
-        onShutdown(log, () => running.close());
+        const redis = config.WORKER_METRICS_PORT ? createRedis(config.REDIS_URL, 'producer') : undefined;
+        const queues = redis ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX)) : [];
+        const metrics = new Metrics(queues);
+        const running = await startWorkers(config, log, metrics);
+        const http = config.WORKER_METRICS_PORT
+          ? await listen(
+              httpApp({
+                config,
+                log,
+                metrics,
+                readiness: { check: async () => ({ workers: await running.ready() }) },
+              }),
+              config.HTTP_HOST,
+              config.WORKER_METRICS_PORT,
+            )
+          : undefined;
+        if (http) log.info({ url: http.url }, 'worker metrics and health listening');
+        onShutdown(
+          log,
+          async () => {
+            await http?.close();
+            await running.close();
+            await Promise.all(queues.map((q) => q.close()));
+            await redis?.quit();
+          },
+          config.SHUTDOWN_TIMEOUT_MS,
+        );
       } catch (error) {
         log.error({ err: error }, 'worker failed to start');
         process.exit(isConfigProblem(error) ? EXIT.usage : EXIT.failure);

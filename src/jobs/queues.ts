@@ -40,3 +40,12 @@ export function openQueue(name: QueueName, connection: Redis, prefix: string): Q
     streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
   });
 }
+
+/** Every queue of the product, for the dashboard and the queue-depth metrics. */
+export function openAllQueues(connection: Redis, prefix: string): Record<keyof typeof QUEUES, Queue> {
+  return {
+    events: openQueue(QUEUES.events, connection, prefix),
+    reconcile: openQueue(QUEUES.reconcile, connection, prefix),
+    maintenance: openQueue(QUEUES.maintenance, connection, prefix),
+  };
+}

@@ -159,6 +159,8 @@ function itemOps(
     if (state.retries.delete(pair)) ops.push({ hash: 'retries', op: 'del', field: pair });
     if (state.rejections.delete(pair)) ops.push({ hash: 'rejections', op: 'del', field: pair });
   }
+  const rejected = res.failed.filter((f) => f.kind === 'permanent').length;
+  if (res.failed.length) ctx.observer?.itemsFailed?.({ retried: res.failed.length - rejected, rejected });
   for (const f of res.failed) {
     const pair = pairKey(folder, f.conversation);
     if (f.kind === 'permanent') {

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { type GroupProvider, isProviderError } from '../provider/types.js';
 import type { AccountStore, Lease, LoadedAccount } from '../store/account-store.js';
 import type { CallGate } from '../store/call-gate.js';
+import type { EngineObserver } from './observer.js';
 
 /** Everything one reconcile of one account works with; `state.ledger` is updated as calls succeed. */
 export interface ReconcileContext {
@@ -17,6 +18,7 @@ export interface ReconcileContext {
   log: Logger;
   calls: number;
   signal?: AbortSignal;
+  observer?: EngineObserver;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AppFolder } from '../rules/schema.js';
 import type { AccountStore, WriteOp } from '../store/account-store.js';
 import type { CallGate } from '../store/call-gate.js';
 import { executeCall } from './execute-call.js';
+import type { EngineObserver } from './observer.js';
 import type { ReconcileContext } from './reconcile-context.js';
 import { repair } from './repair.js';
 
@@ -20,6 +21,7 @@ export interface ReconcileDeps {
   retry: { baseMs: number; maxMs: number };
   log: Logger;
   leaseMs?: number;
+  observer?: EngineObserver;
 }
 
 export type ReconcileOutcome =

@@ -15,26 +15,26 @@ import { YunxinProvider } from '../yunxin/provider.js';
 import { backoffMs } from './backoff.js';
 import { foldEvents } from './fold-events.js';
 import { reconcileEveryAccount } from './maintenance.js';
+import type { EngineObserver } from './observer.js';
 import { reconcileAccount } from './reconcile.js';
 import { watchRules } from './rules-watch.js';
 
 export interface RunningWorkers {
-  /** stop taking jobs, finish the ones in flight (their calls and ledger writes), close connections */
+  /**
+   * Stops taking jobs; a reconcile in flight finishes its current call and ledger write, then
+   * stops (its job is retried later, from the ledger); closes connections.
+   */
   close(): Promise<void>;
+  /** every worker is running and Redis answers */
+  ready(): Promise<boolean>;
   workers: Worker[];
-}
-
-export interface WorkerHooks {
-  /** test and metrics hook: one reconcile finished */
-  onReconciled?: (account: string, info: { calls: number; ms: number }) => void;
-  onReconcileStart?: (account: string) => void;
 }
 
 /** `folder-sync worker`: the event folder, the reconciler and the maintenance walker. */
 export async function startWorkers(
   config: Config,
   log: Logger,
-  hooks: WorkerHooks = {},
+  observer: EngineObserver = {},
 ): Promise<RunningWorkers> {
   const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
   const prefix = config.QUEUE_PREFIX;
@@ -54,10 +54,11 @@ export async function startWorkers(
     perSecond: config.YUNXIN_RATE_LIMIT,
     pauseBaseMs: config.RATE_LIMIT_BACKOFF_MS,
     pauseMaxMs: config.RATE_LIMIT_BACKOFF_MAX_MS,
+    onPause: (ms) => observer.rateLimitPause?.(ms),
   });
-  const provider: GroupProvider = createProvider(config, gate, log);
-  const store = new AccountStore(redis, keys);
   const shutdown = new AbortController();
+  const provider: GroupProvider = createProvider(config, gate, log, observer, shutdown.signal);
+  const store = new AccountStore(redis, keys);
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
   const workerOpts = {
     connection: redis,
@@ -71,6 +72,12 @@ export async function startWorkers(
     QUEUES.events,
     async (job) => {
       const folded = await foldEvents(redis, keys, job.data.events);
+      observer.eventsFolded?.({
+        events: job.data.events.length,
+        changed: folded.changed.size,
+        duplicates: folded.duplicates,
+        stale: folded.stale,
+      });
       await enqueueReconcile(reconcileQueue, folded.changed, config.DEBOUNCE_MS, 'events');
       return {
         events: job.data.events.length,
@@ -86,7 +93,8 @@ export async function startWorkers(
     QUEUES.reconcile,
     async (job: Job<ReconcileJobData>, token?: string) => {
       const { account } = job.data;
-      hooks.onReconcileStart?.(account);
+      observer.reconcileStarted?.(account);
+      const started = Date.now();
       const outcome = await reconcileAccount(
         account,
         {
@@ -99,10 +107,19 @@ export async function startWorkers(
           retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
           log,
           leaseMs: config.LOCK_MS,
+          observer,
         },
         shutdown.signal,
-      );
+      ).catch((error: unknown) => {
+        observer.reconciled?.(account, {
+          outcome: 'error',
+          seconds: (Date.now() - started) / 1000,
+          calls: 0,
+        });
+        throw error;
+      });
       if (outcome.status === 'busy') {
+        observer.reconciled?.(account, { outcome: 'busy', seconds: 0, calls: 0 });
         // Another process holds the account (a stalled duplicate run): look again shortly.
         await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
         throw new DelayedError();
@@ -112,7 +129,7 @@ export async function startWorkers(
       }
       const { startedAt, finishedAt, calls } = outcome;
       log.debug({ account, startedAt, finishedAt, calls }, 'reconciled');
-      hooks.onReconciled?.(account, { calls, ms: finishedAt - startedAt });
+      observer.reconciled?.(account, { outcome: 'done', seconds: (finishedAt - startedAt) / 1000, calls });
       return { calls: outcome.calls, overflow: outcome.overflow.length };
     },
     {
@@ -151,11 +168,13 @@ export async function startWorkers(
 
   return {
     workers,
+    ready: async () =>
+      !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
     close: async () => {
       rules.stop();
-      // close() lets in-flight jobs finish: the call in flight and its ledger write complete
-      await Promise.all(workers.map((w) => w.close()));
+      // abort first: reconciles stop after the call in flight and its ledger write
       shutdown.abort();
+      await Promise.all(workers.map((w) => w.close()));
       await Promise.all([reconcileQueue.close(), maintenanceQueue.close()]);
       await provider.close();
       await redis.quit();
@@ -163,7 +182,13 @@ export async function startWorkers(
   };
 }
 
-function createProvider(config: Config, gate: CallGate, log: Logger): GroupProvider {
+function createProvider(
+  config: Config,
+  gate: CallGate,
+  log: Logger,
+  observer: EngineObserver,
+  signal: AbortSignal,
+): GroupProvider {
   if (!config.YUNXIN_APP_KEY || !config.YUNXIN_APP_SECRET) {
     throw new Error('YUNXIN_APP_KEY and YUNXIN_APP_SECRET are required to run workers');
   }
@@ -174,7 +199,8 @@ function createProvider(config: Config, gate: CallGate, log: Logger): GroupProvi
     headersTimeoutMs: config.YUNXIN_TIMEOUT_MS,
     bodyTimeoutMs: config.YUNXIN_TIMEOUT_MS,
     logger: log,
-    beforeCall: () => gate.acquire(),
+    beforeCall: () => gate.acquire(signal),
+    onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
   });
   return new YunxinProvider(client, configuredLimits(config));
 }

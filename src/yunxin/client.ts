@@ -30,6 +30,8 @@ export interface YunxinClientOptions extends Omit<TransportOptions, 'now'>, Cred
   now?: () => number;
   /** awaited before every HTTP request: where the engine's app-wide rate limiter plugs in */
   beforeCall?: (endpoint: EndpointName) => Promise<void>;
+  /** told after every call: the endpoint name, the code (negative for transport failures) and seconds */
+  onCall?: (endpoint: EndpointName, code: number, seconds: number) => void;
 }
 
 export interface MembershipChange {
@@ -44,6 +46,13 @@ export interface MembershipChange {
  */
 export const REPEAT_OPERATION_CODE = 417;
 
+interface CallRequest {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
 /** Has the server got the newest endpoint (group.conversations, server API 10.10.15)? */
 type Support = 'unknown' | 'yes' | 'no';
 
@@ -55,6 +64,7 @@ export class YunxinClient {
   private readonly logger: Pick<Logger, 'debug' | 'warn'> | undefined;
   private readonly now: () => number;
   private readonly beforeCall: ((endpoint: EndpointName) => Promise<void>) | undefined;
+  private readonly onCall: YunxinClientOptions['onCall'];
   private groupConversationsSupport: Support = 'unknown';
 
   constructor(opts: YunxinClientOptions) {
@@ -62,8 +72,9 @@ export class YunxinClient {
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
     this.beforeCall = opts.beforeCall;
+    this.onCall = opts.onCall;
     this.sign = () => authHeaders(creds, this.now());
-    const { appSecret: _secret, beforeCall: _hook, ...transportOpts } = opts;
+    const { appSecret: _secret, beforeCall: _before, onCall: _after, ...transportOpts } = opts;
     this.transport = new Transport({ ...transportOpts, now: this.now });
   }
 
@@ -259,14 +270,26 @@ export class YunxinClient {
   private async call<S extends z.ZodType | null>(
     endpoint: EndpointName,
     schema: S,
-    req: {
-      params?: Record<string, string>;
-      query?: Record<string, string>;
-      body?: unknown;
-      signal?: AbortSignal;
-    },
+    req: CallRequest,
   ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
     await this.beforeCall?.(endpoint);
+    const started = this.now();
+    try {
+      const result = await this.exchange(endpoint, schema, req);
+      this.onCall?.(endpoint, SUCCESS_CODE, (this.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      if (error instanceof YunxinError) this.onCall?.(endpoint, error.code, (this.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  /** One signed request and its answer, checked against the schema. */
+  private async exchange<S extends z.ZodType | null>(
+    endpoint: EndpointName,
+    schema: S,
+    req: CallRequest,
+  ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
     const traceId = newTraceId();
     const started = this.now();
     const label = endpointLabel(endpoint);

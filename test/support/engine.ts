@@ -7,7 +7,8 @@ import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { type RunningWorkers, startWorkers, type WorkerHooks } from '../../src/workers/run-workers.js';
+import type { EngineObserver } from '../../src/workers/observer.js';
+import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import {
   DEMO_APP,
   type Simulator,
@@ -37,7 +38,7 @@ export interface Engine {
 export interface EngineOptions {
   sim?: SimulatorOptions;
   env?: Record<string, string>;
-  hooks?: WorkerHooks;
+  observer?: EngineObserver;
   /** start no workers (tests that run worker processes themselves) */
   noWorkers?: boolean;
 }
@@ -76,8 +77,8 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   const events = openQueue(QUEUES.events, redis, prefix);
   const reconcile = openQueue(QUEUES.reconcile, redis, prefix);
   const workers = opts.noWorkers
-    ? { workers: [], close: async () => {} }
-    : await startWorkers(config, log, opts.hooks);
+    ? { workers: [], close: async () => {}, ready: async () => true }
+    : await startWorkers(config, log, opts.observer);
 
   const eventually = async <T>(check: () => T | Promise<T>, timeoutMs = 15_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;

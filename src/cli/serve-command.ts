@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import type { Config } from '../config.js';
+import { httpApp } from '../http/app.js';
+import { type Listening, listen } from '../http/listen.js';
+import { createRedis } from '../jobs/connection.js';
+import { openAllQueues } from '../jobs/queues.js';
+import { createLogger, type Logger } from '../log.js';
+import { Metrics } from '../metrics/metrics.js';
+import { configOrExit } from './config-or-exit.js';
+import { exitOnUncaught, onShutdown } from './shutdown.js';
+
+export interface RunningServer {
+  http: Listening;
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP side: dashboard, ingest, metrics and health. `extraReady` adds checks (the workers,
+ * when they run in the same process).
+ */
+export async function startServer(
+  config: Config,
+  log: Logger,
+  opts: { metrics?: Metrics; extraReady?: () => Promise<boolean> } = {},
+): Promise<RunningServer> {
+  // producer connection: retries briefly so a slow Redis delays a request instead of failing it
+  const redis = createRedis(config.REDIS_URL, 'producer', { maxRetriesPerRequest: 20 });
+  const queues = openAllQueues(redis, config.QUEUE_PREFIX);
+  const metrics = opts.metrics ?? new Metrics(Object.values(queues));
+  let closing = false;
+  const app = httpApp({
+    config,
+    log,
+    metrics,
+    queues: Object.values(queues),
+    eventsQueue: queues.events,
+    readiness: {
+      check: async () => ({
+        redis: (await redis.ping().catch(() => '')) === 'PONG',
+        workers: opts.extraReady ? await opts.extraReady() : true,
+        'not shutting down': !closing,
+      }),
+    },
+  });
+  const http = await listen(app, config.HTTP_HOST, config.HTTP_PORT);
+  if (!config.DASHBOARD_PASSWORD && !config.DASHBOARD_TOKEN) {
+    log.warn('neither DASHBOARD_PASSWORD nor DASHBOARD_TOKEN is set: the dashboard refuses everyone');
+  }
+  if (!config.INGEST_TOKEN) log.warn('INGEST_TOKEN is not set: POST /v1/events refuses everyone');
+  log.info({ url: http.url, dashboard: `${http.url}/admin/queues` }, 'HTTP server listening');
+  return {
+    http,
+    close: async () => {
+      closing = true;
+      await http.close();
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await redis.quit();
+    },
+  };
+}
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'serve the dashboard (/admin/queues), ingest (POST /v1/events), /metrics, /healthz and /readyz',
+    )
+    .addHelpText('after', '\nBinds HTTP_HOST:HTTP_PORT (default 127.0.0.1:8080). See README, "Operating it".')
+    .action(async () => {
+      const config = configOrExit();
+      const log = createLogger({ level: config.LOG_LEVEL, name: 'server' });
+      exitOnUncaught(log);
+      const server = await startServer(config, log);
+      onShutdown(log, () => server.close(), config.SHUTDOWN_TIMEOUT_MS);
+    });
+}

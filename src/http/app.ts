@@ -1,0 +1,74 @@
+import type { Queue } from 'bullmq';
+import { Hono } from 'hono';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { DASHBOARD_PATH, dashboard } from './dashboard.js';
+import { ingest } from './ingest.js';
+
+export interface Readiness {
+  /** named checks; the process is ready when all are true */
+  check(): Promise<Record<string, boolean>>;
+}
+
+export interface HttpAppOptions {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  /** queues shown on the dashboard (omit for a worker's metrics-only server) */
+  queues?: readonly Queue[];
+  /** where POST /v1/events puts events (omit: no ingest) */
+  eventsQueue?: Queue;
+}
+
+/**
+ * The product's HTTP surface: /healthz (alive), /readyz (Redis answers, workers running, not
+ * shutting down), /metrics (Prometheus), /admin/queues (bull-board, authenticated),
+ * POST /v1/events (ingest, bearer token).
+ */
+export function httpApp(opts: HttpAppOptions): Hono {
+  const { config } = opts;
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await opts.readiness.check().catch(() => ({ readiness: false }));
+    const ready = Object.values(checks).every(Boolean);
+    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    const body = await opts.metrics.registry.metrics();
+    return c.text(body, 200, { 'Content-Type': opts.metrics.registry.contentType });
+  });
+  if (opts.queues?.length) {
+    app.route(
+      DASHBOARD_PATH,
+      dashboard(opts.queues, {
+        readOnly: config.DASHBOARD_READ_ONLY,
+        credentials: {
+          user: config.DASHBOARD_USER,
+          password: config.DASHBOARD_PASSWORD,
+          token: config.DASHBOARD_TOKEN,
+          realm: 'folder-sync dashboard',
+        },
+      }),
+    );
+  }
+  if (opts.eventsQueue) {
+    app.route(
+      '/v1/events',
+      ingest({
+        queue: opts.eventsQueue,
+        credentials: { token: config.INGEST_TOKEN, realm: 'folder-sync ingest' },
+        maxBytes: config.INGEST_MAX_BYTES,
+        metrics: opts.metrics,
+        log: opts.log,
+      }),
+    );
+  }
+  app.onError((error, c) => {
+    opts.log.error({ err: error, path: c.req.path }, 'HTTP handler failed');
+    return c.json({ error: 'internal error' }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+
+/** Compares secrets in constant time, whatever their lengths (both sides are hashed first). */
+export function secretEquals(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export interface Credentials {
+  /** basic auth; off when password is unset */
+  user?: string;
+  password?: string;
+  /** `Authorization: Bearer <token>`; off when unset */
+  token?: string;
+  realm: string;
+}
+
+/**
+ * Requires a configured credential. With none configured every request is refused: an
+ * unprotected dashboard or ingest would hand out Redis-level power.
+ */
+export function requireAuth(creds: Credentials): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    let ok = false;
+    if (creds.token && header.startsWith('Bearer ')) ok = secretEquals(header.slice(7), creds.token);
+    if (!ok && creds.password && header.startsWith('Basic ')) {
+      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      const sep = decoded.indexOf(':');
+      // evaluate both comparisons: no early exit that would tell which part was wrong
+      const userOk = secretEquals(decoded.slice(0, sep), creds.user ?? '');
+      const passOk = secretEquals(decoded.slice(sep + 1), creds.password);
+      ok = sep > 0 && userOk && passOk;
+    }
+    if (ok) return next();
+    const challenge = creds.password
+      ? `Basic realm="${creds.realm}", charset="UTF-8"`
+      : `Bearer realm="${creds.realm}"`;
+    return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': challenge });
+  };
+}

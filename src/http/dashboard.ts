@@ -1,0 +1,40 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { HonoAdapter } from '@bull-board/hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Queue } from 'bullmq';
+import { Hono } from 'hono';
+import { type Credentials, requireAuth } from './auth.js';
+
+export const DASHBOARD_PATH = '/admin/queues';
+
+const DESCRIPTIONS: Record<string, string> = {
+  events: 'Batches of validated domain events, folded into per-account facts',
+  reconcile: 'One job per account: make Yunxin conversation groups match the folder rules',
+  maintenance: 'Fleet-wide work: re-reconcile after a rules change, resync --all',
+};
+
+/** bull-board over every queue of the product, behind authentication; optionally read-only. */
+export function dashboard(
+  queues: readonly Queue[],
+  opts: { readOnly: boolean; credentials: Credentials },
+): Hono {
+  const adapter = new HonoAdapter(serveStatic);
+  adapter.setBasePath(DASHBOARD_PATH);
+  createBullBoard({
+    queues: queues.map(
+      (q) =>
+        new BullMQAdapter(q, {
+          readOnlyMode: opts.readOnly,
+          description: DESCRIPTIONS[q.name] ?? '',
+          // jobs hold event payloads: show them only to authenticated users (the whole board is)
+        }),
+    ),
+    serverAdapter: adapter,
+    options: { uiConfig: { boardTitle: 'folder-sync' } },
+  });
+  const app = new Hono();
+  app.use('*', requireAuth(opts.credentials));
+  app.route('/', adapter.registerPlugin());
+  return app;
+}

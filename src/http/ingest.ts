@@ -1,0 +1,129 @@
+import type { Queue } from 'bullmq';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { type DomainEvent, isEventType } from '../events/schema.js';
+import { parseNdjsonLine, validateEvent } from '../events/validate.js';
+import { enqueueEvents } from '../jobs/publish.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { type Credentials, requireAuth } from './auth.js';
+
+export interface Refusal {
+  index: number;
+  id?: string;
+  errors: Array<{ path: string; reason: string }>;
+}
+
+/** "conversation.type: expected …" → {path, reason} */
+function splitError(message: string): { path: string; reason: string } {
+  const sep = message.indexOf(': ');
+  return sep < 0
+    ? { path: '(root)', reason: message }
+    : { path: message.slice(0, sep), reason: message.slice(sep + 2) };
+}
+
+/**
+ * POST /v1/events: a JSON array of events, or NDJSON (one per line). Every event is validated;
+ * valid ones are queued, refused ones reported with their index, field path and reason. The
+ * answer is 202 only after the valid events are in Redis: a slow Redis makes the request
+ * slower (retried up to a deadline), never loses accepted events; past the deadline, 503.
+ */
+export function ingest(opts: {
+  queue: Queue;
+  credentials: Credentials;
+  maxBytes: number;
+  metrics?: Metrics;
+  log: Logger;
+  deadlineMs?: number;
+}): Hono {
+  const app = new Hono();
+  app.use('*', requireAuth(opts.credentials));
+  app.post(
+    '/',
+    bodyLimit({
+      maxSize: opts.maxBytes,
+      onError: (c) => c.json({ error: `body over ${opts.maxBytes} bytes` }, 413),
+    }),
+    async (c) => {
+      const text = await c.req.text();
+      const contentType = c.req.header('content-type') ?? '';
+      const items = parseBody(text, contentType);
+      if ('error' in items) return c.json({ error: items.error }, 400);
+      const accepted: DomainEvent[] = [];
+      const refused: Refusal[] = [];
+      items.results.forEach((r, index) => {
+        if (r.ok) accepted.push(r.event);
+        else refused.push({ index, ...(r.id ? { id: r.id } : {}), errors: r.errors.map(splitError) });
+      });
+      try {
+        await withDeadline(() => enqueueEvents(opts.queue, accepted), opts.deadlineMs ?? 10_000);
+      } catch (error) {
+        opts.log.error({ err: error, events: accepted.length }, 'ingest could not queue events');
+        return c.json(
+          { error: 'events could not be queued; nothing was accepted, resend (ids make it safe)' },
+          503,
+          {
+            'Retry-After': '5',
+          },
+        );
+      }
+      for (const e of accepted) opts.metrics?.eventOffered(e.type, 'accepted');
+      for (const r of items.results) if (!r.ok) opts.metrics?.eventOffered(r.type ?? 'invalid', 'refused');
+      return c.json({ accepted: accepted.length, refused }, 202);
+    },
+  );
+  return app;
+}
+
+type Parsed = { ok: true; event: DomainEvent } | { ok: false; errors: string[]; id?: string; type?: string };
+
+function parseBody(text: string, contentType: string): { results: Parsed[] } | { error: string } {
+  const trimmed = text.trimStart();
+  if (contentType.includes('json') && !contentType.includes('ndjson') && trimmed.startsWith('[')) {
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch (error) {
+      return { error: `body is not JSON: ${(error as Error).message}` };
+    }
+    return { results: (list as unknown[]).map((item) => describe(item, validateEvent(item))) };
+  }
+  if (trimmed === '') return { error: 'empty body: send a JSON array of events or NDJSON' };
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return { results: lines.map((line) => describe(line, parseNdjsonLine(line))) };
+}
+
+function describe(raw: unknown, r: ReturnType<typeof validateEvent>): Parsed {
+  if (r.ok) return r;
+  const obj = typeof raw === 'string' ? safeParse(raw) : raw;
+  const id = typeof (obj as { id?: unknown })?.id === 'string' ? (obj as { id: string }).id : undefined;
+  const type =
+    typeof (obj as { type?: unknown })?.type === 'string' ? (obj as { type: string }).type : undefined;
+  // metric label: a known type, else 'invalid' (never free text)
+  return {
+    ok: false,
+    errors: r.errors,
+    ...(id ? { id: id.slice(0, 128) } : {}),
+    type: isEventType(type) ? type : 'invalid',
+  };
+}
+
+function safeParse(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+async function withDeadline<T>(op: () => Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([op(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,127 @@
+import type { Queue } from 'bullmq';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { QUEUES } from '../jobs/queues.js';
+import type { EngineObserver } from '../workers/observer.js';
+
+const JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'] as const;
+
+/**
+ * Every metric the product exposes, in one registry per process (so tests can build several).
+ * Names: folder_sync_*. Queue depths are read from Redis at scrape time.
+ */
+export class Metrics implements EngineObserver {
+  readonly registry = new Registry();
+  private readonly events = new Counter({
+    name: 'folder_sync_events_total',
+    help: 'Events offered for publishing, by type and outcome (accepted or refused)',
+    labelNames: ['type', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly folded = new Counter({
+    name: 'folder_sync_events_folded_total',
+    help: 'Events folded into facts by the workers: changed, duplicate (id seen) or stale (older than the facts)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly reconciles = new Counter({
+    name: 'folder_sync_reconciles_total',
+    help: 'Reconciles by outcome (done, busy = another worker held the account, error = will retry)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly reconcileSeconds = new Histogram({
+    name: 'folder_sync_reconcile_duration_seconds',
+    help: 'Duration of a reconcile, including waiting for the shared rate limit',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly calls = new Counter({
+    name: 'folder_sync_provider_calls_total',
+    help: 'Provider API calls by endpoint and code (200 success; negative: -1 network, -2 timeout, -3 HTTP, -4 bad response)',
+    labelNames: ['endpoint', 'code'],
+    registers: [this.registry],
+  });
+  private readonly callSeconds = new Histogram({
+    name: 'folder_sync_provider_call_duration_seconds',
+    help: 'Provider API call latency',
+    labelNames: ['endpoint'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly pauses = new Counter({
+    name: 'folder_sync_rate_limit_pauses_total',
+    help: 'App-wide pauses after a 416 from the provider',
+    registers: [this.registry],
+  });
+  private readonly pauseSeconds = new Counter({
+    name: 'folder_sync_rate_limit_pause_seconds_total',
+    help: 'Total length of the app-wide pauses started by this process',
+    registers: [this.registry],
+  });
+  private readonly items = new Counter({
+    name: 'folder_sync_items_total',
+    help: 'Conversations the provider refused in failed_list: retried (transient) or rejected (permanent)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
+  constructor(queues: readonly Queue[] = [], opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'folder_sync_process_' });
+    if (queues.length === 0) return;
+    new Gauge({
+      name: 'folder_sync_queue_jobs',
+      help: 'Jobs per queue and state (read from Redis at scrape time)',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        for (const q of queues) {
+          const counts = await q.getJobCounts(...JOB_STATES);
+          for (const state of JOB_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
+        }
+      },
+    });
+    const reconcile = queues.find((q) => q.name === QUEUES.reconcile);
+    if (reconcile) {
+      new Gauge({
+        name: 'folder_sync_accounts_out_of_sync',
+        help: 'Accounts with a reconcile queued or running (one job per account)',
+        registers: [this.registry],
+        async collect() {
+          const c = await reconcile.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+          this.set(Object.values(c).reduce((a, b) => a + b, 0));
+        },
+      });
+    }
+  }
+
+  eventOffered(type: string, outcome: 'accepted' | 'refused', n = 1): void {
+    this.events.inc({ type, outcome }, n);
+  }
+
+  eventsFolded(r: { changed: number; duplicates: number; stale: number; events: number }): void {
+    this.folded.inc({ outcome: 'changed' }, r.events - r.duplicates - r.stale);
+    this.folded.inc({ outcome: 'duplicate' }, r.duplicates);
+    this.folded.inc({ outcome: 'stale' }, r.stale);
+  }
+
+  reconciled(_account: string, r: { outcome: 'done' | 'busy' | 'error'; seconds: number }): void {
+    this.reconciles.inc({ outcome: r.outcome });
+    if (r.outcome !== 'busy') this.reconcileSeconds.observe(r.seconds);
+  }
+
+  itemsFailed(c: { retried: number; rejected: number }): void {
+    if (c.retried) this.items.inc({ outcome: 'retried' }, c.retried);
+    if (c.rejected) this.items.inc({ outcome: 'rejected' }, c.rejected);
+  }
+
+  rateLimitPause(ms: number): void {
+    this.pauses.inc();
+    this.pauseSeconds.inc(ms / 1000);
+  }
+
+  providerCall(endpoint: string, code: number, seconds: number): void {
+    this.calls.inc({ endpoint, code: String(code) });
+    this.callSeconds.observe({ endpoint }, seconds);
+  }
+}
