@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { accountCommands } from './account-commands.js';
+import { demoCommand, devCommand } from './dev-command.js';
 import { publishCommand } from './publish-command.js';
 import { serveCommand } from './serve-command.js';
 import { simulatorCommand } from './simulator-command.js';
@@ -11,10 +12,12 @@ export function buildProgram(): Command {
     .name('folder-sync')
     .description('Mirror app folder rules into Yunxin conversation groups')
     .exitOverride();
+  devCommand(program);
   workerCommand(program);
   serveCommand(program);
   publishCommand(program);
   accountCommands(program);
   simulatorCommand(program);
+  demoCommand(program);
   return program;
 }

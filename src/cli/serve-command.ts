@@ -26,7 +26,8 @@ export async function startServer(
   // producer connection: retries briefly so a slow Redis delays a request instead of failing it
   const redis = createRedis(config.REDIS_URL, 'producer', { maxRetriesPerRequest: 20 });
   const queues = openAllQueues(redis, config.QUEUE_PREFIX);
-  const metrics = opts.metrics ?? new Metrics(Object.values(queues));
+  const metrics = opts.metrics ?? new Metrics();
+  metrics.watchQueues(Object.values(queues));
   let closing = false;
   const app = httpApp({
     config,

@@ -66,9 +66,14 @@ export class Metrics implements EngineObserver {
   });
 
   constructor(queues: readonly Queue[] = [], opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics ?? true)
+    if (opts.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'folder_sync_process_' });
-    if (queues.length === 0) return;
+    }
+    if (queues.length) this.watchQueues(queues);
+  }
+
+  /** Adds the queue-depth gauges (read from Redis at scrape time). Call once. */
+  watchQueues(queues: readonly Queue[]): void {
     new Gauge({
       name: 'folder_sync_queue_jobs',
       help: 'Jobs per queue and state (read from Redis at scrape time)',

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { runDemo } from '../demo/run-demo.js';
+import { createRedis } from '../jobs/connection.js';
+import { openQueue, QUEUES } from '../jobs/queues.js';
+import { createLogger, type Logger } from '../log.js';
+import { Metrics } from '../metrics/metrics.js';
+import { deleteKeysWithPrefix } from '../redis/delete-prefix.js';
+import { findRedis } from '../redis/discover.js';
+import { loadRulesFile } from '../rules/load.js';
+import { AccountStore } from '../store/account-store.js';
+import { keysFor } from '../store/keys.js';
+import { withScripts } from '../store/scripts.js';
+import { startWorkers } from '../workers/run-workers.js';
+import { YunxinClient } from '../yunxin/client.js';
+import { DEMO_APP, type Simulator, startSimulator } from '../yunxin/simulator/server.js';
+import { configOrExit, EXIT } from './config-or-exit.js';
+import { startServer } from './serve-command.js';
+import { exitOnUncaught, onShutdown } from './shutdown.js';
+
+const DEV_PREFIX = '{folder-sync-dev}';
+
+/** Runs the demo story against the stack the configuration points at. */
+async function demoAgainst(config: Config, print: (line: string) => void): Promise<void> {
+  const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
+  const events = openQueue(QUEUES.events, redis, config.QUEUE_PREFIX);
+  const client = new YunxinClient({
+    appKey: config.YUNXIN_APP_KEY ?? DEMO_APP.appKey,
+    appSecret: config.YUNXIN_APP_SECRET ?? DEMO_APP.appSecret,
+    endpoints: config.YUNXIN_ENDPOINT,
+  });
+  try {
+    const { rules } = await loadRulesFile(config.FOLDER_RULES);
+    await runDemo({
+      events,
+      store: new AccountStore(redis, keysFor(config.QUEUE_PREFIX)),
+      client,
+      appFolders: rules.folders,
+      print,
+    });
+  } finally {
+    await events.close();
+    await client.close();
+    redis.disconnect();
+  }
+}
+
+async function startLocalSimulator(log: Logger): Promise<Simulator> {
+  try {
+    return await startSimulator({ port: 8787, admin: true });
+  } catch {
+    log.warn('port 8787 is taken: the simulator listens on a free port instead');
+    return startSimulator({ port: 0, admin: true });
+  }
+}
+
+export function devCommand(program: Command): void {
+  program
+    .command('dev')
+    .description('the whole local stack in one process: Redis discovery, simulator, workers, dashboard, demo')
+    .option('--no-demo', 'do not publish the demo story')
+    .addHelpText(
+      'after',
+      '\nRedis: REDIS_URL, else 127.0.0.1:6379, else a redis:7 container (Docker), else a message saying how to get one.\n' +
+        'Without YUNXIN_APP_KEY/YUNXIN_APP_SECRET the Yunxin simulator stands in for Yunxin.\n' +
+        'DASHBOARD_PASSWORD and INGEST_TOKEN are generated and printed when not set.',
+    )
+    .action(async (o: { demo: boolean }) => {
+      const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', name: 'dev' });
+      exitOnUncaught(log);
+      let redis: Awaited<ReturnType<typeof findRedis>>;
+      try {
+        redis = await findRedis();
+      } catch (error) {
+        console.error((error as Error).message);
+        process.exit(EXIT.usage);
+      }
+      const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
+      const sim = env.YUNXIN_APP_KEY && env.YUNXIN_APP_SECRET ? undefined : await startLocalSimulator(log);
+      if (sim) {
+        Object.assign(env, {
+          YUNXIN_ENDPOINT: sim.url,
+          YUNXIN_APP_KEY: DEMO_APP.appKey,
+          YUNXIN_APP_SECRET: DEMO_APP.appSecret,
+        });
+        // The simulator starts empty, so the ledger must too: a namespace of dev's own, cleared.
+        if (!env.QUEUE_PREFIX) {
+          env.QUEUE_PREFIX = DEV_PREFIX;
+          await deleteKeysWithPrefix(redis.url, DEV_PREFIX);
+        }
+      }
+      env.DASHBOARD_PASSWORD ||= randomBytes(9).toString('base64url');
+      env.INGEST_TOKEN ||= randomBytes(18).toString('base64url');
+      let config: Config;
+      try {
+        config = loadConfig(env);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          console.error(error.message);
+          process.exit(EXIT.usage);
+        }
+        throw error;
+      }
+      const metrics = new Metrics();
+      const workers = await startWorkers(config, log, metrics);
+      const server = await startServer(config, log, { metrics, extraReady: () => workers.ready() }).catch(
+        async (error: unknown) => {
+          if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+          log.warn({ port: config.HTTP_PORT }, 'HTTP port taken: listening on a free port instead');
+          return startServer({ ...config, HTTP_PORT: 0 }, log, {
+            metrics,
+            extraReady: () => workers.ready(),
+          });
+        },
+      );
+      const url = server.http.url;
+      console.log(
+        [
+          '',
+          'yunxin-folder-sync is running',
+          `  Redis          ${redis.url} (${redis.source}), key prefix ${config.QUEUE_PREFIX}`,
+          `  Yunxin         ${config.YUNXIN_ENDPOINT.join(', ')}${sim ? ' (the simulator; state at /_sim/accounts/<account>/groups)' : ''}`,
+          `  rules          ${config.FOLDER_RULES}`,
+          `  dashboard      ${url}/admin/queues   user ${config.DASHBOARD_USER}, password ${env.DASHBOARD_PASSWORD}`,
+          `  ingest         curl -H 'Authorization: Bearer ${env.INGEST_TOKEN}' --data-binary @examples/events.ndjson ${url}/v1/events`,
+          `  metrics        ${url}/metrics    health ${url}/healthz, ${url}/readyz`,
+          '  stop           Ctrl-C',
+        ].join('\n'),
+      );
+      onShutdown(
+        log,
+        async () => {
+          await server.close();
+          await workers.close();
+          await sim?.close();
+          await redis.stop();
+        },
+        config.SHUTDOWN_TIMEOUT_MS,
+      );
+      if (o.demo) {
+        await demoAgainst(config, (line) => console.log(line)).catch((error: unknown) =>
+          console.error(`demo failed: ${(error as Error).message}`),
+        );
+        console.log(`\nThe stack keeps running: open ${url}/admin/queues to see the jobs. Ctrl-C stops it.`);
+      }
+    });
+}
+
+export function demoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description("publish the demo story to a running stack and print each user's folders and Yunxin groups")
+    .action(async () => {
+      const config = configOrExit();
+      await demoAgainst(config, (line) => console.log(line));
+    });
+}

@@ -1,0 +1,67 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import { publishMany } from '../jobs/publish.js';
+import type { AppFolder } from '../rules/schema.js';
+import { accountStatus } from '../status/account-status.js';
+import type { AccountStore } from '../store/account-store.js';
+import type { YunxinClient } from '../yunxin/client.js';
+import { yunxinProfile } from '../yunxin/provider.js';
+import { DEMO_USERS, demoPhases } from './scenario.js';
+
+export interface DemoDeps {
+  events: Queue;
+  store: AccountStore;
+  client: YunxinClient;
+  appFolders: readonly AppFolder[];
+  print: (line: string) => void;
+  timeoutMs?: number;
+}
+
+/** Publishes the demo story and prints, per user, the folders and the Yunxin groups after each step. */
+export async function runDemo(deps: DemoDeps): Promise<void> {
+  await printState(deps, 'Before: what Yunxin shows');
+  for (const phase of demoPhases()) {
+    const res = await publishMany(deps.events, phase.events);
+    deps.print(`\n▶ ${phase.title}\n  published ${res.accepted} events`);
+    await waitInSync(deps);
+    await printState(deps, 'Now');
+  }
+  deps.print('\nThe groups above are what every Yunxin client of these users now shows, on every device.');
+}
+
+async function waitInSync(deps: DemoDeps): Promise<void> {
+  const deadline = Date.now() + (deps.timeoutMs ?? 30_000);
+  // give the events time to be folded (they are in the queue now), then poll the plans
+  for (;;) {
+    const pending = await Promise.all(
+      DEMO_USERS.map(async (u) => {
+        const s = await accountStatus(u, deps.store, deps.appFolders, yunxinProfile(), Date.now());
+        return s.plan.length + (s.lastSyncAt === undefined ? 1 : 0);
+      }),
+    );
+    const queued = await deps.events.getJobCounts('waiting', 'active', 'delayed');
+    if (pending.every((p) => p === 0) && Object.values(queued).every((c) => c === 0)) return;
+    if (Date.now() > deadline) throw new Error('the demo did not converge in time: is a worker running?');
+    await sleep(100);
+  }
+}
+
+async function printState(deps: DemoDeps, heading: string): Promise<void> {
+  deps.print(`\n── ${heading} ──`);
+  for (const user of DEMO_USERS) {
+    const status = await accountStatus(user, deps.store, deps.appFolders, yunxinProfile(), Date.now());
+    const groups = await deps.client.listGroups(user);
+    const members = await deps.client.groupMembers(
+      user,
+      groups.map((g) => g.groupId),
+    );
+    deps.print(`${user}`);
+    const wanted = status.folders.filter((f) => f.desired > 0 || f.groupId);
+    deps.print(`  folders (rules):  ${wanted.map((f) => `${f.groupName} (${f.desired})`).join(', ') || '—'}`);
+    if (groups.length === 0) deps.print('  Yunxin groups:    —');
+    for (const g of groups) {
+      const ids = (members.get(g.groupId) ?? []).map((id) => id.slice(user.length + 1)).sort();
+      deps.print(`  Yunxin group #${g.groupId} "${g.name}": ${ids.join(', ') || '(empty)'}`);
+    }
+  }
+}
