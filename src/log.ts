@@ -41,3 +41,24 @@ export function createLogger(
     destination,
   );
 }
+
+/**
+ * Logs an emitter's 'error' events (a Redis connection, a queue) without flooding: the same
+ * message is repeated at most every 30 s while the cause lasts. Without a listener, Node would
+ * crash or print raw stacks.
+ */
+export function logErrors(
+  emitter: { on(event: 'error', listener: (error: Error) => void): unknown },
+  log: Logger,
+  what: string,
+): void {
+  let last = '';
+  let at = 0;
+  emitter.on('error', (error: Error) => {
+    const now = Date.now();
+    if (error.message === last && now - at < 30_000) return;
+    last = error.message;
+    at = now;
+    log.warn({ err: error, source: what }, `${what}: ${error.message}`);
+  });
+}

@@ -4,7 +4,7 @@ import { httpApp } from '../http/app.js';
 import { type Listening, listen } from '../http/listen.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logErrors } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { configOrExit } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -26,6 +26,8 @@ export async function startServer(
   // producer connection: retries briefly so a slow Redis delays a request instead of failing it
   const redis = createRedis(config.REDIS_URL, 'producer', { maxRetriesPerRequest: 20 });
   const queues = openAllQueues(redis, config.QUEUE_PREFIX);
+  logErrors(redis, log, 'redis');
+  for (const q of Object.values(queues)) logErrors(q, log, `queue ${q.name}`);
   const metrics = opts.metrics ?? new Metrics();
   metrics.watchQueues(Object.values(queues));
   let closing = false;
@@ -37,7 +39,7 @@ export async function startServer(
     eventsQueue: queues.events,
     readiness: {
       check: async () => ({
-        redis: (await redis.ping().catch(() => '')) === 'PONG',
+        redis: await answersWithin(() => redis.ping(), 1000),
         workers: opts.extraReady ? await opts.extraReady() : true,
         'not shutting down': !closing,
       }),
@@ -54,10 +56,25 @@ export async function startServer(
     close: async () => {
       closing = true;
       await http.close();
+      // quitting a Redis that does not answer would wait for it forever
+      if (redis.status !== 'ready') redis.disconnect();
       await Promise.all(Object.values(queues).map((q) => q.close()));
-      await redis.quit();
+      if (redis.status === 'ready') await redis.quit();
     },
   };
+}
+
+/** A readiness probe must answer fast: a Redis that does not answer in time is not ready. */
+async function answersWithin(ping: () => Promise<string>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return (await Promise.race([ping().catch(() => 'error'), late])) === 'PONG';
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function serveCommand(program: Command): void {

@@ -3,7 +3,7 @@ import { httpApp } from '../http/app.js';
 import { listen } from '../http/listen.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
-import { createLogger } from '../log.js';
+import { createLogger, logErrors } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
@@ -25,6 +25,8 @@ export function workerCommand(program: Command): void {
       try {
         const redis = config.WORKER_METRICS_PORT ? createRedis(config.REDIS_URL, 'producer') : undefined;
         const queues = redis ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX)) : [];
+        if (redis) logErrors(redis, log, 'redis (metrics)');
+        for (const q of queues) logErrors(q, log, `queue ${q.name}`);
         const metrics = new Metrics(queues);
         const running = await startWorkers(config, log, metrics);
         const http = config.WORKER_METRICS_PORT

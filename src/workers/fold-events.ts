@@ -8,8 +8,13 @@ import type { ScriptedRedis } from '../store/scripts.js';
 export const SEEN_TTL_SECONDS = 24 * 3600;
 
 export interface FoldResult {
-  /** accounts whose facts changed (or that asked for a resync): they need a reconcile */
-  changed: Set<string>;
+  /**
+   * Accounts that need a reconcile: their facts changed, they asked for a resync, or an event
+   * was a duplicate. A duplicate may be this very batch run again after a crash between folding
+   * and queueing, so its account is queued too (a reconcile with nothing to do makes no calls).
+   */
+  dirty: Set<string>;
+  changed: number;
   duplicates: number;
   stale: number;
 }
@@ -42,12 +47,16 @@ export async function foldEvents(
     );
   }
   const results = (await (pipeline as unknown as ReturnType<ScriptedRedis['pipeline']>).exec()) ?? [];
-  const out: FoldResult = { changed: new Set(), duplicates: 0, stale: 0 };
+  const out: FoldResult = { dirty: new Set(), changed: 0, duplicates: 0, stale: 0 };
   results.forEach(([error, result], i) => {
     if (error) throw error;
-    if (result === 1) out.changed.add(events[i]!.account);
-    else if (result === 0) out.duplicates++;
-    else out.stale++;
+    if (result === 2) {
+      out.stale++;
+      return;
+    }
+    out.dirty.add(events[i]!.account);
+    if (result === 1) out.changed++;
+    else out.duplicates++;
   });
   return out;
 }

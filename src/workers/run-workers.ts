@@ -4,7 +4,7 @@ import type { DomainEvent } from '../events/schema.js';
 import { createRedis } from '../jobs/connection.js';
 import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
-import type { Logger } from '../log.js';
+import { type Logger, logErrors } from '../log.js';
 import type { GroupProvider } from '../provider/types.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
@@ -37,11 +37,13 @@ export async function startWorkers(
   observer: EngineObserver = {},
 ): Promise<RunningWorkers> {
   const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
+  logErrors(redis, log, 'redis');
   const prefix = config.QUEUE_PREFIX;
   const keys = keysFor(prefix);
   await warnUnlessNoEviction(redis, log);
   const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
   const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
+  for (const q of [reconcileQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
   const rules = await watchRules({
     path: config.FOLDER_RULES,
     redis,
@@ -74,14 +76,14 @@ export async function startWorkers(
       const folded = await foldEvents(redis, keys, job.data.events);
       observer.eventsFolded?.({
         events: job.data.events.length,
-        changed: folded.changed.size,
+        changed: folded.changed,
         duplicates: folded.duplicates,
         stale: folded.stale,
       });
-      await enqueueReconcile(reconcileQueue, folded.changed, config.DEBOUNCE_MS, 'events');
+      await enqueueReconcile(reconcileQueue, folded.dirty, config.DEBOUNCE_MS, 'events');
       return {
         events: job.data.events.length,
-        changed: folded.changed.size,
+        changed: folded.changed,
         duplicates: folded.duplicates,
         stale: folded.stale,
       };

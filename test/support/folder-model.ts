@@ -1,0 +1,100 @@
+/**
+ * An independent model of what examples/rules.json puts in each folder, computed from the
+ * published events alone (not with src/rules or src/facts):
+ * - "Projects": attribute kind == "project" AND pinned
+ * - "Customers": tagged "customer"
+ * - "Direct messages": p2p (type 1), not archived
+ * Facts are last-writer-wins by `at`, so the events are applied in `at` order; a removal
+ * forgets everything the conversation had, and any later event brings it back clean.
+ */
+
+export const FOLDER_NAMES = ['Projects', 'Customers', 'Direct messages'] as const;
+export type FolderName = (typeof FOLDER_NAMES)[number];
+
+interface ModelConversation {
+  type: number;
+  target: string;
+  present: boolean;
+  attributes: Map<string, unknown>;
+  tags: Set<string>;
+}
+
+const FLAGS: Record<string, [string, boolean]> = {
+  'conversation.pinned': ['pinned', true],
+  'conversation.unpinned': ['pinned', false],
+  'conversation.muted': ['muted', true],
+  'conversation.unmuted': ['muted', false],
+  'conversation.archived': ['archived', true],
+  'conversation.unarchived': ['archived', false],
+};
+
+/** account → folder name → sorted members (`type|target`, as `simGroups` reports them). */
+export function expectedFolders(
+  events: readonly Record<string, unknown>[],
+): Map<string, Record<FolderName, string[]>> {
+  const byAccount = new Map<string, Map<string, ModelConversation>>();
+  const ordered = [...events].sort((a, b) => (a['at'] as number) - (b['at'] as number));
+  for (const e of ordered) {
+    const type = e['type'] as string;
+    const account = e['account'] as string;
+    const ref = e['conversation'] as { type: number; target: string } | undefined;
+    if (!ref) throw new Error(`the model covers conversation events only, got ${type}`);
+    let conversations = byAccount.get(account);
+    if (!conversations) {
+      conversations = new Map();
+      byAccount.set(account, conversations);
+    }
+    const key = `${ref.type}|${ref.target}`;
+    let c = conversations.get(key);
+    if (!c) {
+      c = { type: ref.type, target: ref.target, present: false, attributes: new Map(), tags: new Set() };
+      conversations.set(key, c);
+    }
+    if (type === 'conversation.removed') {
+      c.present = false;
+      c.attributes.clear();
+      c.tags.clear();
+      continue;
+    }
+    c.present = true;
+    if (type === 'conversation.upserted') {
+      for (const [name, value] of Object.entries(e['attributes'] as Record<string, unknown>)) {
+        if (value === null) c.attributes.delete(name);
+        else c.attributes.set(name, value);
+      }
+    } else if (type === 'conversation.tagged') c.tags.add(e['tag'] as string);
+    else if (type === 'conversation.untagged') c.tags.delete(e['tag'] as string);
+    else {
+      const flag = FLAGS[type];
+      if (!flag) throw new Error(`unknown event type ${type}`);
+      c.attributes.set(flag[0], flag[1]);
+    }
+  }
+
+  const result = new Map<string, Record<FolderName, string[]>>();
+  for (const [account, conversations] of byAccount) {
+    const folders: Record<FolderName, string[]> = { Projects: [], Customers: [], 'Direct messages': [] };
+    for (const [key, c] of conversations) {
+      if (!c.present) continue;
+      if (c.attributes.get('kind') === 'project' && c.attributes.get('pinned') === true)
+        folders.Projects.push(key);
+      if (c.tags.has('customer')) folders.Customers.push(key);
+      if (c.type === 1 && c.attributes.get('archived') !== true) folders['Direct messages'].push(key);
+    }
+    for (const name of FOLDER_NAMES) folders[name].sort();
+    result.set(account, folders);
+  }
+  return result;
+}
+
+/** mulberry32: a small seeded PRNG so a workload can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
