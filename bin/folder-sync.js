@@ -1,16 +1,16 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when it has been built (npm run build), else the TypeScript sources
-// through tsx, so `npx folder-sync ...` works on a fresh clone without a build step.
+// In a checkout (src/ present) runs the TypeScript sources through tsx, so a stale dist/ is never
+// what runs; in the Docker image and the published package (no src/) runs the compiled dist/.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'cli', 'main.js');
-if (existsSync(built)) {
-  await import(pathToFileURL(built).href);
-} else {
+const source = join(root, 'src', 'cli', 'main.ts');
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+  await import(pathToFileURL(source).href);
+} else {
+  await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href);
 }
