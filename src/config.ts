@@ -23,6 +23,10 @@ export const configSchema = z.object({
     .string()
     .default('examples/rules.json')
     .describe('path of the app-wide folder rules (JSON or YAML)'),
+  PROVIDER: z
+    .enum(['yunxin', 'tencent'])
+    .default('yunxin')
+    .describe('which chat provider the groups live in'),
   YUNXIN_ENDPOINT: z
     .string()
     .default('https://open.yunxinapi.com,https://open-bak.yunxinapi.com')
@@ -40,6 +44,25 @@ export const configSchema = z.object({
     .default(YUNXIN_LIMITS.defaultCallsPerSecond)
     .describe('provider calls per second, all processes together'),
   YUNXIN_TIMEOUT_MS: int(100).default(10_000).describe('header and body timeout of each Yunxin call'),
+  TENCENT_ENDPOINT: z
+    .string()
+    .default('https://console.tim.qq.com,https://adminapi.my-imcloud.com')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url()).min(1))
+    .describe('Tencent Cloud Chat REST base URLs (region domain first), comma-separated'),
+  TENCENT_SDKAPPID: z.coerce.number().int().positive().optional().describe('Tencent SDKAppID'),
+  TENCENT_ADMIN: z
+    .string()
+    .min(1)
+    .default('administrator')
+    .describe('Tencent app admin account (the REST identifier)'),
+  TENCENT_SECRET_KEY: z.string().min(1).optional().describe('Tencent key for UserSig (never logged)'),
+  TENCENT_RATE_LIMIT: int(1).default(200).describe('Tencent calls per second, all processes together'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -3,13 +3,12 @@ import type { Config } from '../config.js';
 import { createRedis } from '../jobs/connection.js';
 import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
+import { providerProfile } from '../provider/create-provider.js';
 import { loadRulesFile } from '../rules/load.js';
 import { type AccountStatus, accountStatus } from '../status/account-status.js';
 import { AccountStore } from '../store/account-store.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
-import { configuredLimits } from '../workers/run-workers.js';
-import { yunxinProfile } from '../yunxin/provider.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 
 async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
@@ -25,7 +24,7 @@ async function statusOf(account: string): Promise<AccountStatus> {
   const config = configOrExit();
   const { rules } = await loadRulesFile(config.FOLDER_RULES);
   return withStore(config, (store) =>
-    accountStatus(account, store, rules.folders, yunxinProfile(configuredLimits(config)), Date.now()),
+    accountStatus(account, store, rules.folders, providerProfile(config), Date.now()),
   );
 }
 

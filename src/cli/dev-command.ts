@@ -6,6 +6,7 @@ import { createRedis } from '../jobs/connection.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { createLogger, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { createProvider } from '../provider/create-provider.js';
 import { deleteKeysWithPrefix } from '../redis/delete-prefix.js';
 import { findRedis } from '../redis/discover.js';
 import { loadRulesFile } from '../rules/load.js';
@@ -13,7 +14,6 @@ import { AccountStore } from '../store/account-store.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
 import { startWorkers } from '../workers/run-workers.js';
-import { YunxinClient } from '../yunxin/client.js';
 import { DEMO_APP, type Simulator, startSimulator } from '../yunxin/simulator/server.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 import { startServer } from './serve-command.js';
@@ -25,23 +25,23 @@ const DEV_PREFIX = '{folder-sync-dev}';
 async function demoAgainst(config: Config, print: (line: string) => void): Promise<void> {
   const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
   const events = openQueue(QUEUES.events, redis, config.QUEUE_PREFIX);
-  const client = new YunxinClient({
-    appKey: config.YUNXIN_APP_KEY ?? DEMO_APP.appKey,
-    appSecret: config.YUNXIN_APP_SECRET ?? DEMO_APP.appSecret,
-    endpoints: config.YUNXIN_ENDPOINT,
+  const provider = createProvider(config, {
+    beforeCall: async () => {},
+    onCall: () => {},
+    log: createLogger({ level: 'silent' }),
   });
   try {
     const { rules } = await loadRulesFile(config.FOLDER_RULES);
     await runDemo({
       events,
       store: new AccountStore(redis, keysFor(config.QUEUE_PREFIX)),
-      client,
+      provider,
       appFolders: rules.folders,
       print,
     });
   } finally {
     await events.close();
-    await client.close();
+    await provider.close();
     redis.disconnect();
   }
 }

@@ -1,17 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { publishMany } from '../jobs/publish.js';
+import type { GroupProvider } from '../provider/types.js';
 import type { AppFolder } from '../rules/schema.js';
 import { accountStatus } from '../status/account-status.js';
 import type { AccountStore } from '../store/account-store.js';
-import type { YunxinClient } from '../yunxin/client.js';
-import { yunxinProfile } from '../yunxin/provider.js';
 import { DEMO_USERS, demoPhases } from './scenario.js';
 
 export interface DemoDeps {
   events: Queue;
   store: AccountStore;
-  client: YunxinClient;
+  /** reads the groups (any provider); its limits and naming drive the status shown */
+  provider: GroupProvider;
   appFolders: readonly AppFolder[];
   print: (line: string) => void;
   timeoutMs?: number;
@@ -35,7 +35,7 @@ async function waitInSync(deps: DemoDeps): Promise<void> {
   for (;;) {
     const pending = await Promise.all(
       DEMO_USERS.map(async (u) => {
-        const s = await accountStatus(u, deps.store, deps.appFolders, yunxinProfile(), Date.now());
+        const s = await accountStatus(u, deps.store, deps.appFolders, deps.provider, Date.now());
         return s.plan.length + (s.lastSyncAt === undefined ? 1 : 0);
       }),
     );
@@ -49,9 +49,9 @@ async function waitInSync(deps: DemoDeps): Promise<void> {
 async function printState(deps: DemoDeps, heading: string): Promise<void> {
   deps.print(`\n── ${heading} ──`);
   for (const user of DEMO_USERS) {
-    const status = await accountStatus(user, deps.store, deps.appFolders, yunxinProfile(), Date.now());
-    const groups = await deps.client.listGroups(user);
-    const members = await deps.client.groupMembers(
+    const status = await accountStatus(user, deps.store, deps.appFolders, deps.provider, Date.now());
+    const groups = await deps.provider.listGroups(user);
+    const members = await deps.provider.members(
       user,
       groups.map((g) => g.groupId),
     );
@@ -60,7 +60,7 @@ async function printState(deps: DemoDeps, heading: string): Promise<void> {
     deps.print(`  folders (rules):  ${wanted.map((f) => `${f.groupName} (${f.desired})`).join(', ') || '—'}`);
     if (groups.length === 0) deps.print('  Yunxin groups:    —');
     for (const g of groups) {
-      const ids = (members.get(g.groupId) ?? []).map((id) => id.slice(user.length + 1)).sort();
+      const ids = [...(members.get(g.groupId) ?? [])].sort();
       deps.print(`  Yunxin group #${g.groupId} "${g.name}": ${ids.join(', ') || '(empty)'}`);
     }
   }

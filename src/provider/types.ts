@@ -13,6 +13,12 @@ export interface ItemResult {
   failed: Array<{ conversation: ConversationKey; code: number; msg: string; kind: ErrorKind }>;
 }
 
+/** A group as the engine knows it: Yunxin addresses groups by id, Tencent by name. */
+export interface GroupRef {
+  groupId: string;
+  name: string;
+}
+
 /** What a provider error means to the engine, beyond its kind. */
 export type ErrorCondition = 'group_missing' | 'group_limit' | undefined;
 
@@ -40,7 +46,12 @@ export interface GroupProvider {
   readonly limits: ProviderLimits;
   /** a folder name shortened to what the provider accepts, deterministically */
   groupName(folderName: string): string;
-  listGroups(account: string): Promise<RemoteGroup[]>;
+  /**
+   * Every group of the account; managed ones carry `folder`. `expected` maps the group names the
+   * engine expects to their folders, for providers that cannot mark a group and tell managed
+   * groups by name (Tencent); marker-based providers ignore it.
+   */
+  listGroups(account: string, expected?: ReadonlyMap<string, FolderKey>): Promise<RemoteGroup[]>;
   /** members of the given groups (missing groups map to []) */
   members(account: string, groupIds: readonly string[]): Promise<Map<string, ConversationKey[]>>;
   create(
@@ -52,11 +63,11 @@ export interface GroupProvider {
   /** add and/or remove; both non-empty only when limits.mixedMembershipUpdate */
   changeMembers(
     account: string,
-    groupId: string,
+    group: GroupRef,
     change: { add?: readonly ConversationKey[]; remove?: readonly ConversationKey[] },
   ): Promise<ItemResult>;
-  rename(account: string, groupId: string, name: string): Promise<void>;
-  delete(account: string, groupId: string): Promise<void>;
+  rename(account: string, group: GroupRef, name: string): Promise<void>;
+  delete(account: string, group: GroupRef): Promise<void>;
   condition(error: ProviderError): ErrorCondition;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { DesiredState } from '../plan/desired.js';
 import { type ConversationKey, type FolderKey, type PlannedCall, pairKey } from '../plan/types.js';
-import { type ItemResult, isProviderError } from '../provider/types.js';
+import { type GroupRef, type ItemResult, isProviderError } from '../provider/types.js';
 import { ledgerField, type WriteOp } from '../store/account-store.js';
 import { backoffMs } from './backoff.js';
 import { gated, type ReconcileContext } from './reconcile-context.js';
@@ -30,11 +30,13 @@ export async function executeCall(
   try {
     switch (call.kind) {
       case 'delete':
-        await gated(ctx, () => provider.delete(account, call.groupId)).catch(ignoreMissing(ctx));
+        await gated(ctx, () => provider.delete(account, groupRef(ctx, call.folder, call.groupId))).catch(
+          ignoreMissing(ctx),
+        );
         await forgetGroup(ctx, call.folder);
         return 'ok';
       case 'rename': {
-        await gated(ctx, () => provider.rename(account, call.groupId, call.name));
+        await gated(ctx, () => provider.rename(account, groupRef(ctx, call.folder, call.groupId), call.name));
         const group = { ...ledger.groups.get(call.folder)!, name: call.name };
         ledger.groups.set(call.folder, group);
         await ctx.store.write(ctx.lease, [setGroup(call.folder, group)]);
@@ -63,7 +65,9 @@ export async function executeCall(
         if (!groupId) return 'replan'; // its create failed: the next plan retries the create
         const change =
           call.kind === 'update' ? { add: call.add, remove: call.remove } : { [call.kind]: call.ids };
-        const res = await gated(ctx, () => provider.changeMembers(account, groupId, change));
+        const res = await gated(ctx, () =>
+          provider.changeMembers(account, groupRef(ctx, call.folder, groupId), change),
+        );
         const removed = new Set<ConversationKey>(
           call.kind === 'remove' ? call.ids : call.kind === 'update' ? call.remove : [],
         );
@@ -186,6 +190,22 @@ function itemOps(
     }
   }
   return ops;
+}
+
+/** The ledger's name for a group (what name-addressed providers need) with its id. */
+function groupRef(ctx: ReconcileContext, folder: FolderKey, groupId: string): GroupRef {
+  return { groupId, name: ctx.state.ledger.groups.get(folder)?.name ?? '' };
+}
+
+/** Group names the engine expects, per folder: the ledger's, then the rules' (name-addressed providers). */
+export function expectedNames(
+  ctx: ReconcileContext,
+  desiredNames: ReadonlyMap<FolderKey, string> = new Map(),
+) {
+  const names = new Map<string, FolderKey>();
+  for (const [folder, name] of desiredNames) names.set(name, folder);
+  for (const [folder, group] of ctx.state.ledger.groups) names.set(group.name, folder);
+  return names;
 }
 
 function setGroup(folder: FolderKey, group: object): WriteOp {

@@ -64,8 +64,15 @@ export async function reconcileAccount(
   try {
     const state = await deps.store.load(account);
     const ctx: ReconcileContext = { ...deps, account, lease, state, calls: 0, signal };
+    const desiredNames = () =>
+      new Map(
+        desiredState(state, deps.appFolders(), deps.provider, deps.now()).input.folders.map((f) => [
+          f.key,
+          f.groupName,
+        ]),
+      );
     if (state.resync || [...state.ledger.groups.values()].some((g) => g.pending)) {
-      await repair(ctx, state.resync);
+      await repair(ctx, state.resync, desiredNames());
       if (state.resync) await deps.store.clearResync(account);
     }
     let settled = false;
@@ -76,7 +83,7 @@ export async function reconcileAccount(
       if (round > 0) desired = desiredState(state, deps.appFolders(), deps.provider, deps.now());
       last = makePlan(desired.input);
       if (last.unresolved.length > 0) {
-        await repair(ctx, false);
+        await repair(ctx, false, new Map(desired.input.folders.map((f) => [f.key, f.groupName])));
         continue;
       }
       const calls = last.calls.filter((c) => !failedFolders.has(c.folder));

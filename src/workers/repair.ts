@@ -1,6 +1,7 @@
 import type { ConversationKey, FolderKey } from '../plan/types.js';
 import { isProviderError, type RemoteGroup } from '../provider/types.js';
 import { ledgerField, type WriteOp } from '../store/account-store.js';
+import { expectedNames } from './execute-call.js';
 import { gated, type ReconcileContext } from './reconcile-context.js';
 
 const byGroupId = (a: RemoteGroup, b: RemoteGroup) => {
@@ -18,10 +19,14 @@ const byGroupId = (a: RemoteGroup, b: RemoteGroup) => {
  *   read back, so the next plan removes foreign members and adds missing ones.
  * Groups without the marker (the user's own) are only counted, never touched.
  */
-export async function repair(ctx: ReconcileContext, full: boolean): Promise<void> {
+export async function repair(
+  ctx: ReconcileContext,
+  full: boolean,
+  desiredNames: ReadonlyMap<FolderKey, string> = new Map(),
+): Promise<void> {
   const { account, provider, state } = ctx;
   const ledger = state.ledger;
-  const remote = await gated(ctx, () => provider.listGroups(account));
+  const remote = await gated(ctx, () => provider.listGroups(account, expectedNames(ctx, desiredNames)));
   const marked = new Map<FolderKey, RemoteGroup[]>();
   for (const g of remote) {
     if (g.folder) marked.set(g.folder, [...(marked.get(g.folder) ?? []), g]);
@@ -34,7 +39,7 @@ export async function repair(ctx: ReconcileContext, full: boolean): Promise<void
     const keep = candidates.find((g) => g.groupId === mine?.groupId) ?? candidates[0];
     for (const duplicate of candidates) {
       if (duplicate === keep) continue;
-      await gated(ctx, () => provider.delete(account, duplicate.groupId)).catch((error: unknown) => {
+      await gated(ctx, () => provider.delete(account, duplicate)).catch((error: unknown) => {
         if (!(isProviderError(error) && provider.condition(error) === 'group_missing')) throw error;
       });
       ctx.log.info({ account, folder, groupId: duplicate.groupId }, 'deleted a duplicate managed group');

@@ -5,13 +5,12 @@ import { createRedis } from '../jobs/connection.js';
 import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
 import { type Logger, logErrors } from '../log.js';
+import { createProvider, providerRateLimit } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
-import { YunxinClient } from '../yunxin/client.js';
-import { YunxinProvider } from '../yunxin/provider.js';
 import { backoffMs } from './backoff.js';
 import { foldEvents } from './fold-events.js';
 import { reconcileEveryAccount } from './maintenance.js';
@@ -53,13 +52,17 @@ export async function startWorkers(
   });
 
   const gate = new CallGate(redis, keys, {
-    perSecond: config.YUNXIN_RATE_LIMIT,
+    perSecond: providerRateLimit(config),
     pauseBaseMs: config.RATE_LIMIT_BACKOFF_MS,
     pauseMaxMs: config.RATE_LIMIT_BACKOFF_MAX_MS,
     onPause: (ms) => observer.rateLimitPause?.(ms),
   });
   const shutdown = new AbortController();
-  const provider: GroupProvider = createProvider(config, gate, log, observer, shutdown.signal);
+  const provider: GroupProvider = createProvider(config, {
+    beforeCall: () => gate.acquire(shutdown.signal),
+    onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
+    log,
+  });
   const store = new AccountStore(redis, keys);
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
   const workerOpts = {
@@ -166,7 +169,10 @@ export async function startWorkers(
       log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'),
     );
   }
-  log.info({ prefix, rules: rules.hash(), rateLimit: config.YUNXIN_RATE_LIMIT }, 'workers started');
+  log.info(
+    { prefix, provider: provider.name, rules: rules.hash(), rateLimit: providerRateLimit(config) },
+    'workers started',
+  );
 
   return {
     workers,
@@ -183,35 +189,6 @@ export async function startWorkers(
     },
   };
 }
-
-function createProvider(
-  config: Config,
-  gate: CallGate,
-  log: Logger,
-  observer: EngineObserver,
-  signal: AbortSignal,
-): GroupProvider {
-  if (!config.YUNXIN_APP_KEY || !config.YUNXIN_APP_SECRET) {
-    throw new Error('YUNXIN_APP_KEY and YUNXIN_APP_SECRET are required to run workers');
-  }
-  const client = new YunxinClient({
-    appKey: config.YUNXIN_APP_KEY,
-    appSecret: config.YUNXIN_APP_SECRET,
-    endpoints: config.YUNXIN_ENDPOINT,
-    headersTimeoutMs: config.YUNXIN_TIMEOUT_MS,
-    bodyTimeoutMs: config.YUNXIN_TIMEOUT_MS,
-    logger: log,
-    beforeCall: () => gate.acquire(signal),
-    onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
-  });
-  return new YunxinProvider(client, configuredLimits(config));
-}
-
-export const configuredLimits = (config: Config) => ({
-  groupsPerConversation: config.GROUPS_PER_CONVERSATION,
-  groupsPerAccount: config.GROUPS_PER_ACCOUNT,
-  conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
-});
 
 /** BullMQ loses jobs and locks under eviction: say so loudly (managed Redis may hide CONFIG). */
 async function warnUnlessNoEviction(redis: { config(...args: string[]): Promise<unknown> }, log: Logger) {

@@ -1,6 +1,12 @@
 import type { ConversationKey, FolderKey, ProviderLimits } from '../plan/types.js';
 import { markerFor, parseMarker } from '../provider/marker.js';
-import type { ErrorCondition, GroupProvider, ItemResult, ProviderError } from '../provider/types.js';
+import type {
+  ErrorCondition,
+  GroupProvider,
+  GroupRef,
+  ItemResult,
+  ProviderError,
+} from '../provider/types.js';
 import type { YunxinClient } from './client.js';
 import { YUNXIN_LIMITS } from './limits.js';
 import type { GroupChangeResult } from './schemas.js';
@@ -71,7 +77,7 @@ export class YunxinProvider implements GroupProvider {
 
   async changeMembers(
     account: string,
-    groupId: string,
+    { groupId }: GroupRef,
     change: { add?: readonly ConversationKey[]; remove?: readonly ConversationKey[] },
   ): Promise<ItemResult> {
     const add = change.add ?? [];
@@ -86,11 +92,11 @@ export class YunxinProvider implements GroupProvider {
     return this.items(account, res);
   }
 
-  async rename(account: string, groupId: string, name: string): Promise<void> {
+  async rename(account: string, { groupId }: GroupRef, name: string): Promise<void> {
     await this.client.updateGroup({ accountId: account, groupId, name });
   }
 
-  async delete(account: string, groupId: string): Promise<void> {
+  async delete(account: string, { groupId }: GroupRef): Promise<void> {
     await this.client.deleteGroup({ accountId: account, groupId });
   }
 
