@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ConversationKey, conversationKey } from '../rules/evaluate.js';
+import { expected, isRecord, kindOf } from '../rules/messages.js';
 import {
   ATTR_NAME_PATTERN,
   conversationRefSchema,
@@ -47,25 +48,20 @@ export const RESERVED_TAGS_ATTRIBUTE = 'tags';
 /** Attributes the flag events also set; an upsert may set them too, but only to a boolean (or null). */
 export const FLAG_ATTRIBUTES = ['pinned', 'muted', 'archived'] as const;
 
-// ---------------------------------------------------------------------------------------------
-// Message helpers (the same wording as src/rules/schema.ts)
-
-const kindOf = (value: unknown): string => {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return typeof value === 'object' || typeof value === 'undefined'
-    ? `an ${typeof value}`
-    : `a ${typeof value}`;
+/** The boolean attribute each flag event sets, and to what. */
+export const FLAG_EVENTS: Readonly<
+  Record<string, readonly [attribute: (typeof FLAG_ATTRIBUTES)[number], value: boolean]>
+> = {
+  'conversation.pinned': ['pinned', true],
+  'conversation.unpinned': ['pinned', false],
+  'conversation.muted': ['muted', true],
+  'conversation.unmuted': ['muted', false],
+  'conversation.archived': ['archived', true],
+  'conversation.unarchived': ['archived', false],
 };
 
-const expected =
-  (what: string) =>
-  (issue: { input: unknown }): string =>
-    issue.input === undefined ? `required; expected ${what}` : `expected ${what}, got ${kindOf(issue.input)}`;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+// ---------------------------------------------------------------------------------------------
+// Message helpers (the wording of src/rules/messages.ts)
 
 /** A value quoted for a message, cut short so a huge input never makes a huge message. */
 function quoteForMessage(value: string, max = 64): string {

@@ -1,15 +1,6 @@
-import type { DomainEvent } from '../events/schema.js';
+import { type DomainEvent, FLAG_EVENTS } from '../events/schema.js';
 import { conversationKey } from '../rules/evaluate.js';
 import type { RegisterWrite } from './registers.js';
-
-const BOOLEAN_EVENTS: Record<string, [attribute: string, value: boolean]> = {
-  'conversation.pinned': ['pinned', true],
-  'conversation.unpinned': ['pinned', false],
-  'conversation.muted': ['muted', true],
-  'conversation.unmuted': ['muted', false],
-  'conversation.archived': ['archived', true],
-  'conversation.unarchived': ['archived', false],
-};
 
 /** The register writes an event makes (see registers.ts for the layout). Pure. */
 export function eventWrites(event: DomainEvent): RegisterWrite[] {
@@ -41,7 +32,7 @@ export function eventWrites(event: DomainEvent): RegisterWrite[] {
   } else if (event.type === 'conversation.tagged' || event.type === 'conversation.untagged') {
     writes.push(fact(`${conv}|t|${event.tag}`, event.type === 'conversation.tagged' ? '1' : '0'));
   } else {
-    const boolean = BOOLEAN_EVENTS[event.type];
+    const boolean = FLAG_EVENTS[event.type];
     if (boolean) writes.push(fact(`${conv}|a|${boolean[0]}`, String(boolean[1])));
   }
   return writes;

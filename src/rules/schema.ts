@@ -1,26 +1,9 @@
 import { z } from 'zod';
 import { findFileLimitProblem, findRuleLimitProblem, type LimitProblem } from './limits.js';
+import { expected, isRecord, kindOf } from './messages.js';
 
 // Messages are attached to each schema (not passed per parse) because rule shapes are
 // parsed in nested calls that do not inherit per-parse options.
-
-const kindOf = (value: unknown): string => {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return typeof value === 'object' || typeof value === 'undefined'
-    ? `an ${typeof value}`
-    : `a ${typeof value}`;
-};
-
-/** invalid_type message: `required` for a missing key, otherwise what was expected and what came. */
-const expected =
-  (what: string) =>
-  (issue: { input: unknown }): string =>
-    issue.input === undefined ? `required; expected ${what}` : `expected ${what}, got ${kindOf(issue.input)}`;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A strict object (unknown keys are errors, so typos are caught) whose messages name the allowed keys. */
 function strictObject<Shape extends z.ZodRawShape>(shape: Shape, what: string) {

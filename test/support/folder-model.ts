@@ -1,3 +1,5 @@
+import { FLAG_EVENTS } from '../../src/events/schema.js';
+import { seededRandom } from '../../src/yunxin/simulator/faults.js';
 /**
  * An independent model of what examples/rules.json puts in each folder, computed from the
  * published events alone (not with src/rules or src/facts):
@@ -18,15 +20,6 @@ interface ModelConversation {
   attributes: Map<string, unknown>;
   tags: Set<string>;
 }
-
-const FLAGS: Record<string, [string, boolean]> = {
-  'conversation.pinned': ['pinned', true],
-  'conversation.unpinned': ['pinned', false],
-  'conversation.muted': ['muted', true],
-  'conversation.unmuted': ['muted', false],
-  'conversation.archived': ['archived', true],
-  'conversation.unarchived': ['archived', false],
-};
 
 /** account → folder name → sorted members (`type|target`, as `simGroups` reports them). */
 export function expectedFolders(
@@ -65,7 +58,7 @@ export function expectedFolders(
     } else if (type === 'conversation.tagged') c.tags.add(e['tag'] as string);
     else if (type === 'conversation.untagged') c.tags.delete(e['tag'] as string);
     else {
-      const flag = FLAGS[type];
+      const flag = FLAG_EVENTS[type];
       if (!flag) throw new Error(`unknown event type ${type}`);
       c.attributes.set(flag[0], flag[1]);
     }
@@ -87,14 +80,5 @@ export function expectedFolders(
   return result;
 }
 
-/** mulberry32: a small seeded PRNG so a workload can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG so a workload can be replayed (the simulator's). */
+export const prng = seededRandom;
