@@ -109,12 +109,20 @@ export async function executeCall(
     }
     if (condition === 'group_limit') {
       // Groups we do not manage fill the account: count them so the planner stays under the limit.
-      const groups = await gated(ctx, () => provider.listGroups(account));
-      ledger.foreignGroups = groups.filter((g) => !g.folder).length;
-      await ctx.store.write(ctx.lease, [
-        { hash: 'ledger', op: 'set', field: ledgerField.foreign, value: String(ledger.foreignGroups) },
-      ]);
-      return 'replan';
+      const groups = await gated(ctx, () => provider.listGroups(account, expectedNames(ctx)));
+      const foreign = groups.filter((g) => !g.folder).length;
+      if (foreign !== ledger.foreignGroups) {
+        ledger.foreignGroups = foreign;
+        await ctx.store.write(ctx.lease, [
+          { hash: 'ledger', op: 'set', field: ledgerField.foreign, value: String(foreign) },
+        ]);
+        return 'replan';
+      }
+      // Nothing new to count: the package allows fewer groups than GROUPS_PER_ACCOUNT says.
+      ctx.log.warn(
+        { account, groups: groups.length },
+        'provider refused a group under GROUPS_PER_ACCOUNT: is it set too high?',
+      );
     }
     ctx.log.warn({ account, folder: call.folder, call: call.kind, err: error }, 'provider refused a call');
     await ctx.store.write(ctx.lease, [

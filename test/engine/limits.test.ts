@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 
@@ -24,6 +25,24 @@ describe('provider limits become deterministic overflow, not provider errors', (
     await e.eventually(() => expect(e!.groups('g')).toEqual({ Projects: ['2|p'], Customers: ['2|c'] }));
     await e.idle();
     expect(e.sim.calls.snapshot().byEndpoint).toEqual({ 'group.create': { 200: 2 } });
+  });
+
+  it('a provider that allows fewer groups than configured: the folder fails, no retry storm', async () => {
+    e = await startEngine({ sim: { limits: { groupsPerAccount: 2 } } }); // GROUPS_PER_ACCOUNT stays 50
+    await e.publish([
+      ev('conversation.tagged', 'tight', { ...team('c'), tag: 'customer' }),
+      ev('conversation.upserted', 'tight', { ...team('p'), attributes: { kind: 'project' } }),
+      ev('conversation.pinned', 'tight', team('p')),
+      ev('conversation.upserted', 'tight', { conversation: { type: 1, target: 'd' }, attributes: {} }),
+    ]);
+    await e.eventually(() => expect(e!.groups('tight')).toEqual({ Projects: ['2|p'], Customers: ['2|c'] }));
+    await e.eventually(() => expect(e!.logs()).toContain('is it set too high?'));
+    // an observation window, not a synchronisation: the refused create is retried after
+    // RETRY_MAX_MS (1 s here), not in a loop
+    await sleep(2_000);
+    const refused = e.sim.calls.snapshot().byEndpoint['group.create']?.[116435] ?? 0;
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(refused).toBeLessThanOrEqual(4);
   });
 
   it('conversations per group: the most recent conversations win', async () => {
