@@ -71,24 +71,13 @@ export async function executeCall(
         const removed = new Set<ConversationKey>(
           call.kind === 'remove' ? call.ids : call.kind === 'update' ? call.remove : [],
         );
+        const part = (wasRemoved: boolean): ItemResult => ({
+          succeeded: res.succeeded.filter((c) => removed.has(c) === wasRemoved),
+          failed: res.failed.filter((f) => removed.has(f.conversation) === wasRemoved),
+        });
         await ctx.store.write(ctx.lease, [
-          ...itemOps(
-            ctx,
-            call.folder,
-            { ...res, succeeded: res.succeeded.filter((c) => !removed.has(c)) },
-            'add',
-            desired,
-          ),
-          ...itemOps(
-            ctx,
-            call.folder,
-            {
-              succeeded: res.succeeded.filter((c) => removed.has(c)),
-              failed: res.failed.filter((f) => removed.has(f.conversation)),
-            },
-            'remove',
-            desired,
-          ),
+          ...itemOps(ctx, call.folder, part(false), 'add', desired),
+          ...itemOps(ctx, call.folder, part(true), 'remove', desired),
         ]);
         return 'ok';
       }
