@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatPath } from './rules/format-issues.js';
+import { TENCENT_LIMITS } from './tencent/limits.js';
 import { YUNXIN_LIMITS } from './yunxin/limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -62,7 +63,10 @@ export const configSchema = z.object({
     .default('administrator')
     .describe('Tencent app admin account (the REST identifier)'),
   TENCENT_SECRET_KEY: z.string().min(1).optional().describe('Tencent key for UserSig (never logged)'),
-  TENCENT_RATE_LIMIT: int(1).default(200).describe('Tencent calls per second, all processes together'),
+  TENCENT_RATE_LIMIT: int(1)
+    .default(TENCENT_LIMITS.defaultCallsPerSecond)
+    .describe('Tencent calls per second, all processes together'),
+  TENCENT_TIMEOUT_MS: int(100).default(10_000).describe('header and body timeout of each Tencent call'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -122,13 +126,22 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100)
     .default(30_000)
     .describe('SIGTERM: finish in-flight work for at most this long, then exit'),
-  GROUPS_PER_CONVERSATION: int(1).default(YUNXIN_LIMITS.groupsPerConversation).describe('provider limit'),
+  // Unset: the provider's documented value (src/yunxin/limits.ts, src/tencent/limits.ts).
+  GROUPS_PER_CONVERSATION: int(1)
+    .optional()
+    .describe(
+      `provider limit (unset: Yunxin ${YUNXIN_LIMITS.groupsPerConversation}; Tencent none, i.e. ${TENCENT_LIMITS.groupsPerConversation})`,
+    ),
   GROUPS_PER_ACCOUNT: int(1)
-    .default(YUNXIN_LIMITS.groupsPerAccount)
-    .describe('provider limit (depends on the IM package)'),
+    .optional()
+    .describe(
+      `provider limit, depends on the IM package (unset: Yunxin ${YUNXIN_LIMITS.groupsPerAccount}, Tencent ${TENCENT_LIMITS.groupsPerAccount})`,
+    ),
   CONVERSATIONS_PER_GROUP: int(1)
-    .default(YUNXIN_LIMITS.conversationsPerGroup)
-    .describe('provider limit (depends on the IM package)'),
+    .optional()
+    .describe(
+      `provider limit, depends on the IM package (unset: Yunxin ${YUNXIN_LIMITS.conversationsPerGroup}, Tencent ${TENCENT_LIMITS.groupedConversationsPerAccount})`,
+    ),
   RATE_LIMIT_BACKOFF_MS: int(1)
     .default(1_000)
     .describe('first app-wide pause after a 416; doubles per 416 in a row'),

@@ -9,4 +9,5 @@ export {
   publishMany,
 } from './jobs/publish.js';
 export * from './rules/index.js';
+export * from './tencent/index.js';
 export * from './yunxin/index.js';

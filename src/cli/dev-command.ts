@@ -7,14 +7,17 @@ import { openQueue, QUEUES } from '../jobs/queues.js';
 import { createLogger, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createProvider } from '../provider/create-provider.js';
+import { PROVIDER_LABELS } from '../provider/types.js';
 import { deleteKeysWithPrefix } from '../redis/delete-prefix.js';
 import { findRedis } from '../redis/discover.js';
 import { loadRulesFile } from '../rules/load.js';
+import type { SimulatorBase } from '../simulator-kit/core.js';
 import { AccountStore } from '../store/account-store.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
+import { startTencentSimulator, TENCENT_DEMO_APP } from '../tencent/simulator/server.js';
 import { startWorkers } from '../workers/run-workers.js';
-import { DEMO_APP, type Simulator, startSimulator } from '../yunxin/simulator/server.js';
+import { DEMO_APP, startSimulator } from '../yunxin/simulator/server.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 import { startServer } from './serve-command.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -46,14 +49,47 @@ async function demoAgainst(config: Config, print: (line: string) => void): Promi
   }
 }
 
-async function startLocalSimulator(log: Logger): Promise<Simulator> {
+/** A local simulator and the configuration that points the workers at it. */
+type LocalSimulator = { sim: SimulatorBase; env: Record<string, string> };
+
+/** The simulator of the configured provider (port 8787, else a free one). */
+async function startLocalSimulator(log: Logger, provider: Config['PROVIDER']): Promise<LocalSimulator> {
+  const start = async (port: number): Promise<LocalSimulator> => {
+    if (provider === 'tencent') {
+      const sim = await startTencentSimulator({ port, admin: true });
+      return {
+        sim,
+        env: {
+          TENCENT_ENDPOINT: sim.url,
+          TENCENT_SDKAPPID: String(TENCENT_DEMO_APP.sdkappid),
+          TENCENT_SECRET_KEY: TENCENT_DEMO_APP.secretKey,
+          TENCENT_ADMIN: TENCENT_DEMO_APP.admin,
+        },
+      };
+    }
+    const sim = await startSimulator({ port, admin: true });
+    return {
+      sim,
+      env: {
+        YUNXIN_ENDPOINT: sim.url,
+        YUNXIN_APP_KEY: DEMO_APP.appKey,
+        YUNXIN_APP_SECRET: DEMO_APP.appSecret,
+      },
+    };
+  };
   try {
-    return await startSimulator({ port: 8787, admin: true });
+    return await start(8787);
   } catch {
     log.warn('port 8787 is taken: the simulator listens on a free port instead');
-    return startSimulator({ port: 0, admin: true });
+    return start(0);
   }
 }
+
+/** Are the configured provider's credentials set (then the real provider is used, not a simulator)? */
+const hasCredentials = (env: NodeJS.ProcessEnv) =>
+  env.PROVIDER === 'tencent'
+    ? Boolean(env.TENCENT_SDKAPPID && env.TENCENT_SECRET_KEY)
+    : Boolean(env.YUNXIN_APP_KEY && env.YUNXIN_APP_SECRET);
 
 export function devCommand(program: Command): void {
   program
@@ -63,7 +99,8 @@ export function devCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nRedis: REDIS_URL, else 127.0.0.1:6379, else a redis:7 container (Docker), else a message saying how to get one.\n' +
-        'Without YUNXIN_APP_KEY/YUNXIN_APP_SECRET the Yunxin simulator stands in for Yunxin.\n' +
+        'Without YUNXIN_APP_KEY/YUNXIN_APP_SECRET the Yunxin simulator stands in for Yunxin;\n' +
+        'with PROVIDER=tencent and no TENCENT_SDKAPPID/TENCENT_SECRET_KEY, the Tencent simulator for Tencent.\n' +
         'DASHBOARD_PASSWORD and INGEST_TOKEN are generated and printed when not set.',
     )
     .action(async (o: { demo: boolean }) => {
@@ -77,13 +114,11 @@ export function devCommand(program: Command): void {
         process.exit(EXIT.usage);
       }
       const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
-      const sim = env.YUNXIN_APP_KEY && env.YUNXIN_APP_SECRET ? undefined : await startLocalSimulator(log);
-      if (sim) {
-        Object.assign(env, {
-          YUNXIN_ENDPOINT: sim.url,
-          YUNXIN_APP_KEY: DEMO_APP.appKey,
-          YUNXIN_APP_SECRET: DEMO_APP.appSecret,
-        });
+      const provider = env.PROVIDER === 'tencent' ? 'tencent' : 'yunxin';
+      const local = hasCredentials(env) ? undefined : await startLocalSimulator(log, provider);
+      const sim = local?.sim;
+      if (local) {
+        Object.assign(env, local.env);
         // The simulator starts empty, so the ledger must too: a namespace of dev's own, cleared.
         if (!env.QUEUE_PREFIX) {
           env.QUEUE_PREFIX = DEV_PREFIX;
@@ -120,7 +155,7 @@ export function devCommand(program: Command): void {
           '',
           'yunxin-folder-sync is running',
           `  Redis          ${redis.url} (${redis.source}), key prefix ${config.QUEUE_PREFIX}`,
-          `  Yunxin         ${config.YUNXIN_ENDPOINT.join(', ')}${sim ? ' (the simulator; state at /_sim/accounts/<account>/groups)' : ''}`,
+          `  ${PROVIDER_LABELS[config.PROVIDER]!.padEnd(15)}${(config.PROVIDER === 'tencent' ? config.TENCENT_ENDPOINT : config.YUNXIN_ENDPOINT).join(', ')}${sim ? ' (the simulator; state at /_sim/accounts/<account>/groups)' : ''}`,
           `  rules          ${config.FOLDER_RULES}`,
           `  dashboard      ${url}/admin/queues   user ${config.DASHBOARD_USER}, password ${env.DASHBOARD_PASSWORD}`,
           `  ingest         curl -H 'Authorization: Bearer ${env.INGEST_TOKEN}' --data-binary @examples/events.ndjson ${url}/v1/events`,
@@ -150,7 +185,9 @@ export function devCommand(program: Command): void {
 export function demoCommand(program: Command): void {
   program
     .command('demo')
-    .description("publish the demo story to a running stack and print each user's folders and Yunxin groups")
+    .description(
+      "publish the demo story to a running stack and print each user's folders and provider groups",
+    )
     .action(async () => {
       const config = configOrExit();
       await demoAgainst(config, (line) => console.log(line));

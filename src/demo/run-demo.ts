@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { publishMany } from '../jobs/publish.js';
-import type { GroupProvider } from '../provider/types.js';
+import { type GroupProvider, PROVIDER_LABELS } from '../provider/types.js';
 import type { AppFolder } from '../rules/schema.js';
 import { accountStatus } from '../status/account-status.js';
 import type { AccountStore } from '../store/account-store.js';
@@ -17,16 +17,17 @@ export interface DemoDeps {
   timeoutMs?: number;
 }
 
-/** Publishes the demo story and prints, per user, the folders and the Yunxin groups after each step. */
+/** Publishes the demo story and prints, per user, the folders and the provider's groups after each step. */
 export async function runDemo(deps: DemoDeps): Promise<void> {
-  await printState(deps, 'Before: what Yunxin shows');
+  const label = PROVIDER_LABELS[deps.provider.name] ?? deps.provider.name;
+  await printState(deps, `Before: what ${label} shows`);
   for (const phase of demoPhases()) {
     const res = await publishMany(deps.events, phase.events);
     deps.print(`\n▶ ${phase.title}\n  published ${res.accepted} events`);
     await waitInSync(deps);
     await printState(deps, 'Now');
   }
-  deps.print('\nThe groups above are what every Yunxin client of these users now shows, on every device.');
+  deps.print(`\nThe groups above are what every ${label} client of these users now shows, on every device.`);
 }
 
 async function waitInSync(deps: DemoDeps): Promise<void> {
@@ -47,6 +48,7 @@ async function waitInSync(deps: DemoDeps): Promise<void> {
 }
 
 async function printState(deps: DemoDeps, heading: string): Promise<void> {
+  const label = PROVIDER_LABELS[deps.provider.name] ?? deps.provider.name;
   deps.print(`\n── ${heading} ──`);
   for (const user of DEMO_USERS) {
     const status = await accountStatus(user, deps.store, deps.appFolders, deps.provider, Date.now());
@@ -58,10 +60,10 @@ async function printState(deps: DemoDeps, heading: string): Promise<void> {
     deps.print(`${user}`);
     const wanted = status.folders.filter((f) => f.desired > 0 || f.groupId);
     deps.print(`  folders (rules):  ${wanted.map((f) => `${f.groupName} (${f.desired})`).join(', ') || '—'}`);
-    if (groups.length === 0) deps.print('  Yunxin groups:    —');
+    if (groups.length === 0) deps.print(`  ${`${label} groups:`.padEnd(17)} —`);
     for (const g of groups) {
       const ids = [...(members.get(g.groupId) ?? [])].sort();
-      deps.print(`  Yunxin group #${g.groupId} "${g.name}": ${ids.join(', ') || '(empty)'}`);
+      deps.print(`  ${label} group #${g.groupId} "${g.name}": ${ids.join(', ') || '(empty)'}`);
     }
   }
 }

@@ -37,7 +37,7 @@ export interface DesiredState {
 export function desiredState(
   snapshot: AccountSnapshot,
   appFolders: readonly AppFolder[],
-  provider: { limits: ProviderLimits; groupName(name: string): string },
+  provider: { limits: ProviderLimits; groupName(name: string, suffix?: string): string },
   now: number,
 ): DesiredState {
   const defs = [
@@ -61,11 +61,17 @@ export function desiredState(
     snapshot.facts.views,
   );
   const known = snapshot.facts.recency;
-  const folders: FolderSpec[] = defs.map((d) => ({
+  const names = groupNames(
+    defs.map((d) => d.name),
+    provider,
+  );
+  const emptyGroups = provider.limits.createsEmptyGroups !== false;
+  const folders: FolderSpec[] = defs.map((d, i) => ({
     key: d.def.key,
-    groupName: provider.groupName(d.name),
+    groupName: names[i]!,
     members: withListedOnly(membership.get(d.def.key) ?? [], d.def.include, known, snapshot.facts.removed),
-    createEagerly: d.user,
+    // where a group cannot be created empty, a user folder gets its group with its first member
+    createEagerly: d.user && emptyGroups,
     deleteWhenEmpty: d.deleteWhenEmpty,
   }));
 
@@ -103,6 +109,25 @@ export function desiredState(
     staleRejections,
     nextRetryAt,
   };
+}
+
+/**
+ * Each folder's group name, in priority order. Where names must be unique (a provider that
+ * addresses groups by name), a name already taken by an earlier folder gets " (2)", " (3)"…:
+ * deterministic, and stable as long as the folders before it keep their names.
+ */
+function groupNames(
+  folderNames: readonly string[],
+  provider: { limits: ProviderLimits; groupName(name: string, suffix?: string): string },
+): string[] {
+  if (!provider.limits.uniqueGroupNames) return folderNames.map((n) => provider.groupName(n));
+  const taken = new Set<string>();
+  return folderNames.map((folderName) => {
+    let name = provider.groupName(folderName);
+    for (let n = 2; taken.has(name); n++) name = provider.groupName(folderName, ` (${n})`);
+    taken.add(name);
+    return name;
+  });
 }
 
 /**

@@ -20,6 +20,13 @@ export interface ProviderLimits {
   conversationsPerGroup: number;
   /** true when one call may add and remove members (Tencent); false = one op per call (Yunxin) */
   mixedMembershipUpdate: boolean;
+  /**
+   * Groups are addressed by name, so one account's group names must differ (Tencent): a folder
+   * whose name another folder of higher priority already uses gets a numbered suffix.
+   */
+  uniqueGroupNames?: boolean;
+  /** false when a group cannot be created without a conversation (Tencent); default true */
+  createsEmptyGroups?: boolean;
 }
 
 /** One folder as the rules want it, in priority order (index 0 = highest priority). */

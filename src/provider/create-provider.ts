@@ -1,8 +1,10 @@
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
+import { TencentClient } from '../tencent/client.js';
+import { TencentProvider, tencentProfile } from '../tencent/provider.js';
 import { YunxinClient } from '../yunxin/client.js';
 import { YunxinProvider, yunxinProfile } from '../yunxin/provider.js';
-import type { GroupProvider } from './types.js';
+import type { ConfigurableLimits, GroupProvider, ProviderProfile } from './types.js';
 
 export interface ProviderHooks {
   /** awaited before every HTTP request (the shared rate limiter) */
@@ -12,7 +14,7 @@ export interface ProviderHooks {
   log: Logger;
 }
 
-const limitsOf = (config: Config) => ({
+const limitsOf = (config: Config): ConfigurableLimits => ({
   groupsPerConversation: config.GROUPS_PER_CONVERSATION,
   groupsPerAccount: config.GROUPS_PER_ACCOUNT,
   conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
@@ -20,9 +22,12 @@ const limitsOf = (config: Config) => ({
 
 /** The provider PROVIDER names, built from the configuration (the engine imports no provider directly). */
 export function createProvider(config: Config, hooks: ProviderHooks): GroupProvider {
-  if (config.PROVIDER === 'tencent') throw new Error('PROVIDER=tencent is not available yet');
+  return config.PROVIDER === 'tencent' ? tencentProvider(config, hooks) : yunxinProvider(config, hooks);
+}
+
+function yunxinProvider(config: Config, hooks: ProviderHooks): GroupProvider {
   if (!config.YUNXIN_APP_KEY || !config.YUNXIN_APP_SECRET) {
-    throw new Error('YUNXIN_APP_KEY and YUNXIN_APP_SECRET are required to run workers');
+    throw new ConfigError('YUNXIN_APP_KEY and YUNXIN_APP_SECRET are required to run workers');
   }
   const client = new YunxinClient({
     appKey: config.YUNXIN_APP_KEY,
@@ -37,9 +42,29 @@ export function createProvider(config: Config, hooks: ProviderHooks): GroupProvi
   return new YunxinProvider(client, limitsOf(config));
 }
 
+function tencentProvider(config: Config, hooks: ProviderHooks): GroupProvider {
+  if (!config.TENCENT_SDKAPPID || !config.TENCENT_SECRET_KEY) {
+    throw new ConfigError(
+      'TENCENT_SDKAPPID and TENCENT_SECRET_KEY are required to run workers with PROVIDER=tencent',
+    );
+  }
+  const client = new TencentClient({
+    sdkappid: config.TENCENT_SDKAPPID,
+    identifier: config.TENCENT_ADMIN,
+    secretKey: config.TENCENT_SECRET_KEY,
+    endpoints: config.TENCENT_ENDPOINT,
+    headersTimeoutMs: config.TENCENT_TIMEOUT_MS,
+    bodyTimeoutMs: config.TENCENT_TIMEOUT_MS,
+    logger: hooks.log,
+    beforeCall: hooks.beforeCall,
+    onCall: hooks.onCall,
+  });
+  return new TencentProvider(client, limitsOf(config));
+}
+
 /** Limits and group naming of the configured provider, without a client (status, plan, demo). */
-export function providerProfile(config: Config): Pick<GroupProvider, 'limits' | 'groupName'> {
-  return yunxinProfile(limitsOf(config));
+export function providerProfile(config: Config): ProviderProfile {
+  return config.PROVIDER === 'tencent' ? tencentProfile(limitsOf(config)) : yunxinProfile(limitsOf(config));
 }
 
 /** Calls per second the shared limiter allows for the configured provider. */

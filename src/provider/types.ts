@@ -1,5 +1,5 @@
 import type { ConversationKey, FolderKey, ProviderLimits } from '../plan/types.js';
-import type { ErrorKind } from '../yunxin/error-codes.js';
+import type { ErrorKind } from './errors.js';
 
 /** A group as the provider lists it; `folder` is set when it carries this service's marker. */
 export interface RemoteGroup {
@@ -44,16 +44,27 @@ export function isProviderError(error: unknown): error is ProviderError {
 export interface GroupProvider {
   readonly name: string;
   readonly limits: ProviderLimits;
-  /** a folder name shortened to what the provider accepts, deterministically */
-  groupName(folderName: string): string;
+  /**
+   * A folder name shortened to what the provider accepts, deterministically; `suffix` (a
+   * disambiguator such as " (2)", for providers whose names must be unique) is kept whole.
+   */
+  groupName(folderName: string, suffix?: string): string;
   /**
    * Every group of the account; managed ones carry `folder`. `expected` maps the group names the
    * engine expects to their folders, for providers that cannot mark a group and tell managed
    * groups by name (Tencent); marker-based providers ignore it.
    */
   listGroups(account: string, expected?: ReadonlyMap<string, FolderKey>): Promise<RemoteGroup[]>;
-  /** members of the given groups (missing groups map to []) */
-  members(account: string, groupIds: readonly string[]): Promise<Map<string, ConversationKey[]>>;
+  /**
+   * Members of the given groups (missing groups map to []). `known` holds the conversation keys
+   * the engine knows for the account, for providers whose ids cannot tell every conversation
+   * type apart (Tencent: teams and super teams are both groups) to answer in the engine's keys.
+   */
+  members(
+    account: string,
+    groupIds: readonly string[],
+    known?: ReadonlySet<ConversationKey>,
+  ): Promise<Map<string, ConversationKey[]>>;
   create(
     account: string,
     folder: FolderKey,
@@ -71,3 +82,26 @@ export interface GroupProvider {
   condition(error: ProviderError): ErrorCondition;
   close(): Promise<void>;
 }
+
+/** The limits an operator may configure (GROUPS_PER_…); unset ones take the provider's default. */
+export type ConfigurableLimits = Partial<
+  Pick<ProviderLimits, 'groupsPerConversation' | 'groupsPerAccount' | 'conversationsPerGroup'>
+>;
+
+/** A provider's documented limits, with what the operator configured taking precedence. */
+export function withConfigured(
+  defaults: Required<ConfigurableLimits>,
+  configured: ConfigurableLimits,
+): Required<ConfigurableLimits> {
+  return {
+    groupsPerConversation: configured.groupsPerConversation ?? defaults.groupsPerConversation,
+    groupsPerAccount: configured.groupsPerAccount ?? defaults.groupsPerAccount,
+    conversationsPerGroup: configured.conversationsPerGroup ?? defaults.conversationsPerGroup,
+  };
+}
+
+/** How people call each provider (logs, the demo, `dev`), by GroupProvider.name and PROVIDER. */
+export const PROVIDER_LABELS: Readonly<Record<string, string>> = { yunxin: 'Yunxin', tencent: 'Tencent' };
+
+/** What planning needs of a provider, without a client (status, dry runs, the demo). */
+export type ProviderProfile = Pick<GroupProvider, 'limits' | 'groupName'>;

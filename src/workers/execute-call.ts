@@ -194,14 +194,21 @@ function groupRef(ctx: ReconcileContext, folder: FolderKey, groupId: string): Gr
   return { groupId, name: ctx.state.ledger.groups.get(folder)?.name ?? '' };
 }
 
-/** Group names the engine expects, per folder: the ledger's, then the rules' (name-addressed providers). */
+/**
+ * The group name the engine expects for each folder (name-addressed providers): the ledger's
+ * for folders it holds, else the rules'. One name per folder, so a user's own group that happens
+ * to carry a folder's next name is never taken for a second copy of that folder's group.
+ */
 export function expectedNames(
   ctx: ReconcileContext,
   desiredNames: ReadonlyMap<FolderKey, string> = new Map(),
 ) {
   const names = new Map<string, FolderKey>();
-  for (const [folder, name] of desiredNames) names.set(name, folder);
-  for (const [folder, group] of ctx.state.ledger.groups) names.set(group.name, folder);
+  const ledger = ctx.state.ledger.groups;
+  for (const [folder, group] of ledger) names.set(group.name, folder);
+  for (const [folder, name] of desiredNames) {
+    if (!ledger.has(folder) && !names.has(name)) names.set(name, folder);
+  }
   return names;
 }
 

@@ -1,5 +1,6 @@
 import type { ConversationKey, FolderKey } from '../plan/types.js';
 import { isProviderError, type RemoteGroup } from '../provider/types.js';
+import { conversationKey } from '../rules/evaluate.js';
 import { ledgerField, type WriteOp } from '../store/account-store.js';
 import { expectedNames } from './execute-call.js';
 import { gated, type ReconcileContext } from './reconcile-context.js';
@@ -67,7 +68,9 @@ export async function repair(
     if (adopted || full) readMembers.set(keep.groupId, folder);
   }
   if (readMembers.size > 0) {
-    const members = await gated(ctx, () => provider.members(account, [...readMembers.keys()]));
+    const members = await gated(ctx, () =>
+      provider.members(account, [...readMembers.keys()], knownConversations(ctx)),
+    );
     for (const [groupId, folder] of readMembers) {
       const now = new Set<ConversationKey>(members.get(groupId) ?? []);
       const before = ledger.members.get(folder) ?? new Set<ConversationKey>();
@@ -81,6 +84,15 @@ export async function repair(
   ledger.foreignGroups = remote.length - [...marked.values()].reduce((n, list) => n + list.length, 0);
   ops.push({ hash: 'ledger', op: 'set', field: ledgerField.foreign, value: String(ledger.foreignGroups) });
   await ctx.store.write(ctx.lease, ops);
+}
+
+/** Every conversation key the account's facts, user folders and ledger mention. */
+function knownConversations({ state }: ReconcileContext): Set<ConversationKey> {
+  const known = new Set<ConversationKey>([...state.facts.recency.keys(), ...state.facts.removed]);
+  for (const { folder } of state.userFolders)
+    for (const c of folder.include ?? []) known.add(conversationKey(c));
+  for (const members of state.ledger.members.values()) for (const c of members) known.add(c);
+  return known;
 }
 
 const memberDel = (folder: FolderKey, conv: ConversationKey): WriteOp => ({

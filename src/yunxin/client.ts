@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { type CallHooks, type CallReporting, hookedCall } from '../provider/call-hooks.js';
+import { Transport, type TransportOptions } from '../provider/transport.js';
 import { authHeaders, type Credentials, newTraceId } from './auth.js';
 import { conversationId, parseConversationId } from './conversation-id.js';
-import { type EndpointName, endpointLabel, fillPath, isIdempotent } from './endpoints.js';
+import { ENDPOINTS, type EndpointName, endpointLabel, fillPath, isIdempotent } from './endpoints.js';
 import { SUCCESS_CODE } from './error-codes.js';
 import { InvalidRequestError, TRANSPORT_CODES, YunxinError } from './errors.js';
 import { parseJsonKeepingBigInts } from './json.js';
@@ -23,15 +25,13 @@ import {
   MEMBERSHIP_OP,
   type UpdateGroupRequest,
 } from './schemas.js';
-import { Transport, type TransportOptions } from './transport.js';
 
-export interface YunxinClientOptions extends Omit<TransportOptions, 'now'>, Credentials {
+export interface YunxinClientOptions
+  extends Omit<TransportOptions, 'now'>,
+    Credentials,
+    CallHooks<EndpointName> {
   logger?: Pick<Logger, 'debug' | 'warn'>;
   now?: () => number;
-  /** awaited before every HTTP request: where the engine's app-wide rate limiter plugs in */
-  beforeCall?: (endpoint: EndpointName) => Promise<void>;
-  /** told after every call: the endpoint name, the code (negative for transport failures) and seconds */
-  onCall?: (endpoint: EndpointName, code: number, seconds: number) => void;
 }
 
 export interface MembershipChange {
@@ -63,19 +63,22 @@ export class YunxinClient {
   private readonly sign: () => Record<string, string>;
   private readonly logger: Pick<Logger, 'debug' | 'warn'> | undefined;
   private readonly now: () => number;
-  private readonly beforeCall: ((endpoint: EndpointName) => Promise<void>) | undefined;
-  private readonly onCall: YunxinClientOptions['onCall'];
+  private readonly hooks: CallReporting<EndpointName>;
   private groupConversationsSupport: Support = 'unknown';
 
   constructor(opts: YunxinClientOptions) {
     const creds: Credentials = { appKey: opts.appKey, appSecret: opts.appSecret };
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
-    this.beforeCall = opts.beforeCall;
-    this.onCall = opts.onCall;
+    this.hooks = {
+      beforeCall: opts.beforeCall,
+      onCall: opts.onCall,
+      now: this.now,
+      successCode: SUCCESS_CODE,
+    };
     this.sign = () => authHeaders(creds, this.now());
     const { appSecret: _secret, beforeCall: _before, onCall: _after, ...transportOpts } = opts;
-    this.transport = new Transport({ ...transportOpts, now: this.now });
+    this.transport = new Transport({ ...transportOpts, now: this.now }, (init) => new YunxinError(init));
   }
 
   async createGroup(input: {
@@ -267,21 +270,12 @@ export class YunxinClient {
     await this.transport.close();
   }
 
-  private async call<S extends z.ZodType | null>(
+  private call<S extends z.ZodType | null>(
     endpoint: EndpointName,
     schema: S,
     req: CallRequest,
   ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
-    await this.beforeCall?.(endpoint);
-    const started = this.now();
-    try {
-      const result = await this.exchange(endpoint, schema, req);
-      this.onCall?.(endpoint, SUCCESS_CODE, (this.now() - started) / 1000);
-      return result;
-    } catch (error) {
-      if (error instanceof YunxinError) this.onCall?.(endpoint, error.code, (this.now() - started) / 1000);
-      throw error;
-    }
+    return hookedCall(this.hooks, endpoint, () => this.exchange(endpoint, schema, req));
   }
 
   /** One signed request and its answer, checked against the schema. */
@@ -295,12 +289,14 @@ export class YunxinClient {
     const label = endpointLabel(endpoint);
     const res = await this.transport
       .send({
-        endpoint,
+        method: ENDPOINTS[endpoint].method,
         path: fillPath(endpoint, req.params),
         query: req.query,
         body: req.body,
+        label,
+        idempotent: isIdempotent(endpoint),
         traceId,
-        headers: this.sign,
+        headers: () => ({ ...this.sign(), 'X-custom-traceid': traceId }),
         signal: req.signal,
       })
       .catch((error: unknown) => {

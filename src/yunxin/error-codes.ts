@@ -1,18 +1,15 @@
-/**
- * The one table that says what each Yunxin code means for a caller.
- * Sources: ../shared/reference/provider-apis.md §A8 (416 = rate limit with a blocking period),
- * §A9 (V2NIMErrorCode enum in netease-im/node-nim; legacy status table; UIKit group error toasts).
- *
- * - rate_limited: back off the whole app, then continue; never an item failure.
- * - transient: retry later with backoff (the same request can succeed).
- * - permanent: retrying the same request cannot succeed until something changes.
- * - ambiguous: not a code; set by the transport when a non-idempotent call may have been applied.
- */
-export type ErrorKind = 'rate_limited' | 'transient' | 'permanent' | 'ambiguous';
+import type { ErrorKind } from '../provider/errors.js';
+
+export type { ErrorKind };
 
 export const SUCCESS_CODE = 200;
 export const RATE_LIMIT_CODE = 416;
 
+/**
+ * The one table that says what each Yunxin code means for a caller (kinds: src/provider/errors.ts).
+ * Sources: ../shared/reference/provider-apis.md §A8 (416 = rate limit with a blocking period),
+ * §A9 (V2NIMErrorCode enum in netease-im/node-nim; legacy status table; UIKit group error toasts).
+ */
 export const ERROR_CODES: Readonly<
   Record<number, { kind: Exclude<ErrorKind, 'ambiguous'>; meaning: string }>
 > = {

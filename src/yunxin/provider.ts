@@ -1,46 +1,42 @@
-import type { ConversationKey, FolderKey, ProviderLimits } from '../plan/types.js';
+import type { ConversationKey, FolderKey } from '../plan/types.js';
 import { markerFor, parseMarker } from '../provider/marker.js';
-import type {
-  ErrorCondition,
-  GroupProvider,
-  GroupRef,
-  ItemResult,
-  ProviderError,
+import { ProviderBase } from '../provider/provider-base.js';
+import {
+  type ConfigurableLimits,
+  type GroupProvider,
+  type GroupRef,
+  type ItemResult,
+  type ProviderProfile,
+  withConfigured,
 } from '../provider/types.js';
 import type { YunxinClient } from './client.js';
 import { YUNXIN_LIMITS } from './limits.js';
 import type { GroupChangeResult } from './schemas.js';
 
-export type ConfigurableLimits = Partial<Omit<ProviderLimits, 'mixedMembershipUpdate' | 'idsPerCall'>>;
-
 /** What the planner needs to know of Yunxin, without a client (status and dry runs use it). */
-export function yunxinProfile(limits: ConfigurableLimits = {}): Pick<GroupProvider, 'limits' | 'groupName'> {
+export function yunxinProfile(limits: ConfigurableLimits = {}): ProviderProfile {
   return {
     limits: {
       idsPerCall: YUNXIN_LIMITS.idsPerCall,
-      groupsPerConversation: limits.groupsPerConversation ?? YUNXIN_LIMITS.groupsPerConversation,
-      groupsPerAccount: limits.groupsPerAccount ?? YUNXIN_LIMITS.groupsPerAccount,
-      conversationsPerGroup: limits.conversationsPerGroup ?? YUNXIN_LIMITS.conversationsPerGroup,
+      ...withConfigured(YUNXIN_LIMITS, limits),
       // one `conversations` object per PATCH: add and remove need separate calls (§A5.2)
       mixedMembershipUpdate: false,
     },
-    groupName: (folderName) => [...folderName].slice(0, YUNXIN_LIMITS.groupNameMaxChars).join(''),
+    groupName: (folderName, suffix = '') =>
+      [...folderName].slice(0, YUNXIN_LIMITS.groupNameMaxChars - [...suffix].length).join('') + suffix,
   };
 }
 
 /** Yunxin behind the engine's provider interface: conversation keys ↔ `account|type|target`. */
-export class YunxinProvider implements GroupProvider {
+export class YunxinProvider extends ProviderBase implements GroupProvider {
   readonly name = 'yunxin';
-  readonly limits: ProviderLimits;
-  readonly groupName: (folderName: string) => string;
 
   constructor(
     private readonly client: YunxinClient,
     limits: ConfigurableLimits = {},
   ) {
-    const profile = yunxinProfile(limits);
-    this.limits = profile.limits;
-    this.groupName = profile.groupName;
+    // 116404: conversation group does not exist; 116435: group count over the limit
+    super(yunxinProfile(limits), { groupMissing: 116404, groupLimit: 116435 }, () => client.close());
   }
 
   async listGroups(account: string) {
@@ -98,16 +94,6 @@ export class YunxinProvider implements GroupProvider {
 
   async delete(account: string, { groupId }: GroupRef): Promise<void> {
     await this.client.deleteGroup({ accountId: account, groupId });
-  }
-
-  condition(error: ProviderError): ErrorCondition {
-    if (error.code === 116404) return 'group_missing';
-    if (error.code === 116435) return 'group_limit';
-    return undefined;
-  }
-
-  close(): Promise<void> {
-    return this.client.close();
   }
 
   private items(account: string, res: GroupChangeResult): ItemResult {

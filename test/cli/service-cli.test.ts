@@ -134,31 +134,37 @@ describe('graceful shutdown', () => {
 });
 
 describe('folder-sync dev', () => {
-  it('brings up the stack and the demo shows groups mirrored', async () => {
-    const prefix = uniquePrefix('dev');
-    const dev = start(['dev'], {
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HTTP_PORT: '0',
-      YUNXIN_APP_KEY: '',
-      YUNXIN_APP_SECRET: '',
-    });
-    try {
-      await dev.waitFor(/The stack keeps running/, 60_000);
-      const out = dev.output();
-      expect(out).toContain('yunxin-folder-sync is running');
-      expect(out).toMatch(/Yunxin group #\d+ "Design reviews": 2\|figma-reviews/);
-      expect(out).toMatch(/Yunxin group #\d+ "Customers": 2\|acme-support, 2\|globex/);
-      const dashboard = /dashboard\s+(\S+)\s+user (\S+), password (\S+)/.exec(out)!;
-      const res = await fetch(dashboard[1]!, {
-        headers: {
-          authorization: `Basic ${Buffer.from(`${dashboard[2]}:${dashboard[3]}`).toString('base64')}`,
-        },
-      });
-      expect(res.status).toBe(200);
-      expect(await dev.stop('SIGTERM')).toBe(0);
-    } finally {
-      await deleteKeys(redisUrl(), prefix);
-    }
-  }, 90_000);
+  it.each([
+    ['Yunxin', 'the Yunxin simulator', { YUNXIN_APP_KEY: '', YUNXIN_APP_SECRET: '' }],
+    [
+      'Tencent',
+      'with PROVIDER=tencent and no Tencent credentials, the Tencent simulator',
+      { PROVIDER: 'tencent', TENCENT_SDKAPPID: '', TENCENT_SECRET_KEY: '' },
+    ],
+  ])(
+    'brings up the stack (%s: %s) and the demo shows groups mirrored',
+    async (label, _, env) => {
+      const prefix = uniquePrefix('dev');
+      const dev = start(['dev'], { REDIS_URL: redisUrl(), QUEUE_PREFIX: prefix, HTTP_PORT: '0', ...env });
+      try {
+        await dev.waitFor(/The stack keeps running/, 60_000);
+        const out = dev.output();
+        expect(out).toContain('yunxin-folder-sync is running');
+        expect(out).toMatch(new RegExp(`${label} +http://127\\.0\\.0\\.1:\\d+ \\(the simulator`));
+        expect(out).toMatch(new RegExp(`${label} group #\\d+ "Design reviews": 2\\|figma-reviews`));
+        expect(out).toMatch(new RegExp(`${label} group #\\d+ "Customers": 2\\|acme-support, 2\\|globex`));
+        const dashboard = /dashboard\s+(\S+)\s+user (\S+), password (\S+)/.exec(out)!;
+        const res = await fetch(dashboard[1]!, {
+          headers: {
+            authorization: `Basic ${Buffer.from(`${dashboard[2]}:${dashboard[3]}`).toString('base64')}`,
+          },
+        });
+        expect(res.status).toBe(200);
+        expect(await dev.stop('SIGTERM')).toBe(0);
+      } finally {
+        await deleteKeys(redisUrl(), prefix);
+      }
+    },
+    90_000,
+  );
 });

@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TencentClient } from '../../src/tencent/client.js';
+import type { ContactKey } from '../../src/tencent/contact.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import { ROOT, type Spawned, spawnCli } from '../support/processes.js';
 
 const run = promisify(execFile);
@@ -28,6 +31,34 @@ describe('folder-sync simulator (a real process)', () => {
     expect(groups).toMatchObject({
       groups: [{ name: 'Projects', members: ['alice|1|bob', 'alice|2|team-42'] }],
     });
+    expect(await proc.stop('SIGTERM')).toBe(0);
+  });
+
+  it('--provider tencent serves the Tencent REST commands to a TencentClient; SIGTERM exits 0', async () => {
+    proc = spawnCli(['simulator', '--provider', 'tencent', '--port', '0', '--admin'], {
+      TENCENT_SECRET_KEY: '',
+      TENCENT_SDKAPPID: '',
+      TENCENT_ADMIN: '',
+    });
+    const line = JSON.parse(await proc.waitFor(/Tencent simulator listening/));
+    expect(line).toMatchObject({ provider: 'tencent', sdkappid: TENCENT_DEMO_APP.sdkappid });
+    const client = new TencentClient({
+      sdkappid: TENCENT_DEMO_APP.sdkappid,
+      identifier: TENCENT_DEMO_APP.admin,
+      secretKey: TENCENT_DEMO_APP.secretKey,
+      endpoints: [line.url],
+    });
+    try {
+      await client.createGroup({
+        account: 'alice',
+        name: 'Projects',
+        contacts: ['2|team-42', '1|bob'] as ContactKey[],
+      });
+    } finally {
+      await client.close();
+    }
+    const groups = await (await fetch(`${line.url}/_sim/accounts/alice/groups`)).json();
+    expect(groups).toMatchObject({ groups: [{ name: 'Projects', members: ['1|bob', '2|team-42'] }] });
     expect(await proc.stop('SIGTERM')).toBe(0);
   });
 

@@ -1,18 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
-
-let e: Engine;
-beforeAll(async () => {
-  // A window longer than folding 1,000 events takes, so one reconcile sees them all.
-  e = await startEngine({ env: { DEBOUNCE_MS: '3000' } });
-});
-afterAll(() => e?.close());
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import { tencentProfile } from '../../src/tencent/provider.js';
+import { yunxinProfile } from '../../src/yunxin/provider.js';
+import { type Engine, ev, PROVIDERS, p2p, startEngine, team } from '../support/engine.js';
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + from);
+/** A new group: one create with the first 100 members, then adds of 100 (both providers). */
 const minimalCalls = (members: number) =>
   members === 0 ? 0 : 1 + Math.ceil(Math.max(0, members - 100) / 100);
+const total = (stats: { byEndpoint: Record<string, Record<string, number>> }) =>
+  Object.values(stats.byEndpoint).reduce(
+    (n, codes) => n + Object.values(codes).reduce((x, y) => x + y, 0),
+    0,
+  );
 
-describe('a burst costs the calls of its net change', () => {
+describe.each(PROVIDERS)('a burst costs the calls of its net change (%s)', (provider) => {
+  let e: Engine<SimulatorBase>;
+  beforeAll(async () => {
+    // A window longer than folding 1,000 events takes, so one reconcile sees them all.
+    e = await startEngine({ provider, env: { DEBOUNCE_MS: '3000' } });
+  });
+  afterAll(() => e?.close());
+  const limits = (provider === 'tencent' ? tencentProfile() : yunxinProfile()).limits;
+
   it('1,000 events for one account → exactly the minimal number of calls', async () => {
     const a = 'burst';
     const events = [
@@ -53,12 +63,10 @@ describe('a burst costs the calls of its net change', () => {
 
     const minimal = minimalCalls(130) + minimalCalls(210) + minimalCalls(100); // 2 + 3 + 1
     const stats = e.sim.calls.snapshot();
-    const made = Object.values(stats.byEndpoint).reduce(
-      (n, codes) => n + Object.values(codes).reduce((x, y) => x + y, 0),
-      0,
-    );
-    console.log(`coalescing: 1000 events → ${made} provider calls (minimal ${minimal})`);
-    expect(stats.byEndpoint).toEqual({ 'group.create': { 200: 3 }, 'group.update': { 200: minimal - 3 } });
+    const made = total(stats);
+    console.log(`coalescing (${provider}): 1000 events → ${made} provider calls (minimal ${minimal})`);
+    const ok = e.successCode;
+    expect(stats.byEndpoint).toEqual({ 'group.create': { [ok]: 3 }, 'group.update': { [ok]: minimal - 3 } });
     expect(made).toBe(minimal);
     expect(stats.maxIdsInCall).toBe(100);
   });
@@ -74,5 +82,29 @@ describe('a burst costs the calls of its net change', () => {
     ]);
     await e.idle();
     expect(e.sim.calls.snapshot().total).toBe(before);
+  });
+
+  it('removals and additions in one folder: mixed calls of up to 100 where the provider allows them', async () => {
+    const a = 'burst';
+    const before = total(e.sim.calls.snapshot());
+    // Projects holds p20..p149: 40 leave it, 50 new ones join it
+    await e.publish([
+      ...range(40, 20).map((i) => ev('conversation.unpinned', a, team(`p${i}`))),
+      ...range(50, 500).map((i) =>
+        ev('conversation.upserted', a, { ...team(`p${i}`), attributes: { kind: 'project', pinned: true } }),
+      ),
+    ]);
+    const expected = [...range(90, 60), ...range(50, 500)].map((i) => `2|p${i}`).sort();
+    await e.eventually(() => expect(e.groups(a).Projects).toEqual(expected), 30_000);
+    await e.idle();
+    // Yunxin: removes and adds in separate calls (1 + 1); Tencent: 90 changes in one mixed call
+    const minimal = limits.mixedMembershipUpdate
+      ? Math.ceil((40 + 50) / limits.idsPerCall)
+      : Math.ceil(40 / limits.idsPerCall) + Math.ceil(50 / limits.idsPerCall);
+    const made = total(e.sim.calls.snapshot()) - before;
+    console.log(
+      `coalescing (${provider}): 40 removals + 50 additions → ${made} provider calls (minimal ${minimal})`,
+    );
+    expect(made).toBe(minimal);
   });
 });

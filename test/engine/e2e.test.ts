@@ -1,13 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import { TencentClient } from '../../src/tencent/client.js';
+import type { ContactKey } from '../../src/tencent/contact.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
+import type { Simulator } from '../../src/yunxin/simulator/server.js';
+import { type Engine, ev, PROVIDERS, p2p, startEngine, team } from '../support/engine.js';
 
-let e: Engine;
-beforeAll(async () => {
-  e = await startEngine();
-});
-afterAll(() => e?.close());
+describe.each(PROVIDERS)('events → facts → rules → %s groups', (provider) => {
+  let e: Engine<SimulatorBase>;
+  beforeAll(async () => {
+    e = await startEngine({ provider });
+  });
+  afterAll(() => e?.close());
 
-describe('events → facts → rules → Yunxin groups', () => {
   it('mirrors the example rules for every conversation event type', async () => {
     const res = await e.publish([
       ev('conversation.upserted', 'alice', { ...team('p1'), attributes: { kind: 'project' } }),
@@ -58,7 +63,11 @@ describe('events → facts → rules → Yunxin groups', () => {
       ev('conversation.upserted', 'dora', { ...team('t2'), attributes: { kind: 'project' } }),
       ev('folder.upserted', 'dora', { folder: { id: 'mine', name: 'Mine' } }),
     ]);
-    await e.eventually(() => expect(e.groups('dora')).toEqual({ Mine: [] }));
+    if (provider === 'tencent') {
+      // a Tencent group cannot be created empty: the folder gets its group with its first member
+      await e.idle();
+      expect(e.groups('dora')).toEqual({});
+    } else await e.eventually(() => expect(e.groups('dora')).toEqual({ Mine: [] }));
     await e.publish([
       ev('folder.upserted', 'dora', {
         folder: {
@@ -75,37 +84,101 @@ describe('events → facts → rules → Yunxin groups', () => {
     await e.eventually(() => expect(e.groups('dora')).toEqual({}));
   });
 
-  it('groups carry the documented marker; account.resync repairs drift and leaves foreign groups alone', async () => {
-    await e.publish([ev('conversation.tagged', 'erin', { ...team('x'), tag: 'customer' })]);
-    await e.eventually(() => expect(e.groups('erin')).toEqual({ Customers: ['2|x'] }));
-    const [group] = e.sim.state.snapshot('erin');
-    expect(JSON.parse(group!.serverExtension)).toEqual({
-      managed_by: 'yunxin-folder-sync',
-      v: 1,
-      folder: 'app:customers',
-    });
+  it.runIf(provider === 'yunxin')(
+    'groups carry the documented marker; account.resync repairs drift and leaves foreign groups alone',
+    async () => {
+      await e.publish([ev('conversation.tagged', 'erin', { ...team('x'), tag: 'customer' })]);
+      await e.eventually(() => expect(e.groups('erin')).toEqual({ Customers: ['2|x'] }));
+      const [group] = (e.sim as Simulator).state.snapshot('erin');
+      expect(JSON.parse(group!.serverExtension)).toEqual({
+        managed_by: 'yunxin-folder-sync',
+        v: 1,
+        folder: 'app:customers',
+      });
 
-    // drift made behind our back: a foreign member in our group, a member removed, the user's own group
-    const { YunxinClient } = await import('../../src/yunxin/client.js');
-    const client = new YunxinClient({
-      appKey: 'demo-app-key',
-      appSecret: 'demo-app-secret',
-      endpoints: [e.sim.url],
-    });
-    await client.updateGroup({
-      accountId: 'erin',
-      groupId: group!.groupId,
-      membership: { op: 'add', conversationIds: ['erin|1|intruder'] },
-    });
-    await client.updateGroup({
-      accountId: 'erin',
-      groupId: group!.groupId,
-      membership: { op: 'remove', conversationIds: ['erin|2|x'] },
-    });
-    await client.createGroup({ accountId: 'erin', name: 'Own', conversationIds: ['erin|1|intruder'] });
-    await client.close();
+      // drift made behind our back: a foreign member in our group, a member removed, the user's own group
+      const { YunxinClient } = await import('../../src/yunxin/client.js');
+      const client = new YunxinClient({
+        appKey: 'demo-app-key',
+        appSecret: 'demo-app-secret',
+        endpoints: [e.sim.url],
+      });
+      await client.updateGroup({
+        accountId: 'erin',
+        groupId: group!.groupId,
+        membership: { op: 'add', conversationIds: ['erin|1|intruder'] },
+      });
+      await client.updateGroup({
+        accountId: 'erin',
+        groupId: group!.groupId,
+        membership: { op: 'remove', conversationIds: ['erin|2|x'] },
+      });
+      await client.createGroup({ accountId: 'erin', name: 'Own', conversationIds: ['erin|1|intruder'] });
+      await client.close();
 
-    await e.publish([ev('account.resync', 'erin')]);
-    await e.eventually(() => expect(e.groups('erin')).toEqual({ Customers: ['2|x'], Own: ['1|intruder'] }));
-  });
+      await e.publish([ev('account.resync', 'erin')]);
+      await e.eventually(() => expect(e.groups('erin')).toEqual({ Customers: ['2|x'], Own: ['1|intruder'] }));
+    },
+  );
+  it.runIf(provider === 'tencent')(
+    "groups are known by name; account.resync repairs drift, adopts a user's group with a folder's name, leaves other groups alone",
+    async () => {
+      await e.publish([ev('conversation.tagged', 'erin', { ...team('x'), tag: 'customer' })]);
+      await e.eventually(() => expect(e.groups('erin')).toEqual({ Customers: ['2|x'] }));
+
+      // drift made behind our back: a foreign member in our group, a member removed, the user's
+      // own group, and one the user made with exactly a folder's name before the folder needed it
+      const client = new TencentClient({
+        sdkappid: TENCENT_DEMO_APP.sdkappid,
+        identifier: TENCENT_DEMO_APP.admin,
+        secretKey: TENCENT_DEMO_APP.secretKey,
+        endpoints: [e.sim.url],
+      });
+      const k = (key: string) => key as ContactKey;
+      await client.changeMembers({
+        account: 'erin',
+        name: 'Customers',
+        add: [k('1|intruder')],
+        remove: [k('2|x')],
+      });
+      await client.createGroup({ account: 'erin', name: 'Own', contacts: [k('1|intruder')] });
+      await client.createGroup({ account: 'erin', name: 'Direct messages', contacts: [k('1|buddy')] });
+      await client.close();
+      const own = e.snapshot('erin').find((g) => g.name === 'Direct messages')!.groupId;
+
+      await e.publish([
+        ev('account.resync', 'erin'),
+        ev('conversation.upserted', 'erin', { ...p2p('pal'), attributes: {} }),
+      ]);
+      await e.eventually(() =>
+        expect(e.groups('erin')).toEqual({
+          Customers: ['2|x'],
+          Own: ['1|intruder'],
+          'Direct messages': ['1|pal'],
+        }),
+      );
+      // the user's "Direct messages" became the folder's group: adopted, not duplicated
+      expect(e.snapshot('erin').find((g) => g.name === 'Direct messages')!.groupId).toBe(own);
+    },
+  );
+  it.runIf(provider === 'tencent')(
+    'a create refused because the user already has a group of that name adopts that group',
+    async () => {
+      const client = new TencentClient({
+        sdkappid: TENCENT_DEMO_APP.sdkappid,
+        identifier: TENCENT_DEMO_APP.admin,
+        secretKey: TENCENT_DEMO_APP.secretKey,
+        endpoints: [e.sim.url],
+      });
+      await client.createGroup({ account: 'fay', name: 'Projects', contacts: ['1|buddy' as ContactKey] });
+      await client.close();
+      const own = e.snapshot('fay')[0]!.groupId;
+      await e.publish([
+        ev('conversation.upserted', 'fay', { ...team('p'), attributes: { kind: 'project', pinned: true } }),
+      ]);
+      await e.eventually(() => expect(e.groups('fay')).toEqual({ Projects: ['2|p'] }));
+      expect(e.snapshot('fay').map((g) => g.groupId)).toEqual([own]);
+      expect(e.logs()).toContain('adopted a group whose create answer was lost');
+    },
+  );
 });

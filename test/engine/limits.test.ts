@@ -3,19 +3,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Engine, ev, startEngine, team } from '../support/engine.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import { type Engine, ev, PROVIDERS, startEngine, team } from '../support/engine.js';
 
-let e: Engine | undefined;
+let e: Engine<SimulatorBase> | undefined;
 afterEach(async () => {
   await e?.close();
   e = undefined;
 });
 
 const T = 1_763_900_000_000;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-describe('provider limits become deterministic overflow, not provider errors', () => {
+describe.each(PROVIDERS)('groups per account (%s)', (provider) => {
+  /** the provider's "too many groups" code */
+  const groupLimitCode = provider === 'tencent' ? 51010 : 116435;
+
   it('groups per account: folders beyond the limit get no group (rules-file order wins)', async () => {
-    e = await startEngine({ env: { GROUPS_PER_ACCOUNT: '2' }, sim: { limits: { groupsPerAccount: 2 } } });
+    e = await startEngine({
+      provider,
+      env: { GROUPS_PER_ACCOUNT: '2' },
+      sim: { limits: { groupsPerAccount: 2 } },
+    });
     await e.publish([
       ev('conversation.upserted', 'g', { ...team('p'), attributes: { kind: 'project' } }),
       ev('conversation.pinned', 'g', team('p')),
@@ -24,11 +33,38 @@ describe('provider limits become deterministic overflow, not provider errors', (
     ]);
     await e.eventually(() => expect(e!.groups('g')).toEqual({ Projects: ['2|p'], Customers: ['2|c'] }));
     await e.idle();
-    expect(e.sim.calls.snapshot().byEndpoint).toEqual({ 'group.create': { 200: 2 } });
+    expect(e.sim.calls.snapshot().byEndpoint).toEqual({ 'group.create': { [e.successCode]: 2 } });
   });
 
+  it.runIf(provider === 'tencent')(
+    "Tencent's default of 20 groups: the 21st folder and later get none, and nothing is refused",
+    async () => {
+      e = await startEngine({ provider }); // GROUPS_PER_ACCOUNT unset: Tencent's 20
+      const include = [{ type: 2, target: 'x' }];
+      await e.publish([
+        ev('conversation.tagged', 'many', { ...team('x'), tag: 'customer' }),
+        ...range(20).map((i) => ({
+          id: `many-f${i}`,
+          type: 'folder.upserted',
+          account: 'many',
+          at: T + i,
+          folder: { id: `f${i}`, name: `Folder ${i}`, include },
+        })),
+      ]);
+      // Customers and the 19 oldest user folders; Projects and Direct messages are empty
+      const expected = Object.fromEntries([
+        ['Customers', ['2|x']],
+        ...range(19).map((i) => [`Folder ${i}`, ['2|x']]),
+      ]);
+      await e.eventually(() => expect(e!.groups('many')).toEqual(expected));
+      await e.idle();
+      expect(e.sim.calls.snapshot().byEndpoint).toEqual({ 'group.create': { 0: 20 } });
+    },
+  );
+
   it('a provider that allows fewer groups than configured: the folder fails, no retry storm', async () => {
-    e = await startEngine({ sim: { limits: { groupsPerAccount: 2 } } }); // GROUPS_PER_ACCOUNT stays 50
+    // GROUPS_PER_ACCOUNT stays at the provider's default (Yunxin 50, Tencent 20)
+    e = await startEngine({ provider, sim: { limits: { groupsPerAccount: 2 } } });
     await e.publish([
       ev('conversation.tagged', 'tight', { ...team('c'), tag: 'customer' }),
       ev('conversation.upserted', 'tight', { ...team('p'), attributes: { kind: 'project' } }),
@@ -40,11 +76,13 @@ describe('provider limits become deterministic overflow, not provider errors', (
     // an observation window, not a synchronisation: the refused create is retried after
     // RETRY_MAX_MS (1 s here), not in a loop
     await sleep(2_000);
-    const refused = e.sim.calls.snapshot().byEndpoint['group.create']?.[116435] ?? 0;
+    const refused = e.sim.calls.snapshot().byEndpoint['group.create']?.[groupLimitCode] ?? 0;
     expect(refused).toBeGreaterThanOrEqual(1);
     expect(refused).toBeLessThanOrEqual(4);
   });
+});
 
+describe('provider limits become deterministic overflow, not provider errors', () => {
   it('conversations per group: the most recent conversations win', async () => {
     e = await startEngine({
       env: { CONVERSATIONS_PER_GROUP: '3' },

@@ -7,10 +7,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/events/schema.js';
 import { validateEvent } from '../../src/events/validate.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
-import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
+import {
+  type Engine,
+  ev,
+  PROVIDERS,
+  type ProviderName,
+  p2p,
+  providerEnv,
+  startEngine,
+  team,
+} from '../support/engine.js';
 import { expectedFolders, FOLDER_NAMES, type FolderName, prng } from '../support/folder-model.js';
 import {
   logLines,
@@ -23,7 +33,7 @@ import {
 
 type Event = Record<string, unknown>;
 
-let engine: Engine | undefined;
+let engine: Engine<SimulatorBase> | undefined;
 const procs = new WorkerProcesses();
 
 afterEach(async (ctx) => {
@@ -42,8 +52,8 @@ afterEach(async (ctx) => {
 });
 
 /** A simulator and a key prefix for worker processes; closed after the test. */
-async function startProcessEngine(): Promise<Engine> {
-  engine = await startEngine({ noWorkers: true });
+async function startProcessEngine(provider: ProviderName = 'yunxin'): Promise<Engine<SimulatorBase>> {
+  engine = await startEngine({ provider, noWorkers: true });
   return engine;
 }
 
@@ -52,9 +62,12 @@ const ADOPTED = 'adopted a group whose create answer was lost';
 const countLines = (output: string, msg: string) => logLines(output).filter((l) => l.msg === msg).length;
 
 /** Every account's groups equal the expected folders, and no name is held by two groups. */
-function expectConverged(e: Engine, expected: ReadonlyMap<string, Record<string, string[]>>): void {
+function expectConverged(
+  e: Engine<SimulatorBase>,
+  expected: ReadonlyMap<string, Record<string, string[]>>,
+): void {
   for (const [account, folders] of expected) {
-    const { groups, duplicates } = simGroups(e.sim, account);
+    const { groups, duplicates } = simGroups(e, account);
     expect(duplicates, account).toEqual([]);
     expect(groups, account).toEqual(folders);
   }
@@ -273,34 +286,38 @@ describe('worker processes', () => {
     );
   }, 120_000);
 
-  it('apply-then-stall on create: the lost answer is adopted, never created twice', async () => {
-    const e = await startProcessEngine();
-    e.sim.setFaults({ stallRate: 0.5, stallMs: 3000, stallEndpoints: ['group.create'] });
-    const worker = await procs.start(workerEnv(e.config, { YUNXIN_TIMEOUT_MS: '500' }));
-    const accounts = range(15).map((i) => `stall-${String(i).padStart(2, '0')}`);
-    const published = accounts.flatMap(smallAccount);
-    const expected = allFoldersFilled(expectedFolders(published));
-    expect(expected.get('stall-00')).toEqual({
-      // "back" came back after its removal with only `pinned`: no longer a project
-      Projects: ['2|p1', '2|p2'],
-      Customers: ['1|c2', '2|c1'],
-      'Direct messages': ['1|c2', '1|u1'],
-    });
-    await e.publish(published);
+  it.each(PROVIDERS)(
+    'apply-then-stall on create (%s): the lost answer is adopted, never created twice',
+    async (provider) => {
+      const e = await startProcessEngine(provider);
+      e.sim.setFaults({ stallRate: 0.5, stallMs: 3000, stallEndpoints: ['group.create'] });
+      const worker = await procs.start(workerEnv(e.config, providerEnv(provider, { timeoutMs: 500 })));
+      const accounts = range(15).map((i) => `stall-${String(i).padStart(2, '0')}`);
+      const published = accounts.flatMap(smallAccount);
+      const expected = allFoldersFilled(expectedFolders(published));
+      expect(expected.get('stall-00')).toEqual({
+        // "back" came back after its removal with only `pinned`: no longer a project
+        Projects: ['2|p1', '2|p2'],
+        Customers: ['1|c2', '2|c1'],
+        'Direct messages': ['1|c2', '1|u1'],
+      });
+      await e.publish(published);
 
-    await e.eventually(() => expectConverged(e, expected), 60_000);
-    await e.idle(30_000);
-    expectConverged(e, expected);
+      await e.eventually(() => expectConverged(e, expected), 60_000);
+      await e.idle(30_000);
+      expectConverged(e, expected);
 
-    const adopted = countLines(worker.output(), ADOPTED);
-    expect(adopted).toBeGreaterThan(0);
-    // each folder's group was created exactly once; nothing needed deleting
-    expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
-    expect(e.sim.calls.count('group.delete')).toBe(0);
-    console.log(
-      `apply-then-stall: ${adopted} of ${accounts.length * 3} creates lost their answer and were adopted`,
-    );
-  }, 90_000);
+      const adopted = countLines(worker.output(), ADOPTED);
+      expect(adopted).toBeGreaterThan(0);
+      // each folder's group was created exactly once; nothing needed deleting
+      expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
+      expect(e.sim.calls.count('group.delete')).toBe(0);
+      console.log(
+        `apply-then-stall (${provider}): ${adopted} of ${accounts.length * 3} creates lost their answer and were adopted`,
+      );
+    },
+    90_000,
+  );
 
   it('a worker killed while its creates are held: the next one adopts them', async () => {
     const e = await startProcessEngine();
@@ -315,10 +332,10 @@ describe('worker processes', () => {
 
     // every account's first create is applied and its answer held
     await e.eventually(() => {
-      for (const a of accounts) expect(Object.keys(simGroups(e.sim, a).groups)).toHaveLength(1);
+      for (const a of accounts) expect(Object.keys(simGroups(e, a).groups)).toHaveLength(1);
     });
     await procs.kill(first);
-    const heldIds = new Map(accounts.map((a) => [a, simGroups(e.sim, a).ids]));
+    const heldIds = new Map(accounts.map((a) => [a, simGroups(e, a).ids]));
     const held = e.sim.calls.count('group.create');
     expect(held).toBe(accounts.length);
     expect(countLines(first.output(), 'reconciled')).toBe(0);
@@ -330,7 +347,7 @@ describe('worker processes', () => {
     expectConverged(e, expected);
 
     // the held groups were adopted (same ids), not created again and not deleted as duplicates
-    for (const a of accounts) expect(simGroups(e.sim, a).ids).toMatchObject(heldIds.get(a)!);
+    for (const a of accounts) expect(simGroups(e, a).ids).toMatchObject(heldIds.get(a)!);
     expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
     expect(e.sim.calls.count('group.delete')).toBe(0);
     expect(countLines(second.output(), ADOPTED)).toBe(held);

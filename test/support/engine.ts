@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -6,7 +5,14 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { FaultsInput } from '../../src/simulator-kit/faults.js';
+import {
+  startTencentSimulator,
+  TENCENT_DEMO_APP,
+  type TencentSimulator,
+  type TencentSimulatorOptions,
+} from '../../src/tencent/simulator/server.js';
 import type { EngineObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import {
@@ -15,10 +21,25 @@ import {
   type SimulatorOptions,
   startSimulator,
 } from '../../src/yunxin/simulator/server.js';
+import { capturedLogger } from './log-capture.js';
 import { deleteKeys, redisUrl, uniquePrefix } from './redis.js';
 
-export interface Engine {
-  sim: Simulator;
+export type ProviderName = 'yunxin' | 'tencent';
+/** For `describe.each(PROVIDERS)`: engine tests that hold for every provider. */
+export const PROVIDERS: readonly ProviderName[] = ['yunxin', 'tencent'];
+
+/** A provider's group as a test compares it: members as conversation keys (`type|target`). */
+export interface SimGroup {
+  groupId: string;
+  name: string;
+  members: string[];
+}
+
+export interface Engine<S extends SimulatorBase = Simulator> {
+  provider: ProviderName;
+  sim: S;
+  /** the code the simulator's call log counts a success under (Yunxin 200, Tencent 0) */
+  successCode: number;
   config: Config;
   redis: Redis;
   events: Queue;
@@ -28,6 +49,8 @@ export interface Engine {
   publish(events: readonly unknown[]): Promise<PublishResult>;
   /** the simulator's groups of an account as {name → sorted members (conversation keys)} */
   groups(account: string): Record<string, string[]>;
+  /** the simulator's groups of an account in creation order, members as conversation keys */
+  snapshot(account: string): SimGroup[];
   /** polls until the check passes (returns) or the deadline passes (throws the last failure) */
   eventually<T>(check: () => T | Promise<T>, timeoutMs?: number): Promise<T>;
   /** waits until no event or reconcile job is waiting, delayed or active */
@@ -36,6 +59,7 @@ export interface Engine {
 }
 
 export interface EngineOptions {
+  provider?: 'yunxin';
   sim?: SimulatorOptions;
   env?: Record<string, string>;
   observer?: EngineObserver;
@@ -43,36 +67,91 @@ export interface EngineOptions {
   noWorkers?: boolean;
 }
 
+export type TencentEngineOptions = Omit<EngineOptions, 'provider' | 'sim'> & {
+  provider: 'tencent';
+  sim?: TencentSimulatorOptions;
+};
+
+/** Simulator options both providers' simulators take, for tests parametrised by provider. */
+export interface CommonSimOptions {
+  rateLimit?: SimulatorOptions['rateLimit'];
+  faults?: FaultsInput<'group.create' | 'group.update' | 'group.delete' | 'group.list'>;
+  seed?: number;
+  limits?: { groupsPerAccount?: number };
+}
+export type AnyEngineOptions = Omit<EngineOptions, 'provider' | 'sim'> & {
+  provider: ProviderName;
+  sim?: CommonSimOptions;
+};
+
+/** The environment variables that hold one setting for each provider. */
+export function providerEnv(
+  provider: ProviderName,
+  settings: { rateLimit?: number; timeoutMs?: number },
+): Record<string, string> {
+  const prefix = provider === 'tencent' ? 'TENCENT' : 'YUNXIN';
+  return {
+    ...(settings.rateLimit === undefined ? {} : { [`${prefix}_RATE_LIMIT`]: String(settings.rateLimit) }),
+    ...(settings.timeoutMs === undefined ? {} : { [`${prefix}_TIMEOUT_MS`]: String(settings.timeoutMs) }),
+  };
+}
+
+/** The provider's simulator and the configuration that points the engine at it. */
+async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions | AnyEngineOptions) {
+  const base = { admin: true, rateLimit: { perSecond: 0 } };
+  if (opts.provider === 'tencent') {
+    const sim = await startTencentSimulator({ ...base, ...(opts.sim as TencentSimulatorOptions) });
+    const snapshot = (account: string): SimGroup[] => sim.state.snapshot(account);
+    const env = {
+      PROVIDER: 'tencent',
+      TENCENT_ENDPOINT: sim.url,
+      TENCENT_SDKAPPID: String(TENCENT_DEMO_APP.sdkappid),
+      TENCENT_SECRET_KEY: TENCENT_DEMO_APP.secretKey,
+      TENCENT_ADMIN: TENCENT_DEMO_APP.admin,
+      TENCENT_RATE_LIMIT: '1000',
+      TENCENT_TIMEOUT_MS: '2000',
+    };
+    return { sim: sim as SimulatorBase, snapshot, env, successCode: 0 };
+  }
+  const sim = await startSimulator({ ...base, ...(opts.sim as SimulatorOptions) });
+  const snapshot = (account: string): SimGroup[] =>
+    sim.state.snapshot(account).map((g) => ({
+      groupId: g.groupId,
+      name: g.name,
+      members: g.members.map((m) => m.slice(account.length + 1)),
+    }));
+  const env = {
+    YUNXIN_ENDPOINT: sim.url,
+    YUNXIN_APP_KEY: DEMO_APP.appKey,
+    YUNXIN_APP_SECRET: DEMO_APP.appSecret,
+    YUNXIN_RATE_LIMIT: '1000',
+    YUNXIN_TIMEOUT_MS: '2000',
+  };
+  return { sim: sim as SimulatorBase, snapshot, env, successCode: 200 };
+}
+
 /** A simulator, a private key prefix in the test Redis, and the workers running in-process. */
-export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
-  const sim = await startSimulator({ admin: true, rateLimit: { perSecond: 0 }, ...opts.sim });
+export async function startEngine(opts?: EngineOptions): Promise<Engine>;
+export async function startEngine(opts: TencentEngineOptions): Promise<Engine<TencentSimulator>>;
+export async function startEngine(opts: AnyEngineOptions): Promise<Engine<SimulatorBase>>;
+export async function startEngine(
+  opts: EngineOptions | TencentEngineOptions | AnyEngineOptions = {},
+): Promise<Engine<SimulatorBase>> {
+  const { sim, snapshot, env, successCode } = await startProviderSimulator(opts);
   const prefix = uniquePrefix('engine');
   const config = loadConfig({
     REDIS_URL: redisUrl(),
     QUEUE_PREFIX: prefix,
     FOLDER_RULES: 'examples/rules.json',
-    YUNXIN_ENDPOINT: sim.url,
-    YUNXIN_APP_KEY: DEMO_APP.appKey,
-    YUNXIN_APP_SECRET: DEMO_APP.appSecret,
-    YUNXIN_RATE_LIMIT: '1000',
+    ...env,
     DEBOUNCE_MS: '50',
     RETRY_BASE_MS: '50',
     RETRY_MAX_MS: '1000',
     RATE_LIMIT_BACKOFF_MS: '50',
     RATE_LIMIT_BACKOFF_MAX_MS: '500',
-    YUNXIN_TIMEOUT_MS: '2000',
     ...opts.env,
   });
-  let logged = '';
-  const log: Logger = createLogger(
-    { level: 'info', name: 'test' },
-    new Writable({
-      write(chunk, _e, done) {
-        logged += chunk.toString();
-        done();
-      },
-    }),
-  );
+  const { logger: log, text: logged } = capturedLogger({ level: 'info', name: 'test' });
   const redis = createRedis(config.REDIS_URL, 'worker');
   const events = openQueue(QUEUES.events, redis, prefix);
   const reconcile = openQueue(QUEUES.reconcile, redis, prefix);
@@ -93,20 +172,18 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   };
 
   return {
+    provider: opts.provider ?? 'yunxin',
     sim,
+    successCode,
     config,
     redis,
     events,
     reconcile,
     workers,
-    logs: () => logged,
+    logs: logged,
     publish: (list) => publishMany(events, list),
-    groups: (account) =>
-      Object.fromEntries(
-        sim.state
-          .snapshot(account)
-          .map((g) => [g.name, g.members.map((m) => m.slice(account.length + 1)).sort()]),
-      ),
+    groups: (account) => Object.fromEntries(snapshot(account).map((g) => [g.name, [...g.members].sort()])),
+    snapshot,
     eventually,
     idle: (timeoutMs) =>
       eventually(async () => {

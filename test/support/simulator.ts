@@ -1,3 +1,15 @@
+import { createServer } from 'node:net';
+import { expect } from 'vitest';
+import { InvalidRequestError } from '../../src/provider/errors.js';
+import type { CallLog } from '../../src/simulator-kit/call-log.js';
+import { TencentClient, type TencentClientOptions } from '../../src/tencent/client.js';
+import {
+  startTencentSimulator,
+  TENCENT_DEMO_APP,
+  type TencentSimulator,
+  type TencentSimulatorOptions,
+} from '../../src/tencent/simulator/server.js';
+import { genUserSig } from '../../src/tencent/usersig.js';
 import { YunxinClient, type YunxinClientOptions } from '../../src/yunxin/client.js';
 import {
   DEMO_APP,
@@ -39,8 +51,80 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Re
   throw new Error('expected the call to fail');
 }
 
+/** A loopback port nobody listens on: connecting to it is refused at once. */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The call is refused locally (InvalidRequestError naming `message`): nothing reached the simulator. */
+export async function expectRefusedLocally(
+  sim: { calls: CallLog },
+  call: () => Promise<unknown>,
+  message: string,
+): Promise<void> {
+  const before = sim.calls.snapshot().total;
+  const err = await rejectionOf(call());
+  expect(err).toBeInstanceOf(InvalidRequestError);
+  expect(err.message).toContain(message);
+  expect(sim.calls.snapshot().total).toBe(before);
+}
+
 /** JSON of an HTTP answer, loosely typed for assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: assertion helper for arbitrary JSON
 export async function fetchJson(url: string, init?: RequestInit): Promise<any> {
   return (await fetch(url, init)).json();
+}
+
+export interface TencentHarness {
+  sim: TencentSimulator;
+  client: TencentClient;
+  /** the signed URL of a command, for requests the client would refuse to send */
+  url(command: string, query?: Record<string, string>): string;
+  close(): Promise<void>;
+}
+
+/** A Tencent simulator on a free port with admin on, and a client (the demo app's admin) pointed at it. */
+export async function tencentWithClient(
+  opts: TencentSimulatorOptions = {},
+  clientOpts: Partial<TencentClientOptions> = {},
+): Promise<TencentHarness> {
+  const sim = await startTencentSimulator({ admin: true, ...opts });
+  const app = TENCENT_DEMO_APP;
+  const client = new TencentClient({
+    sdkappid: app.sdkappid,
+    identifier: app.admin,
+    secretKey: app.secretKey,
+    endpoints: [sim.url],
+    ...clientOpts,
+  });
+  const url = (command: string, query: Record<string, string> = {}) => {
+    const params = new URLSearchParams({
+      sdkappid: String(app.sdkappid),
+      identifier: app.admin,
+      usersig: genUserSig({
+        sdkappid: app.sdkappid,
+        key: app.secretKey,
+        identifier: query.identifier ?? app.admin,
+        expireSeconds: 86_400,
+        nowMs: Date.now(),
+      }),
+      random: '12345',
+      contenttype: 'json',
+      ...query,
+    });
+    return `${sim.url}/v4/recentcontact/${command}?${params}`;
+  };
+  return {
+    sim,
+    client,
+    url,
+    close: async () => {
+      await client.close();
+      await sim.close();
+    },
+  };
 }

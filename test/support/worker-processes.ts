@@ -1,5 +1,6 @@
 import type { Config } from '../../src/config.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { Engine } from './engine.js';
 import { type Spawned, spawnCli } from './processes.js';
 
 /**
@@ -22,6 +23,13 @@ export function workerEnv(config: Config, overrides: Record<string, string> = {}
     RATE_LIMIT_BACKOFF_MS: String(config.RATE_LIMIT_BACKOFF_MS),
     RATE_LIMIT_BACKOFF_MAX_MS: String(config.RATE_LIMIT_BACKOFF_MAX_MS),
     YUNXIN_TIMEOUT_MS: String(config.YUNXIN_TIMEOUT_MS),
+    PROVIDER: config.PROVIDER,
+    TENCENT_ENDPOINT: config.TENCENT_ENDPOINT.join(','),
+    TENCENT_SDKAPPID: config.TENCENT_SDKAPPID === undefined ? undefined : String(config.TENCENT_SDKAPPID),
+    TENCENT_SECRET_KEY: config.TENCENT_SECRET_KEY,
+    TENCENT_ADMIN: config.TENCENT_ADMIN,
+    TENCENT_RATE_LIMIT: String(config.TENCENT_RATE_LIMIT),
+    TENCENT_TIMEOUT_MS: String(config.TENCENT_TIMEOUT_MS),
     LOCK_MS: '2000',
     LOG_LEVEL: 'debug',
     ...overrides,
@@ -128,14 +136,14 @@ export function overlappingReconciles(lines: readonly Reconciled[]): Array<[Reco
 }
 
 /**
- * The simulator's groups of an account as {name → sorted members without the account prefix},
- * plus the names that more than one group carries (a duplicate would be hidden by the record).
+ * The simulator's groups of an account as {name → sorted members (conversation keys)}, plus the
+ * names that more than one group carries (a duplicate would be hidden by the record).
  */
 export function simGroups(
-  sim: Simulator,
+  engine: Pick<Engine<SimulatorBase>, 'snapshot'>,
   account: string,
 ): { groups: Record<string, string[]>; duplicates: string[]; ids: Record<string, string> } {
-  const snapshot = sim.state.snapshot(account);
+  const snapshot = engine.snapshot(account);
   const seen = new Set<string>();
   const duplicates: string[] = [];
   for (const g of snapshot) {
@@ -143,9 +151,7 @@ export function simGroups(
     seen.add(g.name);
   }
   return {
-    groups: Object.fromEntries(
-      snapshot.map((g) => [g.name, g.members.map((m) => m.slice(account.length + 1)).sort()]),
-    ),
+    groups: Object.fromEntries(snapshot.map((g) => [g.name, [...g.members].sort()])),
     duplicates,
     ids: Object.fromEntries(snapshot.map((g) => [g.name, g.groupId])),
   };

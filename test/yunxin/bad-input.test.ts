@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../src/yunxin/errors.js';
-import { rejectionOf, type SimulatorHarness, simulatorWithClient } from '../support/simulator.js';
+import { expectRefusedLocally, type SimulatorHarness, simulatorWithClient } from '../support/simulator.js';
 
 let h: SimulatorHarness;
 beforeAll(async () => {
@@ -77,11 +76,7 @@ describe('bad input is refused locally, with no request sent', () => {
       'limit: must be an integer 1-100',
     ],
   ])('%s', async (_, call, message) => {
-    const before = h.sim.calls.snapshot().total;
-    const err = await rejectionOf(call());
-    expect(err).toBeInstanceOf(InvalidRequestError);
-    expect(err.message).toContain(message);
-    expect(h.sim.calls.snapshot().total).toBe(before);
+    await expectRefusedLocally(h.sim, call, message);
   });
 
   it('exactly 100 ids is fine, and repeated ids are sent once', async () => {

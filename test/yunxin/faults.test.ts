@@ -1,8 +1,13 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { YunxinClient } from '../../src/yunxin/client.js';
 import { DEMO_APP, type SimulatorOptions } from '../../src/yunxin/simulator/server.js';
-import { fetchJson, rejectionOf, type SimulatorHarness, simulatorWithClient } from '../support/simulator.js';
+import {
+  fetchJson,
+  refusedPort,
+  rejectionOf,
+  type SimulatorHarness,
+  simulatorWithClient,
+} from '../support/simulator.js';
 
 let h: SimulatorHarness | undefined;
 const extra: Array<{ close(): Promise<void> }> = [];
@@ -15,15 +20,6 @@ const start = async (opts: SimulatorOptions = {}, clientOpts = {}) => {
   h = await simulatorWithClient(opts, clientOpts);
   return h;
 };
-
-/** A loopback port nobody listens on: connecting to it is refused at once. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('rate limiting', () => {
   it('answers 416 past the bucket, classified rate_limited, and tracks the peak per second', async () => {

@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
 import { startSimulator } from '../../src/yunxin/simulator/server.js';
+import { capturedLogger } from '../support/log-capture.js';
 import { rejectionOf } from '../support/simulator.js';
 
 const SECRET = 'app-secret-that-must-never-leak-7f3a';
@@ -16,14 +15,7 @@ describe('YUNXIN_APP_SECRET never leaves the client', () => {
   it('is absent from every log line, error message and thrown object', async () => {
     const sim = await startSimulator({ apps: { k: SECRET }, faults: { stallRate: 1, stallMs: 1000 } });
     closers.push(() => sim.close());
-    let logged = '';
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        logged += chunk.toString();
-        done();
-      },
-    });
-    const logger = createLogger({ level: 'trace' }, sink);
+    const { logger, text } = capturedLogger({ level: 'trace' });
     const client = new YunxinClient({
       appKey: 'k',
       appSecret: SECRET,
@@ -44,6 +36,7 @@ describe('YUNXIN_APP_SECRET never leaves the client', () => {
     logger.info({ appSecret: SECRET, config: { YUNXIN_APP_SECRET: SECRET } }, 'config loaded');
 
     expect(errors.map((e) => e.kind)).toEqual(['permanent', 'ambiguous', 'permanent']);
+    const logged = text();
     expect(logged).toContain('yunxin call');
     expect(logged).toContain('[redacted]');
     for (const text of [

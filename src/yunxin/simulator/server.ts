@@ -1,15 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type ListenOptions,
+  type RunningSimulator,
+  SimulatorCore,
+  serveSimulator,
+} from '../../simulator-kit/core.js';
+import { readBody, sendText } from '../../simulator-kit/http-util.js';
+import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../../simulator-kit/rate-limiter.js';
 import { checkSum } from '../auth.js';
 import type { EndpointName } from '../endpoints.js';
+import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
 import { YUNXIN_LIMITS } from '../limits.js';
-import { handleAdmin } from './admin.js';
 import { type Answer, fail, stringifyAnswer } from './answers.js';
-import { CallLog } from './call-log.js';
-import { type Faults, type FaultsInput, faultsSchema, seededRandom } from './faults.js';
-import { readBody, sendText } from './http-util.js';
-import { type RateLimitConfig, RateLimiter, rateLimitConfigSchema } from './rate-limiter.js';
+import { type FaultsInput, faultsSchema } from './faults.js';
 import { conversationIdsIn, failedItems, handle, idsInCall, matchRoute } from './routes.js';
 import {
   DEFAULT_SIMULATOR_LIMITS,
@@ -18,9 +22,7 @@ import {
   type StateOptions,
 } from './state.js';
 
-export interface SimulatorOptions {
-  port?: number;
-  host?: string;
+export interface SimulatorOptions extends ListenOptions {
   /** appKey → appSecret */
   apps?: Record<string, string>;
   limits?: Partial<SimulatorLimits>;
@@ -35,27 +37,12 @@ export interface SimulatorOptions {
   batchGetFailureKey?: StateOptions['batchGetFailureKey'];
   /** serve GET /im/v2/conversation_groups/{id}/conversations (server API ≥ 10.10.15) */
   groupConversationsEndpoint?: boolean;
-  /** introspection and fault control under /_sim/; off unless enabled */
-  admin?: boolean;
-  /** when set, /_sim/ requires `Authorization: Bearer <adminToken>` */
-  adminToken?: string;
   now?: () => number;
 }
 
 export const DEMO_APP = { appKey: 'demo-app-key', appSecret: 'demo-app-secret' } as const;
 
-export interface Simulator {
-  url: string;
-  port: number;
-  state: SimulatorState;
-  calls: CallLog;
-  faults(): Faults;
-  setFaults(input: FaultsInput): Faults;
-  rateLimit(): RateLimitConfig;
-  setRateLimit(input: Partial<RateLimitConfig>): RateLimitConfig;
-  reset(): void;
-  close(): Promise<void>;
-}
+export type Simulator = RunningSimulator<EndpointName, SimulatorState>;
 
 /** Starts a Yunxin server API v2 stand-in over real HTTP (see README "The simulator"). */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -71,46 +58,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     batchGetFailureKey: opts.batchGetFailureKey ?? 'failed_list',
     now,
   });
-  const calls = new CallLog(limits.idsPerCall);
-  const limiter = new RateLimiter(rateLimitConfigSchema.parse(opts.rateLimit ?? {}), now);
-  let faults = faultsSchema.parse(opts.faults ?? {});
-  const random = seededRandom(opts.seed ?? 1);
-  const timers = new Set<NodeJS.Timeout>();
-  const wait = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
-
-  const sim: Simulator = {
-    url: '',
-    port: 0,
-    state,
-    calls,
-    faults: () => faults,
-    setFaults: (input) => {
-      faults = faultsSchema.parse({ ...faults, ...input });
-      return faults;
-    },
-    rateLimit: () => limiter.current(),
-    setRateLimit: (input) => {
-      const config = rateLimitConfigSchema.parse({ ...limiter.current(), ...input });
-      limiter.configure(config);
-      return config;
-    },
-    reset: () => {
-      state.reset();
-      calls.reset();
-    },
-    close: async () => {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const core = new SimulatorCore<EndpointName>({
+    faultsSchema,
+    faults: opts.faults,
+    rateLimitSchema: rateLimitConfigSchemaFor(YUNXIN_LIMITS.defaultCallsPerSecond),
+    rateLimit: opts.rateLimit,
+    seed: opts.seed,
+    now,
+    callLog: { idLimit: limits.idsPerCall, successCode: SUCCESS_CODE, rateLimitCodes: [RATE_LIMIT_CODE] },
+  });
 
   async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const route = matchRoute(req.method ?? 'GET', url.pathname);
@@ -127,25 +83,19 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     } catch {
       answer = fail(414, 'parameter error: body is not JSON');
     }
-    const applies = faults.endpoints.length === 0 || faults.endpoints.includes(route.name);
     answer ??= authenticate(req, apps, now());
-    if (!answer && ((applies && random() < faults.rateLimitRate) || !limiter.take(route.name))) {
-      limiter.block(route.name);
-      answer = fail(416, 'api frequency limit');
-    }
-    let httpStatus = 200;
-    if (!answer && applies && random() < faults.serverErrorRate) {
-      const code = faults.serverErrorCodes[Math.floor(random() * faults.serverErrorCodes.length)]!;
-      answer = fail(code, code === 503 ? 'server busy' : 'internal server error');
-      if (faults.serverErrorAs === 'http') httpStatus = code >= 500 && code < 600 ? code : 500;
+    const intercepted = answer ? undefined : core.intercept(route.name);
+    if (intercepted?.kind === 'rate_limited') answer = fail(RATE_LIMIT_CODE, 'api frequency limit');
+    if (intercepted?.kind === 'server_error') {
+      answer = fail(intercepted.code, intercepted.code === 503 ? 'server busy' : 'internal server error');
     }
     answer ??= handle(state, route.name, {
       params: route.params,
       query: url.searchParams,
       body,
-      itemFault: () => applies && faults.itemTransientRate > 0 && random() < faults.itemTransientRate,
+      itemFault: core.itemFault(route.name),
     });
-    calls.record({
+    core.calls.record({
       at: arrived,
       endpoint: route.name,
       code: answer.code,
@@ -153,39 +103,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       failed: failedItems(answer),
       conversationIds: conversationIdsIn(body),
     });
-
-    const stall = applies && answer.code === 200 && stalls(route.name) && random() < faults.stallRate;
-    const delay = (stall ? faults.stallMs : 0) + faults.latencyMs + random() * faults.latencyJitterMs;
-    if (delay > 0) await wait(delay);
-    if (res.destroyed) return;
-    if (httpStatus !== 200) return sendText(res, httpStatus, 'Service Unavailable');
-    res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
-    res.end(stringifyAnswer(answer));
+    await core.deliver(res, route.name, {
+      success: answer.code === SUCCESS_CODE,
+      body: stringifyAnswer(answer),
+      httpStatus: intercepted?.kind === 'server_error' ? intercepted.httpStatus : 200,
+    });
   }
 
-  const stalls = (name: EndpointName) => faults.stallEndpoints.includes(name);
-
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://simulator');
-    const work = url.pathname.startsWith('/_sim/')
-      ? opts.admin
-        ? handleAdmin(sim, req, res, url, opts.adminToken)
-        : Promise.resolve(sendText(res, 404, 'Not Found'))
-      : serveApi(req, res, url);
-    work.catch((error: unknown) => {
-      if (!res.headersSent) sendText(res, 500, `simulator error: ${(error as Error).message}`);
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  sim.port = address.port;
-  sim.url = `http://${opts.host ?? '127.0.0.1'}:${address.port}`;
-  return sim;
+  return serveSimulator(core, state, serveApi, opts);
 }
 
 /** CheckSum, CurTime (±5 min) and AppKey, as Yunxin checks them: any failure is code 414. */

@@ -1,15 +1,17 @@
 import { z } from 'zod';
-import { YUNXIN_LIMITS } from '../limits.js';
 
-export const rateLimitConfigSchema = z.object({
-  /** calls per second per endpoint per app; 0 disables the limiter */
-  perSecond: z.number().nonnegative().default(YUNXIN_LIMITS.defaultCallsPerSecond),
-  /** bucket size; defaults to one second's worth */
-  burst: z.number().positive().optional(),
-  /** after a 416 every call of that endpoint answers 416 for this long ("a period of blocking") */
-  blockMs: z.number().nonnegative().default(0),
-});
-export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>;
+/** The token-bucket settings; `defaultPerSecond` is the provider's documented default rate. */
+export function rateLimitConfigSchemaFor(defaultPerSecond: number) {
+  return z.object({
+    /** calls per second per endpoint per app; 0 disables the limiter */
+    perSecond: z.number().nonnegative().default(defaultPerSecond),
+    /** bucket size; defaults to one second's worth */
+    burst: z.number().positive().optional(),
+    /** after a rate-limit answer every call of that endpoint is refused for this long ("a period of blocking") */
+    blockMs: z.number().nonnegative().default(0),
+  });
+}
+export type RateLimitConfig = z.output<ReturnType<typeof rateLimitConfigSchemaFor>>;
 
 interface Bucket {
   tokens: number;
@@ -17,7 +19,7 @@ interface Bucket {
   blockedUntil: number;
 }
 
-/** A token bucket per endpoint, as Yunxin limits each API of an app separately (§A8). */
+/** A token bucket per endpoint: both providers limit each API of an app separately (§A8, §B2). */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
@@ -35,7 +37,7 @@ export class RateLimiter {
     return this.config;
   }
 
-  /** True when the call may proceed; false means answer 416. */
+  /** True when the call may proceed; false means answer the provider's rate-limit code. */
   take(endpoint: string): boolean {
     const now = this.now();
     const bucket = this.bucket(endpoint, now);

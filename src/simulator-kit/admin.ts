@@ -1,8 +1,20 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { SimulatorBase } from './core.js';
 import { readBody, sendText } from './http-util.js';
-import type { Simulator } from './server.js';
+
+/** What the admin endpoints read and control: any provider's simulator. */
+export interface AdminTarget extends SimulatorBase {
+  state: {
+    accountNames(): string[];
+    /** an account's groups with their members, in the provider's own shape */
+    snapshot(account: string): unknown;
+    reset(): void;
+    /** conversation records made as a message would (providers that keep them) */
+    seedConversations?(ids: readonly string[]): void;
+  };
+}
 
 const resetSchema = z.strictObject({ state: z.boolean().default(true), calls: z.boolean().default(true) });
 const seedSchema = z.strictObject({ conversation_ids: z.array(z.string()).max(10_000) });
@@ -15,11 +27,11 @@ const seedSchema = z.strictObject({ conversation_ids: z.array(z.string()).max(10
  *   GET  /_sim/calls[?recent=1]            counts per endpoint and code, peaks, id sizes
  *   GET|PATCH /_sim/faults                 fault injection (PATCH merges)
  *   GET|PATCH /_sim/rate-limit             token bucket settings
- *   POST /_sim/conversations               seed conversation records {conversation_ids}
+ *   POST /_sim/conversations               seed conversation records {conversation_ids} (Yunxin)
  *   POST /_sim/reset                       {state?, calls?}
  */
 export async function handleAdmin(
-  sim: Simulator,
+  sim: AdminTarget,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -54,7 +66,7 @@ export async function handleAdmin(
     if (path === '/faults' && method === 'PATCH') return json(sim.setFaults(await body()));
     if (path === '/rate-limit' && method === 'GET') return json(sim.rateLimit());
     if (path === '/rate-limit' && method === 'PATCH') return json(sim.setRateLimit(await body()));
-    if (path === '/conversations' && method === 'POST') {
+    if (path === '/conversations' && method === 'POST' && sim.state.seedConversations) {
       const { conversation_ids } = seedSchema.parse(await body());
       sim.state.seedConversations(conversation_ids);
       return json({ seeded: conversation_ids.length });

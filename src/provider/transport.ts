@@ -1,6 +1,5 @@
 import { Agent, request } from 'undici';
-import { ENDPOINTS, type EndpointName, endpointLabel, isIdempotent } from './endpoints.js';
-import { TRANSPORT_CODES, YunxinError } from './errors.js';
+import { type ProviderCallError, type ProviderCallErrorInit, TRANSPORT_CODES } from './errors.js';
 
 export interface TransportOptions {
   /** base URLs in order of preference: primary first, then backups */
@@ -17,12 +16,16 @@ export interface TransportOptions {
 }
 
 export interface TransportRequest {
-  endpoint: EndpointName;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   query?: Readonly<Record<string, string>>;
   body?: unknown;
+  /** "POST /v4/recentcontact/create_contact_group": the endpoint as errors and logs name it */
+  label: string;
+  /** false for a call that makes a second object when repeated (a create) */
+  idempotent: boolean;
   traceId: string;
-  /** fresh auth headers per attempt: a nonce is never sent twice */
+  /** fresh headers per attempt (a signature's nonce is never sent twice) */
   headers: () => Record<string, string>;
   signal?: AbortSignal;
 }
@@ -32,6 +35,9 @@ export interface TransportResponse {
   text: string;
   baseUrl: string;
 }
+
+/** Builds the provider's own error type from a transport failure. */
+export type TransportErrorFactory = (init: ProviderCallErrorInit) => ProviderCallError;
 
 /** Errors raised before a single byte of the request could have reached the server. */
 const NOT_SENT_CODES = new Set([
@@ -45,10 +51,10 @@ const NOT_SENT_CODES = new Set([
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR']);
 
 /**
- * HTTP with keep-alive, timeouts and fail-over across Yunxin's primary/backup hosts.
+ * HTTP with keep-alive, timeouts and fail-over across a provider's primary/backup hosts.
  * Fail-over happens on connection errors and HTTP 5xx only; business errors come back with
- * HTTP 200 and are the client's to read. A create (the one non-idempotent call) is never
- * repeated once it may have been sent: it fails with kind `ambiguous` instead.
+ * HTTP 200 (both providers) and are the client's to read. A non-idempotent call (a create) is
+ * never repeated once it may have been sent: it fails with kind `ambiguous` instead.
  */
 export class Transport {
   private readonly agent: Agent;
@@ -59,8 +65,11 @@ export class Transport {
   private readonly headersTimeout: number;
   private readonly bodyTimeout: number;
 
-  constructor(opts: TransportOptions) {
-    if (opts.endpoints.length === 0) throw new Error('at least one Yunxin endpoint is required');
+  constructor(
+    opts: TransportOptions,
+    private readonly makeError: TransportErrorFactory,
+  ) {
+    if (opts.endpoints.length === 0) throw new Error('at least one provider endpoint is required');
     this.endpoints = opts.endpoints.map((e) => e.replace(/\/+$/, ''));
     this.now = opts.now ?? Date.now;
     this.demoteForMs = opts.demoteForMs ?? 30_000;
@@ -81,33 +90,31 @@ export class Transport {
   }
 
   async send(req: TransportRequest): Promise<TransportResponse> {
-    const label = endpointLabel(req.endpoint);
-    const idempotent = isIdempotent(req.endpoint);
-    const method = ENDPOINTS[req.endpoint].method;
     const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : '';
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-    let lastError: YunxinError | undefined;
+    const sentKind = req.idempotent ? 'transient' : 'ambiguous';
+    let lastError: ProviderCallError | undefined;
 
     for (const base of this.order()) {
       const fail = (
         init: { code: number; msg: string; kind: 'transient' | 'ambiguous'; status?: number },
         cause?: unknown,
       ) =>
-        new YunxinError({
+        this.makeError({
           ...init,
           httpStatus: init.status,
-          endpoint: label,
+          endpoint: req.label,
           traceId: req.traceId,
           baseUrl: base,
           cause,
         });
+      let res: { statusCode: number; text: string };
       try {
-        const res = await request(`${base}${req.path}${qs}`, {
-          method,
+        const answer = await request(`${base}${req.path}${qs}`, {
+          method: req.method,
           dispatcher: this.agent,
           headers: {
             ...req.headers(),
-            'X-custom-traceid': req.traceId,
             ...(body === undefined ? {} : { 'Content-Type': 'application/json;charset=UTF-8' }),
           },
           body,
@@ -115,22 +122,8 @@ export class Transport {
           bodyTimeout: this.bodyTimeout,
           signal: req.signal,
         });
-        const text = await res.body.text();
-        if (res.statusCode >= 500) {
-          const err = fail({
-            code: TRANSPORT_CODES.http,
-            msg: `HTTP ${res.statusCode}`,
-            kind: idempotent ? 'transient' : 'ambiguous',
-            status: res.statusCode,
-          });
-          // A gateway 5xx may come after the upstream applied a create: never repeat it.
-          if (!idempotent) throw err;
-          lastError = err;
-          continue;
-        }
-        return { status: res.statusCode, text, baseUrl: base };
+        res = { statusCode: answer.statusCode, text: await answer.body.text() };
       } catch (error) {
-        if (error instanceof YunxinError) throw error;
         const code = errorCode(error);
         if (NOT_SENT_CODES.has(code)) {
           this.demotedUntil.set(base, this.now() + this.demoteForMs);
@@ -145,14 +138,28 @@ export class Transport {
           {
             code: timeout ? TRANSPORT_CODES.timeout : TRANSPORT_CODES.network,
             msg: `${code || (error as Error).name} after the request was sent`,
-            kind: idempotent ? 'transient' : 'ambiguous',
+            kind: sentKind,
           },
           error,
         );
         // The server may have the request: an idempotent call may go to the backup, a create may not.
-        if (!idempotent || req.signal?.aborted) throw err;
+        if (!req.idempotent || req.signal?.aborted) throw err;
         lastError = err;
+        continue;
       }
+      if (res.statusCode >= 500) {
+        const err = fail({
+          code: TRANSPORT_CODES.http,
+          msg: `HTTP ${res.statusCode}`,
+          kind: sentKind,
+          status: res.statusCode,
+        });
+        // A gateway 5xx may come after the upstream applied a create: never repeat it.
+        if (!req.idempotent) throw err;
+        lastError = err;
+        continue;
+      }
+      return { status: res.statusCode, text: res.text, baseUrl: base };
     }
     throw lastError ?? new Error('unreachable: no endpoint tried');
   }

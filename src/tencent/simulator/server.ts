@@ -1,0 +1,123 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type ListenOptions,
+  type RunningSimulator,
+  SimulatorCore,
+  serveSimulator,
+} from '../../simulator-kit/core.js';
+import {
+  type Faults as AnyFaults,
+  type FaultsInput as AnyFaultsInput,
+  faultsSchemaFor,
+} from '../../simulator-kit/faults.js';
+import { readBody, sendText } from '../../simulator-kit/http-util.js';
+import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../../simulator-kit/rate-limiter.js';
+import { ENDPOINT_NAMES, type EndpointName, endpointOfPath } from '../endpoints.js';
+import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
+import { TENCENT_LIMITS } from '../limits.js';
+import { fail, stringifyAnswer, type TencentAnswer } from './answers.js';
+import { authenticate, type TencentApp } from './auth.js';
+import { contactsIn, failedItems, handle } from './routes.js';
+import {
+  DEFAULT_TENCENT_SIMULATOR_LIMITS,
+  type TencentSimulatorLimits,
+  TencentSimulatorState,
+  type TencentStateOptions,
+} from './state.js';
+
+/** Server errors 50004/50005, stalls on create, items failing alone with 50004. */
+export const tencentFaultsSchema = faultsSchemaFor(ENDPOINT_NAMES, {
+  serverErrorCodes: [50004, 50005],
+  stallEndpoints: ['group.create'],
+});
+export type TencentFaults = AnyFaults<EndpointName>;
+export type TencentFaultsInput = AnyFaultsInput<EndpointName>;
+
+export const TENCENT_DEMO_APP: TencentApp = {
+  sdkappid: 1400000000,
+  secretKey: 'demo-tencent-secret-key',
+  admin: 'administrator',
+};
+
+export interface TencentSimulatorOptions extends ListenOptions {
+  apps?: readonly TencentApp[];
+  limits?: Partial<TencentSimulatorLimits>;
+  rateLimit?: Partial<RateLimitConfig>;
+  faults?: TencentFaultsInput;
+  /** seed of the fault-injection PRNG */
+  seed?: number;
+  emptyCreate?: TencentStateOptions['emptyCreate'];
+  knownAccounts?: readonly string[];
+  now?: () => number;
+}
+
+export type TencentSimulator = RunningSimulator<EndpointName, TencentSimulatorState>;
+
+/** Starts a Tencent Cloud Chat REST stand-in (recentcontact commands) over real HTTP. */
+export async function startTencentSimulator(opts: TencentSimulatorOptions = {}): Promise<TencentSimulator> {
+  const now = opts.now ?? Date.now;
+  const apps = new Map((opts.apps ?? [TENCENT_DEMO_APP]).map((a) => [a.sdkappid, a]));
+  const limits = { ...DEFAULT_TENCENT_SIMULATOR_LIMITS, ...opts.limits };
+  const state = new TencentSimulatorState({
+    limits,
+    emptyCreate: opts.emptyCreate ?? 'refuse',
+    knownAccounts: opts.knownAccounts ? new Set(opts.knownAccounts) : undefined,
+    now,
+  });
+  const core = new SimulatorCore<EndpointName>({
+    faultsSchema: tencentFaultsSchema,
+    faults: opts.faults,
+    rateLimitSchema: rateLimitConfigSchemaFor(TENCENT_LIMITS.defaultCallsPerSecond),
+    rateLimit: opts.rateLimit,
+    seed: opts.seed,
+    now,
+    callLog: {
+      idLimit: limits.contactsPerCall,
+      successCode: SUCCESS_CODE,
+      rateLimitCodes: [RATE_LIMIT_CODE],
+    },
+  });
+  const send = (res: ServerResponse, answer: TencentAnswer) => {
+    res.writeHead(200, { 'content-type': 'application/json;charset=UTF-8' });
+    res.end(stringifyAnswer(answer));
+  };
+
+  async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const endpoint = endpointOfPath(url.pathname);
+    // Every command is POST; anything else is a bad URL, answered (like every error) with HTTP 200.
+    if (!endpoint || req.method !== 'POST') return send(res, fail(60009, 'request resource error: bad URL'));
+    const arrived = now();
+    const raw = await readBody(req);
+    if (raw === undefined) return sendText(res, 413, 'Payload Too Large');
+    let body: unknown;
+    let answer: TencentAnswer | undefined;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      answer = fail(60003, 'JSON parse error (send {} when there are no parameters)');
+    }
+    answer ??= authenticate(url.searchParams, apps, now());
+    const intercepted = answer ? undefined : core.intercept(endpoint);
+    if (intercepted?.kind === 'rate_limited') {
+      answer = fail(RATE_LIMIT_CODE, 'REST API call frequency exceeds the limit');
+    }
+    if (intercepted?.kind === 'server_error') answer = fail(intercepted.code, 'internal server error, retry');
+    answer ??= handle(state, endpoint, body, core.itemFault(endpoint));
+    const contacts = contactsIn(body);
+    core.calls.record({
+      at: arrived,
+      endpoint,
+      code: answer.code,
+      ids: contacts?.length ?? 0,
+      failed: failedItems(answer),
+      conversationIds: contacts,
+    });
+    await core.deliver(res, endpoint, {
+      success: answer.code === SUCCESS_CODE,
+      body: stringifyAnswer(answer),
+      httpStatus: intercepted?.kind === 'server_error' ? intercepted.httpStatus : 200,
+    });
+  }
+
+  return serveSimulator(core, state, serveApi, opts);
+}
