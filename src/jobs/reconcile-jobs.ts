@@ -5,6 +5,8 @@ export interface ReconcileJobData {
   account: string;
   /** why it was queued (for the dashboard); never read by the reconcile: it reads Redis state */
   reason: 'events' | 'retry' | 'rules-changed' | 'resync' | 'busy';
+  /** set while the reconcile waits for the events backlog to drain (epoch ms it began waiting) */
+  waitingSince?: number;
 }
 
 /** A custom backoff type: the worker's backoffStrategy turns attempts into capped jittered delays. */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { DomainEvent } from '../events/schema.js';
@@ -41,6 +42,7 @@ export async function startWorkers(
   const keys = keysFor(prefix);
   await warnUnlessNoEviction(redis, log);
   const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
+  const eventsQueue = openQueue(QUEUES.events, redis, prefix);
   const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
   for (const q of [reconcileQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
   const rules = await watchRules({
@@ -58,6 +60,8 @@ export async function startWorkers(
     onPause: (ms) => observer.rateLimitPause?.(ms),
   });
   const shutdown = new AbortController();
+  // every waiting provider call listens to this signal: many at once are expected, not a leak
+  setMaxListeners(0, shutdown.signal);
   const provider: GroupProvider = createProvider(config, {
     beforeCall: () => gate.acquire(shutdown.signal),
     onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
@@ -98,6 +102,15 @@ export async function startWorkers(
     QUEUES.reconcile,
     async (job: Job<ReconcileJobData>, token?: string) => {
       const { account } = job.data;
+      // Events still waiting to be folded may be this account's: reconciling now would act on
+      // a partial state and pay again for what the rest undoes. Wait for the backlog to drain,
+      // for at most BACKLOG_WAIT_MS, so coalescing holds for bursts longer than the debounce.
+      const waitingSince = job.data.waitingSince ?? Date.now();
+      if (Date.now() - waitingSince < config.BACKLOG_WAIT_MS && (await eventsQueue.getWaitingCount()) > 0) {
+        await job.updateData({ ...job.data, waitingSince });
+        await job.moveToDelayed(Date.now() + Math.max(50, config.DEBOUNCE_MS), token);
+        throw new DelayedError();
+      }
       observer.reconcileStarted?.(account);
       const started = Date.now();
       const outcome = await reconcileAccount(
@@ -183,7 +196,7 @@ export async function startWorkers(
       // abort first: reconciles stop after the call in flight and its ledger write
       shutdown.abort();
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([reconcileQueue.close(), maintenanceQueue.close()]);
+      await Promise.all([reconcileQueue.close(), maintenanceQueue.close(), eventsQueue.close()]);
       await provider.close();
       await redis.quit();
     },
