@@ -1,0 +1,17 @@
+import type { Scenario } from '../lib/scenario.js';
+import { apiEconomy } from './api-economy.js';
+import { latency } from './latency.js';
+import { queueCeiling } from './queue-ceiling.js';
+import { quota } from './quota.js';
+import { scale } from './scale.js';
+import { scaleOut } from './scale-out.js';
+
+/** In the order they run and appear in docs/benchmarks.md. */
+export const SCENARIOS: readonly Scenario<unknown>[] = [
+  queueCeiling,
+  apiEconomy,
+  quota,
+  latency,
+  scale,
+  scaleOut,
+];
