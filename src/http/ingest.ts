@@ -8,6 +8,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { type Credentials, requireAuth } from './auth.js';
 
+/** Events per POST /v1/events. */
+export const MAX_EVENTS_PER_REQUEST = 10_000;
+
 export interface Refusal {
   index: number;
   id?: string;
@@ -48,7 +51,7 @@ export function ingest(opts: {
       const text = await c.req.text();
       const contentType = c.req.header('content-type') ?? '';
       const items = parseBody(text, contentType);
-      if ('error' in items) return c.json({ error: items.error }, 400);
+      if ('error' in items) return c.json({ error: items.error }, items.status);
       const accepted: DomainEvent[] = [];
       const refused: Refusal[] = [];
       items.results.forEach((r, index) => {
@@ -77,20 +80,30 @@ export function ingest(opts: {
 
 type Parsed = { ok: true; event: DomainEvent } | { ok: false; errors: string[]; id?: string; type?: string };
 
-function parseBody(text: string, contentType: string): { results: Parsed[] } | { error: string } {
+function parseBody(
+  text: string,
+  contentType: string,
+): { results: Parsed[] } | { error: string; status: 400 | 413 } {
+  // counted before validating: a small body of tiny invalid items would otherwise cost a
+  // huge answer and a long stall of the event loop
+  const tooMany = (n: number) =>
+    n > MAX_EVENTS_PER_REQUEST
+      ? { error: `at most ${MAX_EVENTS_PER_REQUEST} events per request (got ${n})`, status: 413 as const }
+      : undefined;
   const trimmed = text.trimStart();
   if (contentType.includes('json') && !contentType.includes('ndjson') && trimmed.startsWith('[')) {
     let list: unknown;
     try {
       list = JSON.parse(text);
     } catch (error) {
-      return { error: `body is not JSON: ${(error as Error).message}` };
+      return { error: `body is not JSON: ${(error as Error).message}`, status: 400 };
     }
-    return { results: (list as unknown[]).map((item) => describe(item, validateEvent(item))) };
+    const items = list as unknown[];
+    return tooMany(items.length) ?? { results: items.map((item) => describe(item, validateEvent(item))) };
   }
-  if (trimmed === '') return { error: 'empty body: send a JSON array of events or NDJSON' };
+  if (trimmed === '') return { error: 'empty body: send a JSON array of events or NDJSON', status: 400 };
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return { results: lines.map((line) => describe(line, parseNdjsonLine(line))) };
+  return tooMany(lines.length) ?? { results: lines.map((line) => describe(line, parseNdjsonLine(line))) };
 }
 
 function describe(raw: unknown, r: ReturnType<typeof validateEvent>): Parsed {

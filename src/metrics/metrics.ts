@@ -105,7 +105,7 @@ export class Metrics implements EngineObserver {
   }
 
   eventsFolded(r: { changed: number; duplicates: number; stale: number; events: number }): void {
-    this.folded.inc({ outcome: 'changed' }, r.events - r.duplicates - r.stale);
+    this.folded.inc({ outcome: 'changed' }, r.changed);
     this.folded.inc({ outcome: 'duplicate' }, r.duplicates);
     this.folded.inc({ outcome: 'stale' }, r.stale);
   }

@@ -115,6 +115,16 @@ export class AccountStore {
     return (await this.redis.fsRenewLease(this.keys.lease(lease.account), lease.token, ttlMs)) === 1;
   }
 
+  /** Renews the lease, or throws LeaseLostError when another worker owns the account now. */
+  async assertLease(lease: Lease, ttlMs: number): Promise<void> {
+    if (!(await this.renewLease(lease, ttlMs))) throw new LeaseLostError(lease.account);
+  }
+
+  /** The next reconcile reads the provider's groups back first (an outcome is unknown). */
+  async requestResync(account: string): Promise<void> {
+    await this.redis.sadd(this.keys.resync, account);
+  }
+
   async releaseLease(lease: Lease): Promise<void> {
     await this.redis.fsReleaseLease(this.keys.lease(lease.account), lease.token);
   }

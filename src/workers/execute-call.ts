@@ -83,7 +83,14 @@ export async function executeCall(
       }
     }
   } catch (error) {
-    if (!isProviderError(error) || error.kind === 'transient' || error.kind === 'ambiguous') throw error;
+    if (!isProviderError(error) || error.kind === 'transient' || error.kind === 'ambiguous') {
+      // The change may have been applied without the ledger learning it (a lost answer, a lost
+      // lease before the ledger write): the next reconcile reads the groups back first, or a
+      // desired state that flips back meanwhile would leave the change in place for good.
+      // (A create has its own record: `pending`.)
+      if (call.kind !== 'create') await ctx.store.requestResync(account).catch(() => {});
+      throw error;
+    }
     const condition = provider.condition(error);
     if (condition === 'group_missing') {
       // Deleted in a client or by support: forget it, the next plan recreates what is wanted.

@@ -17,6 +17,21 @@ export interface FoldResult {
   changed: number;
   duplicates: number;
   stale: number;
+  /** malformed events in the job (written by something other than the publisher): skipped */
+  invalid: number;
+}
+
+/** Just enough shape to fold; publish() validated the rest (this guards hand-written jobs). */
+function foldable(e: unknown): e is DomainEvent {
+  const x = e as Partial<DomainEvent> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.id === 'string' &&
+    typeof x.account === 'string' &&
+    typeof x.type === 'string' &&
+    Number.isSafeInteger(x.at)
+  );
 }
 
 /**
@@ -29,9 +44,18 @@ export async function foldEvents(
   events: readonly DomainEvent[],
 ): Promise<FoldResult> {
   const pipeline = redis.pipeline() as unknown as ScriptedRedis;
+  const folded: DomainEvent[] = [];
+  let invalid = 0;
   for (const e of events) {
     const args: Array<string | number> = [];
-    for (const w of eventWrites(e)) args.push(w.hash === 'facts' ? 'f' : 'd', w.mode, w.field, w.payload);
+    try {
+      if (!foldable(e)) throw new Error('not an event');
+      for (const w of eventWrites(e)) args.push(w.hash === 'facts' ? 'f' : 'd', w.mode, w.field, w.payload);
+    } catch {
+      invalid++;
+      continue;
+    }
+    folded.push(e);
     void pipeline.fsApplyEvent(
       keys.seen(e.id),
       keys.facts(e.account),
@@ -47,14 +71,14 @@ export async function foldEvents(
     );
   }
   const results = (await (pipeline as unknown as ReturnType<ScriptedRedis['pipeline']>).exec()) ?? [];
-  const out: FoldResult = { dirty: new Set(), changed: 0, duplicates: 0, stale: 0 };
+  const out: FoldResult = { dirty: new Set(), changed: 0, duplicates: 0, stale: 0, invalid };
   results.forEach(([error, result], i) => {
     if (error) throw error;
     if (result === 2) {
       out.stale++;
       return;
     }
-    out.dirty.add(events[i]!.account);
+    out.dirty.add(folded[i]!.account);
     if (result === 1) out.changed++;
     else out.duplicates++;
   });

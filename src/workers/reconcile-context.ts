@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { type GroupProvider, isProviderError } from '../provider/types.js';
 import type { AccountStore, Lease, LoadedAccount } from '../store/account-store.js';
 import type { CallGate } from '../store/call-gate.js';
+import { withCallGuard } from './call-guard.js';
 import type { EngineObserver } from './observer.js';
 
 /** Everything one reconcile of one account works with; `state.ledger` is updated as calls succeed. */
@@ -17,6 +18,8 @@ export interface ReconcileContext {
   retry: { baseMs: number; maxMs: number };
   log: Logger;
   calls: number;
+  /** the lease's length, to renew it before each call */
+  leaseMs: number;
   signal?: AbortSignal;
   observer?: EngineObserver;
 }
@@ -31,7 +34,7 @@ export async function gated<T>(ctx: ReconcileContext, op: () => Promise<T>): Pro
     ctx.signal?.throwIfAborted();
     try {
       ctx.calls++;
-      const result = await op();
+      const result = await withCallGuard(() => ctx.store.assertLease(ctx.lease, ctx.leaseMs), op);
       await ctx.gate.succeeded();
       return result;
     } catch (error) {

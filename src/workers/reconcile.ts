@@ -63,7 +63,7 @@ export async function reconcileAccount(
   const started = deps.now();
   try {
     const state = await deps.store.load(account);
-    const ctx: ReconcileContext = { ...deps, account, lease, state, calls: 0, signal };
+    const ctx: ReconcileContext = { ...deps, account, lease, leaseMs, state, calls: 0, signal };
     const desiredNames = () =>
       new Map(
         desiredState(state, deps.appFolders(), deps.provider, deps.now()).input.folders.map((f) => [

@@ -64,6 +64,11 @@ export async function repair(
           { account, folder, groupId: keep.groupId },
           'adopted a group whose create answer was lost',
         );
+    } else if (full && mine && mine.name !== keep.name) {
+      // renamed in a client, or a rename whose answer was lost: the ledger learns the real name
+      const group = { ...mine, name: keep.name };
+      ledger.groups.set(folder, group);
+      ops.push({ hash: 'ledger', op: 'set', field: ledgerField.group(folder), value: JSON.stringify(group) });
     }
     if (adopted || full) readMembers.set(keep.groupId, folder);
   }

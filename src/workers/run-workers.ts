@@ -13,6 +13,7 @@ import { CallGate } from '../store/call-gate.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
 import { backoffMs } from './backoff.js';
+import { checkCallGuard } from './call-guard.js';
 import { foldEvents } from './fold-events.js';
 import { reconcileEveryAccount } from './maintenance.js';
 import type { EngineObserver } from './observer.js';
@@ -63,7 +64,10 @@ export async function startWorkers(
   // every waiting provider call listens to this signal: many at once are expected, not a leak
   setMaxListeners(0, shutdown.signal);
   const provider: GroupProvider = createProvider(config, {
-    beforeCall: () => gate.acquire(shutdown.signal),
+    beforeCall: async () => {
+      await gate.acquire(shutdown.signal);
+      await checkCallGuard();
+    },
     onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
     log,
   });
@@ -81,6 +85,8 @@ export async function startWorkers(
     QUEUES.events,
     async (job) => {
       const folded = await foldEvents(redis, keys, job.data.events);
+      if (folded.invalid)
+        log.warn({ jobId: job.id, invalid: folded.invalid }, 'skipped malformed events in an events job');
       observer.eventsFolded?.({
         events: job.data.events.length,
         changed: folded.changed,
