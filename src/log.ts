@@ -29,6 +29,10 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
   'REDIS_URL',
   '*.REDIS_URL',
+  // ioredis errors carry the failed command: a refused HELLO/AUTH holds the Redis password
+  'command.args',
+  '*.command.args',
+  '*.*.command.args',
 ];
 
 export type { Logger };

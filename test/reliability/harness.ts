@@ -1,0 +1,89 @@
+/** What the reliability scenarios share: an engine with the rate configured on both sides. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type Engine, type EngineOptions, startEngine } from '../support/engine.js';
+import type { WorkerProcesses } from '../support/worker-processes.js';
+import type { Subject } from './invariants.js';
+import type { Event } from './model.js';
+
+/**
+ * startEngine with YUNXIN_RATE_LIMIT = `rate` and the simulator's token bucket at the same
+ * rate, so going over the limit would show twice: in the peak and as 416s.
+ */
+export function startRateLimitedEngine(
+  rate: number,
+  opts: EngineOptions & { seed: number },
+): Promise<Engine> {
+  return startEngine({
+    ...opts,
+    sim: { seed: opts.seed, ...opts.sim, rateLimit: { perSecond: rate, ...opts.sim?.rateLimit } },
+    env: { YUNXIN_RATE_LIMIT: String(rate), ...opts.env },
+  });
+}
+
+export function subjectOf(engine: Engine, procs?: WorkerProcesses): Subject {
+  return {
+    sim: engine.sim,
+    redis: engine.redis,
+    prefix: engine.config.QUEUE_PREFIX,
+    events: engine.events,
+    reconcile: engine.reconcile,
+    logs: () => [engine.logs(), ...(procs?.outputs() ?? [])],
+  };
+}
+
+/**
+ * Prints the last lines of every process output (for a failed scenario) and writes the whole
+ * outputs to $TMPDIR/folder-sync-reliability/.
+ */
+export function dumpTails(outputs: readonly string[], lines = 40): void {
+  const dir = join(tmpdir(), 'folder-sync-reliability');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  outputs.forEach((output, i) => {
+    writeFileSync(join(dir, `${stamp}-process-${i}.log`), output);
+  });
+  console.error(`full outputs: ${join(dir, `${stamp}-process-*.log`)}`);
+  for (const [i, output] of outputs.entries()) {
+    const tail = output
+      .split('\n')
+      .slice(-lines)
+      .map((line) => line.slice(0, 400));
+    console.error(`--- process ${i} (last ${lines} lines) ---\n${tail.join('\n')}`);
+  }
+}
+
+/**
+ * Publishes in chunks of `size`, one round trip each: validating a whole burst at once would
+ * hold this process's event loop for a few hundred ms — and with it the in-process simulator,
+ * whose arrival times (the rate measurement) would bunch up.
+ */
+export async function publishInChunks(
+  engine: Engine,
+  events: readonly Event[],
+  size = 200,
+): Promise<{ accepted: number; refused: unknown[] }> {
+  let accepted = 0;
+  const refused: unknown[] = [];
+  for (let i = 0; i < events.length; i += size) {
+    const res = await engine.publish(events.slice(i, i + size));
+    accepted += res.accepted;
+    refused.push(...res.refused);
+  }
+  return { accepted, refused };
+}
+
+/**
+ * The longest event-loop stall of this process (the in-process simulator's) since the call, in
+ * ms: a stall bunches the simulator's arrival times, so a rate peak is read with it in mind.
+ */
+export function loopDelayMonitor(): () => number {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return () => Math.round(histogram.max / 1e6);
+}
+
+/** A seed for the simulator's fault PRNG, from the scenario's PRNG. */
+export const seedFrom = (rand: () => number) => Math.floor(rand() * 2 ** 31);

@@ -1,0 +1,319 @@
+/**
+ * Security, against real processes:
+ * - the dashboard and ingest of a `folder-sync serve` process refuse missing, wrong and
+ *   near-miss credentials (one character off, a prefix, one character more, the other
+ *   endpoint's token, malformed basic auth) with 401;
+ * - no secret reaches any log: `serve` and `worker` run at LOG_LEVEL=trace with distinctive
+ *   secrets (AppSecret, dashboard password and token, ingest token, a Redis password) while
+ *   errors are provoked — bad credentials carrying the real secrets as prefixes, provider 500/503
+ *   (as body codes and HTTP statuses), a worker with a wrong AppSecret (every call 414), a Redis
+ *   outage, a worker with a wrong Redis password, a configuration error — and every output is
+ *   searched;
+ * - the simulators' /_sim/ endpoints are 404 unless `--admin`, and 401 without the token when
+ *   SIMULATOR_ADMIN_TOKEN is set (both providers' simulators, run as CLI processes).
+ * The constant-time comparison is checked by design in ./security-compare.test.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../support/engine.js';
+import { type Spawned, spawnCli } from '../support/processes.js';
+import { OwnRedis } from '../support/redis-server.js';
+import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';
+import { dumpTails, seedFrom, startRateLimitedEngine, subjectOf } from './harness.js';
+import { expectInvariants } from './invariants.js';
+import type { Event } from './model.js';
+import { report, scenarioRandom } from './profile.js';
+import { makeWorkload } from './workload.js';
+
+let engine: Engine | undefined;
+let redis: OwnRedis | undefined;
+const procs = new WorkerProcesses();
+const spawned: Spawned[] = [];
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') dumpTails([...procs.outputs(), ...spawned.map((s) => s.output())]);
+  await procs.stopAll();
+  for (const p of spawned.splice(0)) await p.stop('SIGKILL');
+  if (redis && !redis.running()) await redis.launch();
+  await engine?.close();
+  engine = undefined;
+  await redis?.destroy();
+  redis = undefined;
+});
+
+const hex = (n: number) => randomBytes(n).toString('hex');
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Credentials that are almost right: one character off (start, middle, end), a prefix, one more. */
+function nearMisses(secret: string): string[] {
+  const flip = (i: number) =>
+    `${secret.slice(0, i)}${String.fromCharCode(secret.charCodeAt(i) ^ 1)}${secret.slice(i + 1)}`;
+  return [
+    flip(0),
+    flip(Math.floor(secret.length / 2)),
+    flip(secret.length - 1),
+    secret.slice(0, -1),
+    secret.slice(0, 8),
+    `${secret}x`,
+    `${secret}${secret}`,
+    secret.toUpperCase(),
+  ];
+}
+
+const start = (args: string[], env: NodeJS.ProcessEnv) => {
+  const p = spawnCli(args, env);
+  spawned.push(p);
+  return p;
+};
+
+async function status(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; challenge: string | null }> {
+  const res = await fetch(url, init);
+  await res.body?.cancel();
+  return { status: res.status, challenge: res.headers.get('www-authenticate') };
+}
+
+describe('security', () => {
+  it('credentials are checked exactly, and no secret reaches a log at trace level', async () => {
+    const rand = scenarioRandom('security');
+    const S = {
+      appSecret: `yx-app-secret-${hex(8)}`,
+      wrongAppSecret: `yx-wrong-secret-${hex(8)}`,
+      dashboardPassword: `dash-pass-${hex(8)}`,
+      dashboardToken: `dash-token-${hex(12)}`,
+      ingestToken: `ingest-token-${hex(12)}`,
+      redisPassword: `redis-pass-${hex(8)}`,
+      wrongRedisPassword: `redis-wrong-${hex(8)}`,
+    };
+    const RATE = 100;
+    redis = await OwnRedis.start({ args: ['--requirepass', S.redisPassword], password: S.redisPassword });
+    const redisUrl = `redis://:${S.redisPassword}@127.0.0.1:${redis.port}`;
+    const e = await startRateLimitedEngine(RATE, {
+      noWorkers: true,
+      seed: seedFrom(rand),
+      sim: { apps: { 'sec-app': S.appSecret } },
+      env: { REDIS_URL: redisUrl, YUNXIN_APP_KEY: 'sec-app', YUNXIN_APP_SECRET: S.appSecret },
+    });
+    engine = e;
+    for (const emitter of [e.redis, e.events, e.reconcile]) emitter.on('error', () => {});
+    const env = workerEnv(e.config, {
+      LOG_LEVEL: 'trace',
+      HTTP_PORT: '0',
+      DASHBOARD_PASSWORD: S.dashboardPassword,
+      DASHBOARD_TOKEN: S.dashboardToken,
+      INGEST_TOKEN: S.ingestToken,
+    });
+    expect(env['REDIS_URL']).toContain(S.redisPassword);
+    const serve = start(['serve'], env);
+    const workers = [await procs.start(env)];
+    const url = (JSON.parse(await serve.waitFor(/HTTP server listening/, 30_000)) as { url: string }).url;
+
+    const published: Event[] = [];
+    const ingest = async (events: Event[]) => {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${S.ingestToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(events),
+      });
+      expect(res.status).toBe(202);
+      expect(((await res.json()) as { accepted: number }).accepted).toBe(events.length);
+      published.push(...events);
+    };
+    const workload = makeWorkload({ label: 'sec', accounts: 6, bursts: 3, random: rand });
+    const [burstBody, burstHttp, burstAuth, burstWrong] = workload.bursts as [
+      Event[],
+      Event[],
+      Event[],
+      Event[],
+    ];
+
+    // 1. provider failures: 500/503 as body codes, then as HTTP statuses
+    e.sim.setFaults({ serverErrorRate: 0.3 });
+    await ingest(burstBody);
+    const errors = () => {
+      const codes = Object.values(e.sim.calls.snapshot().byEndpoint);
+      return codes.reduce((n, c) => n + (c['500'] ?? 0) + (c['503'] ?? 0), 0);
+    };
+    await e.eventually(() => expect(errors()).toBeGreaterThanOrEqual(3), 30_000);
+    e.sim.setFaults({ serverErrorAs: 'http' });
+    const bodyErrors = errors();
+    await ingest(burstHttp);
+    await e.eventually(() => expect(errors()).toBeGreaterThanOrEqual(bodyErrors + 3), 30_000);
+    e.sim.setFaults({ serverErrorRate: 0 });
+
+    // 2. missing, wrong and near-miss credentials, carrying the real secrets
+    const refusedIngest: Array<Record<string, string>> = [
+      {},
+      { authorization: '' },
+      { authorization: 'Bearer' },
+      { authorization: 'Bearer ' },
+      { authorization: `Bearer ${S.dashboardToken}` },
+      { authorization: basic('admin', S.ingestToken) },
+      { authorization: S.ingestToken },
+      ...nearMisses(S.ingestToken).map((t) => ({ authorization: `Bearer ${t}` })),
+    ];
+    for (const headers of refusedIngest) {
+      const res = await status(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(burstAuth.slice(0, 3)),
+      });
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(res.challenge).toMatch(/^Bearer realm=/);
+    }
+    const refusedDashboard: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer ' },
+      { authorization: `Bearer ${S.ingestToken}` },
+      { authorization: `Basic ${Buffer.from('admin').toString('base64')}` },
+      { authorization: `Basic ${Buffer.from(`:${S.dashboardPassword}`).toString('base64')}` },
+      { authorization: 'Basic !!!not-base64!!!' },
+      { authorization: basic('admim', S.dashboardPassword) },
+      { authorization: basic('admin ', S.dashboardPassword) },
+      { authorization: basic('admin', `${S.dashboardPassword}:x`) },
+      { authorization: basic('admin', S.dashboardToken) },
+      ...nearMisses(S.dashboardToken).map((t) => ({ authorization: `Bearer ${t}` })),
+      ...nearMisses(S.dashboardPassword).map((p) => ({ authorization: basic('admin', p) })),
+    ];
+    for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
+      for (const headers of refusedDashboard) {
+        const res = await status(`${url}${path}`, { headers });
+        expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(res.challenge).toMatch(/^Basic realm=/);
+      }
+    }
+    // the right ones pass
+    for (const authorization of [basic('admin', S.dashboardPassword), `Bearer ${S.dashboardToken}`]) {
+      expect((await status(`${url}/admin/queues/api/queues`, { headers: { authorization } })).status).toBe(
+        200,
+      );
+    }
+    await ingest(burstAuth);
+
+    // 3. a worker with a wrong AppSecret: every call it makes is refused (414)
+    expect(await workers[0]!.stop('SIGTERM')).toBe(0);
+    const wrong = await procs.start({ ...env, YUNXIN_APP_SECRET: S.wrongAppSecret });
+    workers.push(wrong);
+    await ingest(burstWrong);
+    const refused414 = () =>
+      Object.values(e.sim.calls.snapshot().byEndpoint).reduce((n, c) => n + (c['414'] ?? 0), 0);
+    await e.eventually(() => expect(refused414()).toBeGreaterThanOrEqual(3), 30_000);
+    await procs.kill(wrong);
+
+    // 4. the right worker again, and a Redis outage under it and `serve`
+    workers.push(await procs.start(env));
+    await redis.kill();
+    await sleep(1000); // the outage itself
+    await redis.launch();
+    await e.eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000);
+
+    // 5. a worker with a wrong Redis password, and one with a bad configuration
+    const badRedis = start(['worker'], {
+      ...env,
+      REDIS_URL: `redis://:${S.wrongRedisPassword}@127.0.0.1:${redis.port}`,
+    });
+    await badRedis.waitFor(/WRONGPASS|NOAUTH|invalid password|invalid username-password/i, 30_000);
+    await badRedis.stop('SIGKILL');
+    const badConfig = start(['worker'], { ...env, WORKER_CONCURRENCY: 'many' });
+    expect(await badConfig.exited).toBe(2);
+
+    // the run converges all the same
+    const result = await expectInvariants(subjectOf(e, procs), published, { rate: RATE, timeoutMs: 60_000 });
+
+    expect(await serve.stop('SIGTERM')).toBe(0);
+    await procs.stopAll();
+    const outputs = {
+      serve: serve.output(),
+      workers: workers.map((w) => w.output()).join('\n'),
+      badRedis: badRedis.output(),
+      badConfig: badConfig.output(),
+    };
+    const all = Object.values(outputs).join('\n');
+    // the errors were provoked and logged (so the search below means something)
+    expect(all).toContain('"msg":"yunxin call"');
+    expect(all).toMatch(/"code":(500|503)/);
+    expect(all).toContain('"code":414');
+    expect(all).toMatch(/ECONNREFUSED|Connection is closed|ECONNRESET/);
+    expect(outputs.badConfig).toContain('WORKER_CONCURRENCY');
+    const forms = Object.entries(S).flatMap(([name, secret]) => [
+      [name, secret],
+      [`${name} (base64 in basic auth)`, Buffer.from(`admin:${secret}`).toString('base64')],
+      [`${name} (URL-encoded)`, encodeURIComponent(secret)],
+    ]);
+    for (const [where, output] of Object.entries(outputs)) {
+      for (const [name, form] of forms) {
+        expect(output.includes(form!), `${name} in the output of ${where}`).toBe(false);
+      }
+    }
+    report('security', {
+      refusedIngestVariants: refusedIngest.length,
+      refusedDashboardVariants: refusedDashboard.length * 2,
+      outputBytes: all.length,
+      logLines: all.split('\n').length,
+      calls: result.stats.total,
+    });
+  });
+
+  it.each(['yunxin', 'tencent'])(
+    'the %s simulator: /_sim/ is 404 unless --admin, 401 without SIMULATOR_ADMIN_TOKEN when it is set',
+    async (provider) => {
+      const token = `sim-admin-${hex(12)}`;
+      const appSecret = `sim-app-secret-${hex(8)}`;
+      const listening = /simulator listening/;
+      const simulator = async (args: string[], env: NodeJS.ProcessEnv) => {
+        const p = start(['simulator', '--provider', provider, '--port', '0', ...args], {
+          SIMULATOR_ADMIN_TOKEN: '',
+          YUNXIN_APP_SECRET: appSecret,
+          ...env,
+        });
+        return { p, url: (JSON.parse(await p.waitFor(listening, 30_000)) as { url: string }).url };
+      };
+      const adminPaths: Array<[string, string]> = [
+        ['GET', '/_sim/health'],
+        ['GET', '/_sim/calls'],
+        ['GET', '/_sim/faults'],
+        ['PATCH', '/_sim/faults'],
+        ['POST', '/_sim/reset'],
+      ];
+      const call = (url: string, [method, path]: [string, string], headers: Record<string, string> = {}) =>
+        status(`${url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          ...(method === 'GET' ? {} : { body: '{}' }),
+        });
+
+      // off: 404 for everything under /_sim/, with or without a token
+      const off = await simulator([], { SIMULATOR_ADMIN_TOKEN: token });
+      for (const p of adminPaths) {
+        expect((await call(off.url, p)).status, `${p.join(' ')} without --admin`).toBe(404);
+        expect((await call(off.url, p, { authorization: `Bearer ${token}` })).status).toBe(404);
+      }
+
+      // on, with a token: 401 without it or with a near miss, 200 with it
+      const on = await simulator(['--admin'], { SIMULATOR_ADMIN_TOKEN: token });
+      for (const p of adminPaths) {
+        expect((await call(on.url, p)).status, `${p.join(' ')} with --admin, no token`).toBe(401);
+        for (const t of nearMisses(token)) {
+          expect((await call(on.url, p, { authorization: `Bearer ${t}` })).status).toBe(401);
+        }
+      }
+      for (const p of adminPaths.filter(([m]) => m === 'GET')) {
+        expect((await call(on.url, p, { authorization: `Bearer ${token}` })).status).toBe(200);
+      }
+
+      // on, without a token: open (as documented), for local use
+      const open = await simulator(['--admin'], {});
+      expect((await call(open.url, ['GET', '/_sim/health'])).status).toBe(200);
+
+      for (const { p } of [off, on, open]) {
+        await p.stop('SIGTERM');
+        expect(p.output()).not.toContain(token);
+        expect(p.output()).not.toContain(appSecret);
+      }
+    },
+  );
+});
