@@ -216,6 +216,8 @@ export interface InvariantReport {
   sentPeakPerSecond: number | undefined;
   /** the simulator's arrival peak may exceed the rate by this much (its own stalls) */
   arrivalSlack: number;
+  /** the longest stall of the simulator's event loop while the run was going on (ms) */
+  loopDelayMs: number | undefined;
   accounts: number;
   events: number;
   groups: number;
@@ -295,6 +297,7 @@ export async function checkInvariants(
     stats,
     sentPeakPerSecond: sentPeak,
     arrivalSlack: slack,
+    loopDelayMs: opts.loopDelayMs?.(),
     accounts: expected.size,
     events: ids.length,
     groups: [...expected.keys()].reduce((n, a) => n + subject.sim.state.snapshot(a).length, 0),
@@ -326,7 +329,13 @@ export async function expectInvariants(
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  const report = await checkInvariants(subject, published, opts);
+  // the stalls that matter are those while calls were made: read them now, before the check's
+  // own work (parsing every log line) stalls the loop
+  const stalls = opts.loopDelayMs?.();
+  const report = await checkInvariants(subject, published, {
+    ...opts,
+    ...(stalls === undefined ? {} : { loopDelayMs: () => stalls }),
+  });
   if (report.violations.length > 0) {
     const shown = report.violations.slice(0, 40);
     const more = report.violations.length - shown.length;

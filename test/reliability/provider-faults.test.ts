@@ -119,7 +119,7 @@ describe('provider faults together', () => {
       ...summary(result.stats),
       sentPeakPerSecond: result.sentPeakPerSecond,
       arrivalSlack: result.arrivalSlack,
-      testProcessMaxLoopDelayMs: loopDelay(),
+      testProcessMaxLoopDelayMs: result.loopDelayMs,
     });
   });
 });

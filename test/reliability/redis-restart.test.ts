@@ -125,7 +125,7 @@ describe('Redis restarted mid-run', () => {
       ...summary(result.stats),
       sentPeakPerSecond: result.sentPeakPerSecond,
       arrivalSlack: result.arrivalSlack,
-      testProcessMaxLoopDelayMs: loopDelay(),
+      testProcessMaxLoopDelayMs: result.loopDelayMs,
     });
   });
 });

@@ -114,7 +114,7 @@ describe('SIGKILL of worker processes', () => {
       ...summary(result.stats),
       sentPeakPerSecond: result.sentPeakPerSecond,
       arrivalSlack: result.arrivalSlack,
-      testProcessMaxLoopDelayMs: loopDelay(),
+      testProcessMaxLoopDelayMs: result.loopDelayMs,
     });
   });
 });
