@@ -145,6 +145,11 @@ export const configSchema = z.object({
     .describe(
       `provider limit, depends on the IM package (unset: Yunxin ${YUNXIN_LIMITS.conversationsPerGroup}, Tencent ${TENCENT_LIMITS.groupedConversationsPerAccount})`,
     ),
+  CONVERSATIONS_PER_ACCOUNT: int(1)
+    .optional()
+    .describe(
+      `provider limit: distinct conversations in one account's groups (unset: Yunxin none, Tencent ${TENCENT_LIMITS.groupedConversationsPerAccount})`,
+    ),
   RATE_LIMIT_BACKOFF_MS: int(1)
     .default(1_000)
     .describe('first app-wide pause after a 416; doubles per 416 in a row'),

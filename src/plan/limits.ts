@@ -46,35 +46,45 @@ export function applyLimits(input: LimitsInput): LimitsOutcome {
     }
   });
 
-  // b. groupsPerConversation, then c. conversationsPerGroup, per allowed folder in priority order.
+  // Per allowed folder in priority order: b. groupsPerConversation, c. conversationsPerGroup
+  // (the newest conversations win), d. conversationsPerAccount (conversations already grouped
+  // by an earlier folder stay; new ones are taken newest first). Only what a folder finally
+  // keeps takes a slot from the folders after it.
   const taken = new Map<ConversationKey, number>();
+  const accountCap = limits.conversationsPerAccount ?? Number.POSITIVE_INFINITY;
   const desired = new Map<FolderKey, ConversationKey[]>();
+  const newestFirst = (list: readonly ConversationKey[]) => {
+    // Recency looked up once per conversation, not once per comparison.
+    const ranked = list.map((c) => ({ c, at: input.recency.get(c) ?? 0 }));
+    ranked.sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : compareKeys(a.c, b.c)));
+    return ranked.map((r) => r.c);
+  };
   for (const i of allowed) {
     const f = folders[i]!;
     const dropped: Overflow[] = [];
     let keep: ConversationKey[] = [];
-    // In key order, so `keep` and the dropped records come out sorted without further work.
     for (const c of [...new Set(f.members)].sort(compareKeys)) {
-      const n = taken.get(c) ?? 0;
-      if (n < limits.groupsPerConversation) {
-        taken.set(c, n + 1);
-        keep.push(c);
-      } else {
-        dropped.push({ folder: f.key, conversation: c, limit: 'groupsPerConversation' });
-      }
+      if ((taken.get(c) ?? 0) < limits.groupsPerConversation) keep.push(c);
+      else dropped.push({ folder: f.key, conversation: c, limit: 'groupsPerConversation' });
     }
-    if (keep.length > limits.conversationsPerGroup) {
-      // Recency looked up once per conversation, not once per comparison.
-      const ranked = keep.map((c) => ({ c, at: input.recency.get(c) ?? 0 }));
-      ranked.sort((a, b) => (a.at > b.at ? -1 : a.at < b.at ? 1 : compareKeys(a.c, b.c)));
-      for (const { c } of ranked.slice(limits.conversationsPerGroup)) {
-        dropped.push({ folder: f.key, conversation: c, limit: 'conversationsPerGroup' });
+    if (keep.length > limits.conversationsPerGroup || taken.size + keep.length > accountCap) {
+      const ranked = newestFirst(keep);
+      keep = [];
+      for (const c of ranked) {
+        if (keep.length >= limits.conversationsPerGroup) {
+          dropped.push({ folder: f.key, conversation: c, limit: 'conversationsPerGroup' });
+        } else if (!taken.has(c) && taken.size >= accountCap) {
+          dropped.push({ folder: f.key, conversation: c, limit: 'conversationsPerAccount' });
+        } else {
+          keep.push(c);
+          if (!taken.has(c)) taken.set(c, 0);
+        }
       }
-      keep = ranked.slice(0, limits.conversationsPerGroup).map((r) => r.c);
       keep.sort(compareKeys);
       // A conversation is dropped at most once per folder, so the key alone orders the records.
       dropped.sort((a, b) => compareKeys(a.conversation!, b.conversation!));
     }
+    for (const c of keep) taken.set(c, (taken.get(c) ?? 0) + 1);
     desired.set(f.key, keep);
     overflowByFolder[i] = dropped;
   }

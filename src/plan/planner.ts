@@ -83,12 +83,24 @@ export function plan(input: PlanInput): Plan {
   const bump = (c: ConversationKey, by: number) => slots.set(c, (slots.get(c) ?? 0) + by);
   if (slotLimited) for (const folder of ledger.groups.keys()) for (const c of membersOf(folder)) bump(c, 1);
 
+  // The same for conversationsPerAccount: how many ledger groups hold each conversation. Deletes
+  // run first; a removal inside a mixed update may run after another folder's adds, so only
+  // separate remove calls count as done before any add.
+  const accountCap = limits.conversationsPerAccount;
+  const holders = new Map<ConversationKey, number>();
+  const hold = (c: ConversationKey, by: number) => holders.set(c, (holders.get(c) ?? 0) + by);
+  if (accountCap !== undefined)
+    for (const folder of ledger.groups.keys()) for (const c of membersOf(folder)) hold(c, 1);
+
   const deletes: PlannedCall[] = [];
   const renames: PlannedCall[] = [];
   const work: FolderWork[] = [];
   const deleteGroup = (folder: FolderKey, group: KnownGroup) => {
     deletes.push({ kind: 'delete', folder, groupId: group.groupId });
-    if (slotLimited) for (const c of membersOf(folder)) bump(c, -1);
+    for (const c of membersOf(folder)) {
+      if (slotLimited) bump(c, -1);
+      if (accountCap !== undefined) hold(c, -1);
+    }
   };
 
   // Rule 3/4, folders in priority order: decide each group's fate and its membership diff.
@@ -109,6 +121,7 @@ export function plan(input: PlanInput): Plan {
       const wantSet = new Set(want);
       const toRemove = [...have].filter((c) => !wantSet.has(c) && !isBlocked(spec.key, c)).sort(compareKeys);
       if (slotLimited) for (const c of toRemove) bump(c, -1);
+      if (accountCap !== undefined && !limits.mixedMembershipUpdate) for (const c of toRemove) hold(c, -1);
       const toAdd = want.filter((c) => !have.has(c) && !isBlocked(spec.key, c));
       work.push({ spec, group, toRemove, toAdd });
     } else if (want !== undefined && (spec.createEagerly || want.length > 0)) {
@@ -127,6 +140,8 @@ export function plan(input: PlanInput): Plan {
   const creates: PlannedCall[] = [];
   const adds: PlannedCall[] = [];
   let waiting = 0;
+  let grouped = 0;
+  for (const n of holders.values()) if (n > 0) grouped += 1;
   for (const { spec, group, toRemove, toAdd } of work) {
     const folder = spec.key;
     // Likewise for group size: while blocked removals keep members in a group, adds past
@@ -136,7 +151,11 @@ export function plan(input: PlanInput): Plan {
     const ids = toAdd.filter((c) => {
       if (room <= 0) return false;
       if (slotLimited && (slots.get(c) ?? 0) + 1 > limits.groupsPerConversation) return false;
+      const joinsAccount = accountCap !== undefined && (holders.get(c) ?? 0) <= 0;
+      if (joinsAccount && grouped >= accountCap) return false;
       if (slotLimited) bump(c, 1);
+      if (joinsAccount) grouped += 1;
+      if (accountCap !== undefined) hold(c, 1);
       room -= 1;
       return true;
     });

@@ -18,6 +18,12 @@ export interface ProviderLimits {
   groupsPerAccount: number;
   /** conversations per group (Yunxin 1000) */
   conversationsPerGroup: number;
+  /**
+   * distinct conversations in any group of one account (Tencent 1000, 51008); undefined = no cap.
+   * Conversations in groups this service does not manage count too, but their members are not
+   * read: near the cap the provider's per-item refusal is the backstop.
+   */
+  conversationsPerAccount?: number;
   /** true when one call may add and remove members (Tencent); false = one op per call (Yunxin) */
   mixedMembershipUpdate: boolean;
   /**
@@ -81,7 +87,11 @@ export type PlannedCall =
   /** only when limits.mixedMembershipUpdate */
   | { kind: 'update'; folder: FolderKey; groupId: string; add: ConversationKey[]; remove: ConversationKey[] };
 
-export type LimitName = 'groupsPerAccount' | 'groupsPerConversation' | 'conversationsPerGroup';
+export type LimitName =
+  | 'groupsPerAccount'
+  | 'groupsPerConversation'
+  | 'conversationsPerGroup'
+  | 'conversationsPerAccount';
 
 /** A membership (or a whole folder) the rules want but a provider limit forbids. */
 export interface Overflow {

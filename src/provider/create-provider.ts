@@ -18,6 +18,7 @@ const limitsOf = (config: Config): ConfigurableLimits => ({
   groupsPerConversation: config.GROUPS_PER_CONVERSATION,
   groupsPerAccount: config.GROUPS_PER_ACCOUNT,
   conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
+  conversationsPerAccount: config.CONVERSATIONS_PER_ACCOUNT,
 });
 
 /** The provider PROVIDER names, built from the configuration (the engine imports no provider directly). */

@@ -85,18 +85,21 @@ export interface GroupProvider {
 
 /** The limits an operator may configure (GROUPS_PER_…); unset ones take the provider's default. */
 export type ConfigurableLimits = Partial<
-  Pick<ProviderLimits, 'groupsPerConversation' | 'groupsPerAccount' | 'conversationsPerGroup'>
+  Pick<
+    ProviderLimits,
+    'groupsPerConversation' | 'groupsPerAccount' | 'conversationsPerGroup' | 'conversationsPerAccount'
+  >
 >;
+type ProviderDefaults = Required<Omit<ConfigurableLimits, 'conversationsPerAccount'>> &
+  Pick<ConfigurableLimits, 'conversationsPerAccount'>;
 
 /** A provider's documented limits, with what the operator configured taking precedence. */
-export function withConfigured(
-  defaults: Required<ConfigurableLimits>,
-  configured: ConfigurableLimits,
-): Required<ConfigurableLimits> {
+export function withConfigured(defaults: ProviderDefaults, configured: ConfigurableLimits): ProviderDefaults {
   return {
     groupsPerConversation: configured.groupsPerConversation ?? defaults.groupsPerConversation,
     groupsPerAccount: configured.groupsPerAccount ?? defaults.groupsPerAccount,
     conversationsPerGroup: configured.conversationsPerGroup ?? defaults.conversationsPerGroup,
+    conversationsPerAccount: configured.conversationsPerAccount ?? defaults.conversationsPerAccount,
   };
 }
 

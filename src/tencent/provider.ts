@@ -47,6 +47,7 @@ export function tencentProfile(limits: ConfigurableLimits = {}): ProviderProfile
           groupsPerAccount: TENCENT_LIMITS.groupsPerAccount,
           // no per-group cap is documented: a group cannot hold more than the per-user total
           conversationsPerGroup: TENCENT_LIMITS.groupedConversationsPerAccount,
+          conversationsPerAccount: TENCENT_LIMITS.groupedConversationsPerAccount,
         },
         limits,
       ),

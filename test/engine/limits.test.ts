@@ -113,6 +113,37 @@ describe('provider limits become deterministic overflow, not provider errors', (
     await e.eventually(() => expect(e!.groups('cap')).toEqual({ Customers: ['2|c1', '2|c4', '2|c5'] }));
   });
 
+  it("Tencent's conversations per account: the newest of the highest-priority folders, and a freed slot is reused", async () => {
+    e = await startEngine({
+      provider: 'tencent',
+      env: { CONVERSATIONS_PER_ACCOUNT: '4' },
+      sim: { limits: { groupedConversationsPerAccount: 4 } },
+    });
+    const project = (t: string) =>
+      ev('conversation.upserted', 'total', { ...team(t), attributes: { kind: 'project', pinned: true } });
+    const customer = (t: string) => ev('conversation.tagged', 'total', { ...team(t), tag: 'customer' });
+    // Projects comes first in the rules: its three take three slots; Customers gets the newest one
+    await e.publish([
+      project('p1'),
+      customer('c1'),
+      project('p2'),
+      customer('c2'),
+      project('p3'),
+      customer('c3'),
+    ]);
+    await e.eventually(() =>
+      expect(e!.groups('total')).toEqual({ Projects: ['2|p1', '2|p2', '2|p3'], Customers: ['2|c3'] }),
+    );
+    // p1 leaves Projects: its slot goes to the newest customer not yet grouped
+    await e.publish([ev('conversation.unpinned', 'total', team('p1'))]);
+    await e.eventually(() =>
+      expect(e!.groups('total')).toEqual({ Projects: ['2|p2', '2|p3'], Customers: ['2|c2', '2|c3'] }),
+    );
+    await e.idle();
+    // the provider never had to refuse a conversation over its total (51008)
+    expect(e.sim.calls.recentCalls().every((c) => c.failed === 0)).toBe(true);
+  });
+
   it('groups per conversation: app folders first, then user folders by creation', async () => {
     e = await startEngine({
       env: { GROUPS_PER_CONVERSATION: '3' },

@@ -33,17 +33,23 @@ const limitsArb = (mixed: boolean | undefined): fc.Arbitrary<ProviderLimits> =>
     groupsPerAccount: fc.integer({ min: 0, max: 10 }),
     conversationsPerGroup: fc.integer({ min: 1, max: 50 }),
     mixedMembershipUpdate: mixed === undefined ? fc.boolean() : fc.constant(mixed),
+    conversationsPerAccount: fc.option(fc.integer({ min: 1, max: 40 }), { nil: undefined }),
   });
 
-/** Drops memberships past the limit (groups in key order), as a provider would never hold them. */
-function withinGroupsPerConversation(ledger: Ledger, limit: number): Ledger {
+/**
+ * Drops memberships past groupsPerConversation and conversationsPerAccount (groups in key
+ * order), as a provider would never hold them.
+ */
+function withinLimits(ledger: Ledger, limits: ProviderLimits): Ledger {
   const count = new Map<ConversationKey, number>();
   const members = new Map<FolderKey, Set<ConversationKey>>();
+  const accountCap = limits.conversationsPerAccount ?? Number.POSITIVE_INFINITY;
   for (const [folder, set] of ledger.members) {
     const kept = new Set<ConversationKey>();
     for (const c of set) {
       const n = count.get(c) ?? 0;
-      if (n < limit) {
+      if (n === 0 && count.size >= accountCap) continue;
+      if (n < limits.groupsPerConversation) {
         count.set(c, n + 1);
         kept.add(c);
       }
@@ -56,7 +62,8 @@ function withinGroupsPerConversation(ledger: Ledger, limit: number): Ledger {
 /**
  * Random plan inputs: 0–8 folders over a pool of 0–300 conversations (often a small pool, so
  * folders share members and the per-conversation limit bites), ledgers with groups present,
- * absent or pending, small limits. The ledger always respects groupsPerConversation.
+ * absent or pending, small limits. The ledger always respects the per-conversation and
+ * per-account limits.
  */
 export function scenario(opts: ScenarioOptions): fc.Arbitrary<PlanInput> {
   const poolSize = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 300 }));
@@ -112,10 +119,7 @@ export function scenario(opts: ScenarioOptions): fc.Arbitrary<PlanInput> {
           groups.set(key, group);
           ledgerMembers.set(key, new Set(g.members));
         });
-        const ledger = withinGroupsPerConversation(
-          { groups, members: ledgerMembers, foreignGroups },
-          limits.groupsPerConversation,
-        );
+        const ledger = withinLimits({ groups, members: ledgerMembers, foreignGroups }, limits);
         return {
           folders,
           ledger,

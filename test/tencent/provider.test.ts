@@ -14,11 +14,13 @@ describe('Tencent profile: limits and group names', () => {
       groupsPerConversation: 20,
       groupsPerAccount: 20,
       conversationsPerGroup: 1000,
+      conversationsPerAccount: 1000,
       mixedMembershipUpdate: true,
       uniqueGroupNames: true,
       createsEmptyGroups: false,
     });
     expect(tencentProfile({ groupsPerAccount: 10 }).limits.groupsPerAccount).toBe(10);
+    expect(tencentProfile({ conversationsPerAccount: 500 }).limits.conversationsPerAccount).toBe(500);
   });
 
   it.each([
