@@ -1,15 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { providerProfile } from '../../src/provider/create-provider.js';
 import { loadRulesFile } from '../../src/rules/load.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { accountStatus } from '../../src/status/account-status.js';
 import { AccountStore } from '../../src/store/account-store.js';
 import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
+import { TencentClient } from '../../src/tencent/client.js';
+import type { ContactKey } from '../../src/tencent/contact.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { yunxinProfile } from '../../src/yunxin/provider.js';
 import { DEMO_APP } from '../../src/yunxin/simulator/server.js';
-import { type Engine, ev, startEngine, team } from '../support/engine.js';
+import { type Engine, ev, PROVIDERS, type ProviderName, startEngine, team } from '../support/engine.js';
 
-let e: Engine | undefined;
+let e: Engine<SimulatorBase> | undefined;
 afterEach(async () => {
   await e?.close();
   e = undefined;
@@ -17,15 +21,47 @@ afterEach(async () => {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-async function statusOf(engine: Engine, account: string) {
+async function statusOf(engine: Engine<SimulatorBase>, account: string) {
   const { rules } = await loadRulesFile('examples/rules.json');
   const store = new AccountStore(withScripts(engine.redis), keysFor(engine.config.QUEUE_PREFIX));
-  return accountStatus(account, store, rules.folders, yunxinProfile(), Date.now());
+  return accountStatus(account, store, rules.folders, providerProfile(engine.config), Date.now());
+}
+const customersOf = async (engine: Engine<SimulatorBase>, account: string) =>
+  (await statusOf(engine, account)).folders.find((f) => f.folder === 'app:customers');
+
+/**
+ * The user's own group, made in a client (not by this service), holding `targets` (team
+ * conversations), and a way to delete it.
+ */
+async function ownGroup(engine: Engine<SimulatorBase>, account: string, targets: string[]) {
+  if (engine.provider === 'tencent') {
+    const client = new TencentClient({
+      ...TENCENT_DEMO_APP,
+      identifier: TENCENT_DEMO_APP.admin,
+      endpoints: [engine.sim.url],
+    });
+    const name = `own ${targets.join(' ')}`;
+    await client.createGroup({ account, name, contacts: targets.map((t) => `2|${t}` as ContactKey) });
+    return async () => {
+      await client.deleteGroup({ account, name });
+      await client.close();
+    };
+  }
+  const client = new YunxinClient({ ...DEMO_APP, endpoints: [engine.sim.url] });
+  const { group } = await client.createGroup({
+    accountId: account,
+    name: `own ${targets.join(' ')}`,
+    conversationIds: targets.map((t) => `${account}|2|${t}`),
+  });
+  return async () => {
+    await client.deleteGroup({ accountId: account, groupId: group.groupId });
+    await client.close();
+  };
 }
 
-describe('per-item failures in failed_list', () => {
-  it('transient items (110449) are retried with backoff until they land', async () => {
-    e = await startEngine({ sim: { faults: { itemTransientRate: 0.4 } } });
+describe.each(PROVIDERS)('per-item failures (%s)', (provider: ProviderName) => {
+  it('transient items are retried with backoff until they land', async () => {
+    e = await startEngine({ provider, sim: { faults: { itemTransientRate: 0.4 } } });
     const ids = range(60).map((i) => `c${i}`);
     await e.publish(ids.map((t) => ev('conversation.tagged', 'flaky', { ...team(t), tag: 'customer' })));
     await e.eventually(
@@ -35,7 +71,7 @@ describe('per-item failures in failed_list', () => {
     const failedItems = e.sim.calls.recentCalls().reduce((n, c) => n + c.failed, 0);
     expect(failedItems).toBeGreaterThan(0);
     await e.idle();
-    expect((await statusOf(e, 'flaky')).folders.find((f) => f.folder === 'app:customers')).toMatchObject({
+    expect(await customersOf(e, 'flaky')).toMatchObject({
       desired: 60,
       synced: 60,
       retrying: 0,
@@ -43,41 +79,50 @@ describe('per-item failures in failed_list', () => {
     });
   });
 
-  it('permanent items are recorded as rejections and not retried until the conversation changes', async () => {
-    e = await startEngine();
-    // the user's own groups (made in a client) already hold c1 five times: no slot left
-    const client = new YunxinClient({ ...DEMO_APP, endpoints: [e.sim.url] });
-    const own: string[] = [];
-    for (const i of range(5)) {
-      own.push(
-        (await client.createGroup({ accountId: 'full', name: `own ${i}`, conversationIds: ['full|2|c1'] }))
-          .group.groupId,
-      );
-    }
+  // The provider refuses c1 for a limit the engine cannot see: Yunxin's 5 groups per
+  // conversation, filled by the user's own groups (110304); Tencent's grouped conversations per
+  // user, filled by the user's own group (51008; the simulator's total is lowered to 3).
+  const refusal = provider === 'tencent' ? 51008 : 110304;
+  it(`permanent items (${refusal}) are recorded as rejections and not retried until the conversation changes`, async () => {
+    const engine =
+      provider === 'tencent'
+        ? await startEngine({ provider, sim: { limits: { groupedConversationsPerAccount: 3 } } })
+        : await startEngine({ provider });
+    e = engine;
+    // Yunxin: five own groups hold c1. Tencent: one own group holds o1..o3, the whole total.
+    const deleteOwn =
+      provider === 'tencent'
+        ? [await ownGroup(engine, 'full', ['o1', 'o2', 'o3'])]
+        : await Promise.all(range(5).map(() => ownGroup(engine, 'full', ['c1'])));
+    const own = engine.sim.calls.count('group.create');
     const attemptsOnC1 = () =>
-      e!.sim.calls.recentCalls().filter((c) => c.conversationIds?.includes('full|2|c1')).length - own.length;
-    await e.publish([ev('conversation.tagged', 'full', { ...team('c1'), tag: 'customer' })]);
-    await e.eventually(async () => {
-      const customers = (await statusOf(e!, 'full')).folders.find((f) => f.folder === 'app:customers');
-      expect(customers?.rejections).toMatchObject([{ conversation: '2|c1', code: 110304 }]);
+      engine.sim.calls.recentCalls().filter((c) => c.conversationIds?.some((id) => id.endsWith('2|c1')))
+        .length - (provider === 'tencent' ? 0 : own);
+
+    await engine.publish([ev('conversation.tagged', 'full', { ...team('c1'), tag: 'customer' })]);
+    await engine.eventually(async () => {
+      expect((await customersOf(engine, 'full'))?.rejections).toMatchObject([
+        { conversation: '2|c1', code: refusal },
+      ]);
     });
     expect(attemptsOnC1()).toBe(1);
 
-    // other work for the account does not retry c1
-    await e.publish([ev('conversation.tagged', 'full', { ...team('c2'), tag: 'customer' })]);
-    await e.eventually(() => expect(e!.groups('full').Customers).toEqual(['2|c2']));
-    await e.idle();
+    // other work for the account (a conversation the provider accepts) does not retry c1
+    const other = provider === 'tencent' ? 'o1' : 'c2'; // o1 is grouped already: no new slot
+    await engine.publish([ev('conversation.tagged', 'full', { ...team(other), tag: 'customer' })]);
+    await engine.eventually(() => expect(engine.groups('full').Customers).toEqual([`2|${other}`]));
+    await engine.idle();
     expect(attemptsOnC1()).toBe(1);
 
-    // a slot frees up, then c1's facts change: now it is tried again, and lands
-    await client.deleteGroup({ accountId: 'full', groupId: own[0]! });
-    await client.close();
-    await e.publish([ev('conversation.upserted', 'full', { ...team('c1'), attributes: { note: 'vip' } })]);
-    await e.eventually(() => expect(e!.groups('full').Customers).toEqual(['2|c1', '2|c2']));
+    // room is made, then c1's facts change: now it is tried again, and lands
+    await deleteOwn[0]!();
+    await engine.publish([
+      ev('conversation.upserted', 'full', { ...team('c1'), attributes: { note: 'vip' } }),
+    ]);
+    await engine.eventually(() => expect(engine.groups('full').Customers).toEqual(['2|c1', `2|${other}`]));
     expect(attemptsOnC1()).toBe(2);
-    await e.idle();
-    expect((await statusOf(e, 'full')).folders.find((f) => f.folder === 'app:customers')?.rejections).toEqual(
-      [],
-    );
+    await engine.idle();
+    expect((await customersOf(engine, 'full'))?.rejections).toEqual([]);
+    for (const close of deleteOwn.slice(1)) await close();
   });
 });

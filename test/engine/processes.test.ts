@@ -106,185 +106,193 @@ function smallAccount(a: string): Event[] {
 }
 
 describe('worker processes', () => {
-  it('two processes share the queues: exact groups, no duplicates, an account never reconciled twice at once', async () => {
-    const e = await startProcessEngine();
-    const env = workerEnv(e.config);
-    const workers = await Promise.all([procs.start(env), procs.start(env)]);
-    const outputs = () => workers.map((w) => w.output());
+  it.each(PROVIDERS)(
+    'two processes share the queues (%s): exact groups, no duplicates, an account never reconciled twice at once',
+    async (provider) => {
+      const e = await startProcessEngine(provider);
+      const env = workerEnv(e.config);
+      const workers = await Promise.all([procs.start(env), procs.start(env)]);
+      const outputs = () => workers.map((w) => w.output());
 
-    const rand = prng(20_251_121);
-    const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
-    const shuffle = <T>(list: T[]) => {
-      for (let i = list.length - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [list[i], list[j]] = [list[j]!, list[i]!];
-      }
-      return list;
-    };
-    const accounts = range(40).map((i) => `two-${String(i).padStart(2, '0')}`);
-    // 30 conversations per account: three anchors keep every folder non-empty (so each group's
-    // existence does not depend on timing), 27 others change in every burst.
-    const others = new Map(
-      accounts.map((a) => [a, range(27, 3).map((i) => (rand() < 0.35 ? p2p(`c${i}`) : team(`c${i}`)))]),
-    );
-    const kinds = ['project', 'chat', 'ops'];
-    const initial = (a: string): Event[] => [
-      ev('conversation.upserted', a, { ...team('anchor-p'), attributes: { kind: 'project' } }),
-      ev('conversation.pinned', a, team('anchor-p')),
-      ev('conversation.tagged', a, { ...team('anchor-c'), tag: 'customer' }),
-      ev('conversation.upserted', a, { ...p2p('anchor-d'), attributes: { name: 'anchor' } }),
-      ...others.get(a)!.flatMap((c) => [
-        ev('conversation.upserted', a, {
-          ...c,
-          attributes: { kind: pick(kinds), n: Math.floor(rand() * 9) },
-        }),
-        ...(rand() < 0.6 ? [ev('conversation.pinned', a, c)] : []),
-        ...(rand() < 0.4 ? [ev('conversation.tagged', a, { ...c, tag: 'customer' })] : []),
-        ...(rand() < 0.2 ? [ev('conversation.tagged', a, { ...c, tag: 'vip' })] : []),
-        ...(rand() < 0.25 ? [ev('conversation.archived', a, c)] : []),
-        ...(rand() < 0.2 ? [ev('conversation.muted', a, c)] : []),
-      ]),
-    ];
-    const mutation = (a: string): Event => {
-      const c = pick(others.get(a)!);
-      switch (Math.floor(rand() * 10)) {
-        case 0:
-          return ev('conversation.pinned', a, c);
-        case 1:
-          return ev('conversation.unpinned', a, c);
-        case 2:
-          return ev('conversation.tagged', a, { ...c, tag: 'customer' });
-        case 3:
-          return ev('conversation.untagged', a, { ...c, tag: 'customer' });
-        case 4:
-          return ev('conversation.archived', a, c);
-        case 5:
-          return ev('conversation.unarchived', a, c);
-        case 6:
-          return ev('conversation.removed', a, c);
-        case 7:
-          return ev('conversation.upserted', a, {
+      const rand = prng(20_251_121);
+      const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
+      const shuffle = <T>(list: T[]) => {
+        for (let i = list.length - 1; i > 0; i--) {
+          const j = Math.floor(rand() * (i + 1));
+          [list[i], list[j]] = [list[j]!, list[i]!];
+        }
+        return list;
+      };
+      const accounts = range(40).map((i) => `two-${String(i).padStart(2, '0')}`);
+      // 30 conversations per account: three anchors keep every folder non-empty (so each group's
+      // existence does not depend on timing), 27 others change in every burst.
+      const others = new Map(
+        accounts.map((a) => [a, range(27, 3).map((i) => (rand() < 0.35 ? p2p(`c${i}`) : team(`c${i}`)))]),
+      );
+      const kinds = ['project', 'chat', 'ops'];
+      const initial = (a: string): Event[] => [
+        ev('conversation.upserted', a, { ...team('anchor-p'), attributes: { kind: 'project' } }),
+        ev('conversation.pinned', a, team('anchor-p')),
+        ev('conversation.tagged', a, { ...team('anchor-c'), tag: 'customer' }),
+        ev('conversation.upserted', a, { ...p2p('anchor-d'), attributes: { name: 'anchor' } }),
+        ...others.get(a)!.flatMap((c) => [
+          ev('conversation.upserted', a, {
             ...c,
-            attributes: { kind: pick(kinds), pinned: rand() < 0.5 },
-          });
-        case 8:
-          return ev('conversation.upserted', a, { ...c, attributes: { pinned: null } });
-        default:
-          return ev('conversation.muted', a, c);
+            attributes: { kind: pick(kinds), n: Math.floor(rand() * 9) },
+          }),
+          ...(rand() < 0.6 ? [ev('conversation.pinned', a, c)] : []),
+          ...(rand() < 0.4 ? [ev('conversation.tagged', a, { ...c, tag: 'customer' })] : []),
+          ...(rand() < 0.2 ? [ev('conversation.tagged', a, { ...c, tag: 'vip' })] : []),
+          ...(rand() < 0.25 ? [ev('conversation.archived', a, c)] : []),
+          ...(rand() < 0.2 ? [ev('conversation.muted', a, c)] : []),
+        ]),
+      ];
+      const mutation = (a: string): Event => {
+        const c = pick(others.get(a)!);
+        switch (Math.floor(rand() * 10)) {
+          case 0:
+            return ev('conversation.pinned', a, c);
+          case 1:
+            return ev('conversation.unpinned', a, c);
+          case 2:
+            return ev('conversation.tagged', a, { ...c, tag: 'customer' });
+          case 3:
+            return ev('conversation.untagged', a, { ...c, tag: 'customer' });
+          case 4:
+            return ev('conversation.archived', a, c);
+          case 5:
+            return ev('conversation.unarchived', a, c);
+          case 6:
+            return ev('conversation.removed', a, c);
+          case 7:
+            return ev('conversation.upserted', a, {
+              ...c,
+              attributes: { kind: pick(kinds), pinned: rand() < 0.5 },
+            });
+          case 8:
+            return ev('conversation.upserted', a, { ...c, attributes: { pinned: null } });
+          default:
+            return ev('conversation.muted', a, c);
+        }
+      };
+      const bursts = [
+        accounts.flatMap(initial),
+        accounts.flatMap((a) => range(20).map(() => mutation(a))),
+        accounts.flatMap((a) => range(20).map(() => mutation(a))),
+      ];
+      const published = bursts.flat();
+      const expected = allFoldersFilled(expectedFolders(published));
+
+      // Each burst is published (in shuffled order: facts are last-writer-wins by `at`) once some
+      // reconciles of the previous one have finished, so accounts are reconciled again while
+      // events keep arriving.
+      for (const [i, burst] of bursts.entries()) {
+        const before = reconciledLines(outputs()).length;
+        if (i > 0) {
+          await e.eventually(() =>
+            expect(reconciledLines(outputs()).length).toBeGreaterThanOrEqual(before + 15),
+          );
+        }
+        const res = await e.publish(shuffle([...burst]));
+        expect(res).toEqual({ accepted: burst.length, refused: [] });
       }
-    };
-    const bursts = [
-      accounts.flatMap(initial),
-      accounts.flatMap((a) => range(20).map(() => mutation(a))),
-      accounts.flatMap((a) => range(20).map(() => mutation(a))),
-    ];
-    const published = bursts.flat();
-    const expected = allFoldersFilled(expectedFolders(published));
 
-    // Each burst is published (in shuffled order: facts are last-writer-wins by `at`) once some
-    // reconciles of the previous one have finished, so accounts are reconciled again while
-    // events keep arriving.
-    for (const [i, burst] of bursts.entries()) {
-      const before = reconciledLines(outputs()).length;
-      if (i > 0) {
-        await e.eventually(() =>
-          expect(reconciledLines(outputs()).length).toBeGreaterThanOrEqual(before + 15),
-        );
+      await e.eventually(() => expectConverged(e, expected), 60_000);
+      await e.idle(30_000);
+      expectConverged(e, expected);
+
+      // Every group was created once and never deleted: no duplicate was ever made and cleaned up.
+      expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
+      expect(e.sim.calls.count('group.delete')).toBe(0);
+      expect(e.sim.calls.snapshot().maxIdsInCall).toBeLessThanOrEqual(100);
+
+      const lines = reconciledLines(outputs());
+      for (const l of lines) expect(l.finishedAt).toBeGreaterThanOrEqual(l.startedAt);
+      expect(overlappingReconciles(lines)).toEqual([]);
+      // work was shared, and accounts were reconciled more than once
+      expect(lines.filter((l) => l.proc === 0).length).toBeGreaterThan(0);
+      expect(lines.filter((l) => l.proc === 1).length).toBeGreaterThan(0);
+      expect(new Set(lines.map((l) => l.account))).toEqual(new Set(accounts));
+      expect(lines.length).toBeGreaterThan(accounts.length);
+      console.log(
+        `two workers (${provider}): ${published.length} events, ${lines.length} reconciles ` +
+          `(${lines.filter((l) => l.proc === 0).length} + ${lines.filter((l) => l.proc === 1).length}), ` +
+          `${e.sim.calls.snapshot().total} provider calls`,
+      );
+    },
+    120_000,
+  );
+
+  it.each(PROVIDERS)(
+    'SIGKILL mid-plan, three times (%s): converges with no duplicate and almost no repeated work',
+    async (provider) => {
+      const e = await startProcessEngine(provider);
+      e.sim.setFaults({ latencyMs: 40 });
+      const concurrency = 4;
+      const env = workerEnv(e.config, { WORKER_CONCURRENCY: String(concurrency) });
+      // 20 accounts, 260..450 pinned project channels each: one create and 2..4 adds (updates) per account
+      const sizes = range(20).map((i) => 260 + 10 * i);
+      const accounts = sizes.map((_, i) => `kill-${String(i).padStart(2, '0')}`);
+      const published = accounts.flatMap((a, i) =>
+        range(sizes[i]!).map((k) =>
+          ev('conversation.upserted', a, { ...team(`p${k}`), attributes: { kind: 'project', pinned: true } }),
+        ),
+      );
+      const expected = new Map(
+        accounts.map((a, i) => [
+          a,
+          {
+            Projects: range(sizes[i]!)
+              .map((k) => `2|p${k}`)
+              .sort(),
+          },
+        ]),
+      );
+      // the fewest calls that can do it: per account 1 create (100 ids) + ceil((n − 100) / 100) adds
+      const minimal = sizes.reduce((sum, n) => sum + 1 + Math.ceil((n - 100) / 100), 0);
+      expect(minimal).toBe(80);
+      const membershipCalls = () => e.sim.calls.count('group.create') + e.sim.calls.count('group.update');
+
+      let worker = await procs.start(env);
+      const res = await e.publish(published);
+      expect(res.accepted).toBe(published.length);
+      // Kill only once every event is folded: a kill between folding an event batch and queueing
+      // its reconciles is a different window (see the report on the events worker).
+      await e.eventually(async () => {
+        const c = await e.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        expect(Object.values(c).reduce((x, y) => x + y, 0)).toBe(0);
+      }, 30_000);
+
+      const kills: number[] = [];
+      for (const threshold of [10, 35, 60]) {
+        await e.eventually(() => expect(membershipCalls()).toBeGreaterThanOrEqual(threshold), 30_000);
+        await procs.kill(worker);
+        kills.push(membershipCalls());
+        worker = await procs.start(env);
       }
-      const res = await e.publish(shuffle([...burst]));
-      expect(res).toEqual({ accepted: burst.length, refused: [] });
-    }
+      // every kill landed mid-plan: work was left for the next process
+      for (const at of kills) expect(at).toBeLessThan(minimal);
 
-    await e.eventually(() => expectConverged(e, expected), 60_000);
-    await e.idle(30_000);
-    expectConverged(e, expected);
+      await e.eventually(() => expectConverged(e, expected), 60_000);
+      await e.idle(30_000);
+      expectConverged(e, expected);
 
-    // Every group was created once and never deleted: no duplicate was ever made and cleaned up.
-    expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
-    expect(e.sim.calls.count('group.delete')).toBe(0);
-    expect(e.sim.calls.snapshot().maxIdsInCall).toBeLessThanOrEqual(100);
-
-    const lines = reconciledLines(outputs());
-    for (const l of lines) expect(l.finishedAt).toBeGreaterThanOrEqual(l.startedAt);
-    expect(overlappingReconciles(lines)).toEqual([]);
-    // work was shared, and accounts were reconciled more than once
-    expect(lines.filter((l) => l.proc === 0).length).toBeGreaterThan(0);
-    expect(lines.filter((l) => l.proc === 1).length).toBeGreaterThan(0);
-    expect(new Set(lines.map((l) => l.account))).toEqual(new Set(accounts));
-    expect(lines.length).toBeGreaterThan(accounts.length);
-    console.log(
-      `two workers: ${published.length} events, ${lines.length} reconciles ` +
-        `(${lines.filter((l) => l.proc === 0).length} + ${lines.filter((l) => l.proc === 1).length}), ` +
-        `${e.sim.calls.snapshot().total} provider calls`,
-    );
-  }, 120_000);
-
-  it('SIGKILL mid-plan, three times: converges with no duplicate and almost no repeated work', async () => {
-    const e = await startProcessEngine();
-    e.sim.setFaults({ latencyMs: 40 });
-    const concurrency = 4;
-    const env = workerEnv(e.config, { WORKER_CONCURRENCY: String(concurrency) });
-    // 20 accounts, 260..450 pinned project channels each: one create and 2..4 adds per account
-    const sizes = range(20).map((i) => 260 + 10 * i);
-    const accounts = sizes.map((_, i) => `kill-${String(i).padStart(2, '0')}`);
-    const published = accounts.flatMap((a, i) =>
-      range(sizes[i]!).map((k) =>
-        ev('conversation.upserted', a, { ...team(`p${k}`), attributes: { kind: 'project', pinned: true } }),
-      ),
-    );
-    const expected = new Map(
-      accounts.map((a, i) => [
-        a,
-        {
-          Projects: range(sizes[i]!)
-            .map((k) => `2|p${k}`)
-            .sort(),
-        },
-      ]),
-    );
-    // the fewest calls that can do it: per account 1 create (100 ids) + ceil((n − 100) / 100) adds
-    const minimal = sizes.reduce((sum, n) => sum + 1 + Math.ceil((n - 100) / 100), 0);
-    expect(minimal).toBe(80);
-    const membershipCalls = () => e.sim.calls.count('group.create') + e.sim.calls.count('group.update');
-
-    let worker = await procs.start(env);
-    const res = await e.publish(published);
-    expect(res.accepted).toBe(published.length);
-    // Kill only once every event is folded: a kill between folding an event batch and queueing
-    // its reconciles is a different window (see the report on the events worker).
-    await e.eventually(async () => {
-      const c = await e.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      expect(Object.values(c).reduce((x, y) => x + y, 0)).toBe(0);
-    }, 30_000);
-
-    const kills: number[] = [];
-    for (const threshold of [10, 35, 60]) {
-      await e.eventually(() => expect(membershipCalls()).toBeGreaterThanOrEqual(threshold), 30_000);
-      await procs.kill(worker);
-      kills.push(membershipCalls());
-      worker = await procs.start(env);
-    }
-    // every kill landed mid-plan: work was left for the next process
-    for (const at of kills) expect(at).toBeLessThan(minimal);
-
-    await e.eventually(() => expectConverged(e, expected), 60_000);
-    await e.idle(30_000);
-    expectConverged(e, expected);
-
-    const stats = e.sim.calls.snapshot();
-    expect(stats.maxIdsInCall).toBeLessThanOrEqual(100);
-    expect(stats.callsOverIdLimit).toBe(0);
-    // a create whose answer the kill lost is adopted by listing, never made again
-    expect(e.sim.calls.count('group.create')).toBe(accounts.length);
-    expect(e.sim.calls.count('group.delete')).toBe(0);
-    // Each confirmed call is recorded before the next one starts, so a kill loses at most the
-    // call in flight of each of the `concurrency` reconciles it interrupts.
-    expect(membershipCalls()).toBeLessThanOrEqual(minimal + kills.length * concurrency);
-    console.log(
-      `SIGKILL ×${kills.length} at ${kills.join(', ')} membership calls: ${membershipCalls()} made, ` +
-        `${minimal} minimal; ${stats.total} calls in all`,
-    );
-  }, 120_000);
+      const stats = e.sim.calls.snapshot();
+      expect(stats.maxIdsInCall).toBeLessThanOrEqual(100);
+      expect(stats.callsOverIdLimit).toBe(0);
+      // a create whose answer the kill lost is adopted by listing, never made again
+      expect(e.sim.calls.count('group.create')).toBe(accounts.length);
+      expect(e.sim.calls.count('group.delete')).toBe(0);
+      // Each confirmed call is recorded before the next one starts, so a kill loses at most the
+      // call in flight of each of the `concurrency` reconciles it interrupts.
+      expect(membershipCalls()).toBeLessThanOrEqual(minimal + kills.length * concurrency);
+      console.log(
+        `SIGKILL ×${kills.length} (${provider}) at ${kills.join(', ')} membership calls: ${membershipCalls()} made, ` +
+          `${minimal} minimal; ${stats.total} calls in all`,
+      );
+    },
+    120_000,
+  );
 
   it.each(PROVIDERS)(
     'apply-then-stall on create (%s): the lost answer is adopted, never created twice',
@@ -319,39 +327,43 @@ describe('worker processes', () => {
     90_000,
   );
 
-  it('a worker killed while its creates are held: the next one adopts them', async () => {
-    const e = await startProcessEngine();
-    e.sim.setFaults({ stallRate: 1, stallMs: 2000, stallEndpoints: ['group.create'] });
-    // the client waits longer than the stall: the create is held, not timed out, when the kill comes
-    const env = workerEnv(e.config, { YUNXIN_TIMEOUT_MS: '10000' });
-    const first = await procs.start(env);
-    const accounts = range(5).map((i) => `held-${i}`);
-    const published = accounts.flatMap(smallAccount);
-    const expected = allFoldersFilled(expectedFolders(published));
-    await e.publish(published);
+  it.each(PROVIDERS)(
+    'a worker killed while its creates are held (%s): the next one adopts them',
+    async (provider) => {
+      const e = await startProcessEngine(provider);
+      e.sim.setFaults({ stallRate: 1, stallMs: 2000, stallEndpoints: ['group.create'] });
+      // the client waits longer than the stall: the create is held, not timed out, when the kill comes
+      const env = workerEnv(e.config, providerEnv(provider, { timeoutMs: 10_000 }));
+      const first = await procs.start(env);
+      const accounts = range(5).map((i) => `held-${i}`);
+      const published = accounts.flatMap(smallAccount);
+      const expected = allFoldersFilled(expectedFolders(published));
+      await e.publish(published);
 
-    // every account's first create is applied and its answer held
-    await e.eventually(() => {
-      for (const a of accounts) expect(Object.keys(simGroups(e, a).groups)).toHaveLength(1);
-    });
-    await procs.kill(first);
-    const heldIds = new Map(accounts.map((a) => [a, simGroups(e, a).ids]));
-    const held = e.sim.calls.count('group.create');
-    expect(held).toBe(accounts.length);
-    expect(countLines(first.output(), 'reconciled')).toBe(0);
+      // every account's first create is applied and its answer held
+      await e.eventually(() => {
+        for (const a of accounts) expect(Object.keys(simGroups(e, a).groups)).toHaveLength(1);
+      });
+      await procs.kill(first);
+      const heldIds = new Map(accounts.map((a) => [a, simGroups(e, a).ids]));
+      const held = e.sim.calls.count('group.create');
+      expect(held).toBe(accounts.length);
+      expect(countLines(first.output(), 'reconciled')).toBe(0);
 
-    e.sim.setFaults({ stallRate: 0 });
-    const second = await procs.start(env);
-    await e.eventually(() => expectConverged(e, expected), 60_000);
-    await e.idle(30_000);
-    expectConverged(e, expected);
+      e.sim.setFaults({ stallRate: 0 });
+      const second = await procs.start(env);
+      await e.eventually(() => expectConverged(e, expected), 60_000);
+      await e.idle(30_000);
+      expectConverged(e, expected);
 
-    // the held groups were adopted (same ids), not created again and not deleted as duplicates
-    for (const a of accounts) expect(simGroups(e, a).ids).toMatchObject(heldIds.get(a)!);
-    expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
-    expect(e.sim.calls.count('group.delete')).toBe(0);
-    expect(countLines(second.output(), ADOPTED)).toBe(held);
-  }, 90_000);
+      // the held groups were adopted (same ids), not created again and not deleted as duplicates
+      for (const a of accounts) expect(simGroups(e, a).ids).toMatchObject(heldIds.get(a)!);
+      expect(e.sim.calls.count('group.create')).toBe(accounts.length * FOLDER_NAMES.length);
+      expect(e.sim.calls.count('group.delete')).toBe(0);
+      expect(countLines(second.output(), ADOPTED)).toBe(held);
+    },
+    90_000,
+  );
 
   // A worker that dies between folding an events batch (ids marked seen, facts written) and
   // queueing its reconciles leaves the job to run again; the rerun finds every event a
