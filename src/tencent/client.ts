@@ -204,22 +204,33 @@ export class TencentClient {
     const traceId = String(random);
     const label = endpointLabel(endpoint);
     const started = this.now();
-    const res = await this.transport.send({
-      method: 'POST',
-      path: endpointPath(endpoint),
-      query: {
-        sdkappid: String(this.sdkappid),
-        identifier: this.identifier,
-        usersig: this.userSig.get(),
-        random: traceId,
-        contenttype: 'json',
-      },
-      body,
-      label,
-      idempotent: isIdempotent(endpoint),
-      traceId,
-      headers: () => ({}),
-    });
+    const res = await this.transport
+      .send({
+        method: 'POST',
+        path: endpointPath(endpoint),
+        query: {
+          sdkappid: String(this.sdkappid),
+          identifier: this.identifier,
+          usersig: this.userSig.get(),
+          random: traceId,
+          contenttype: 'json',
+        },
+        body,
+        label,
+        idempotent: isIdempotent(endpoint),
+        traceId,
+        headers: () => ({}),
+      })
+      .catch((error: unknown) => {
+        // a request that left but got no answer (timeout, connection lost, HTTP error) is a call too
+        if (error instanceof TencentError) {
+          this.logger?.debug(
+            { traceId, endpoint: label, code: error.code, ms: this.now() - started },
+            'tencent call failed',
+          );
+        }
+        throw error;
+      });
     const unreadable = (msg: string) =>
       new TencentError({
         code: TRANSPORT_CODES.badResponse,

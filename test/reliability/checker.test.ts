@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
+import { yunxinView } from '../support/engine.js';
 import { expectedFolders } from '../support/folder-model.js';
 import { callViolations, groupViolations, parseMarker } from './invariants.js';
 import { type Event, expectedGroups } from './model.js';
@@ -131,7 +132,7 @@ describe('the invariants', () => {
     const expected = expectedGroups(events);
     create('Customers', marker('app:customers'), ['2|c']);
     create('Direct messages', marker('app:direct'), ['1|d']);
-    expect(groupViolations(sim, expected)).toEqual([]);
+    expect(groupViolations(yunxinView(sim!), expected)).toEqual([]);
 
     create('Customers', marker('app:customers'), ['2|c']);
     create('Mine', '', ['2|c']);
@@ -145,7 +146,7 @@ describe('the invariants', () => {
       },
       () => false,
     );
-    const found = groupViolations(sim, expected);
+    const found = groupViolations(yunxinView(sim!), expected);
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^x: DUPLICATE 2 groups for app:customers/),
@@ -158,9 +159,58 @@ describe('the invariants', () => {
 
     sim.reset();
     create('Customers', marker('app:customers'), ['2|c', '2|z']);
-    expect(groupViolations(sim, expected)).toEqual([
+    expect(groupViolations(yunxinView(sim!), expected)).toEqual([
       'x: app:customers missing [] extra [2|z]',
       'x: no group for app:direct (1 members expected)',
+    ]);
+  });
+
+  it('tell Tencent groups by name: teams and super teams alike, empty user folders need no group, stray names caught', () => {
+    const events: Event[] = [
+      {
+        id: '1',
+        type: 'conversation.tagged',
+        account: 'x',
+        at: 1,
+        conversation: { type: 3, target: 's' },
+        tag: 'customer',
+      },
+      {
+        id: '2',
+        type: 'conversation.upserted',
+        account: 'x',
+        at: 2,
+        conversation: { type: 1, target: 'd' },
+        attributes: {},
+      },
+      {
+        id: '3',
+        type: 'folder.upserted',
+        account: 'x',
+        at: 3,
+        folder: { id: 'empty', name: 'Empty', include: [] },
+      },
+    ];
+    const expected = expectedGroups(events);
+    const group = (name: string, members: string[]) => ({ groupId: name, name, members });
+    const view = (groups: ReturnType<typeof group>[]) => ({
+      provider: 'tencent' as const,
+      accounts: () => ['x'],
+      snapshot: () => groups,
+    });
+    // Tencent lists the super team as a group conversation (2|s); the empty user folder has no group
+    expect(
+      groupViolations(view([group('Customers', ['2|s']), group('Direct messages', ['1|d'])]), expected),
+    ).toEqual([]);
+    expect(
+      groupViolations(
+        view([group('Customers', ['2|s', '2|z']), group('Customers (2)', []), group('Direct messages', [])]),
+        expected,
+      ),
+    ).toEqual([
+      'x: group #Customers (2) "Customers (2)" is no folder\'s name (Tencent groups are told by name)',
+      'x: app:customers missing [] extra [2|z]',
+      'x: app:direct missing [1|d] extra []',
     ]);
   });
 
@@ -177,13 +227,13 @@ describe('the invariants', () => {
       lastCallAt: 1,
     };
     expect(callViolations(stats, { rate: 50 })).toHaveLength(4);
-    expect(callViolations(stats, { rate: 50, injected416: true })).toHaveLength(3);
+    expect(callViolations(stats, { rate: 50, injectedRateLimits: true })).toHaveLength(3);
     // a peak the simulator's own stalls can explain is not held against the workers
-    expect(callViolations(stats, { rate: 50, injected416: true }, 1)).toHaveLength(2);
+    expect(callViolations(stats, { rate: 50, injectedRateLimits: true }, 1)).toHaveLength(2);
     expect(
       callViolations(
         { ...stats, peakPerSecond: 50, maxIdsInCall: 100, callsOverIdLimit: 0 },
-        { rate: 50, injected416: true },
+        { rate: 50, injectedRateLimits: true },
       ),
     ).toEqual([]);
   });

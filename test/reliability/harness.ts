@@ -3,29 +3,46 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type Engine, type EngineOptions, startEngine } from '../support/engine.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import {
+  type AnyEngineOptions,
+  type Engine,
+  type EngineOptions,
+  type ProviderName,
+  providerEnv,
+  startEngine,
+} from '../support/engine.js';
 import type { WorkerProcesses } from '../support/worker-processes.js';
 import type { Subject } from './invariants.js';
 import type { Event } from './model.js';
 
 /**
- * startEngine with YUNXIN_RATE_LIMIT = `rate` and the simulator's token bucket at the same
- * rate, so going over the limit would show twice: in the peak and as 416s.
+ * startEngine with the provider's rate limit (YUNXIN_RATE_LIMIT or TENCENT_RATE_LIMIT) = `rate`
+ * and the simulator's token bucket at the same rate, so going over the limit would show twice:
+ * in the peak and as rate-limit answers.
  */
+export function startRateLimitedEngine(rate: number, opts: EngineOptions & { seed: number }): Promise<Engine>;
 export function startRateLimitedEngine(
   rate: number,
-  opts: EngineOptions & { seed: number },
-): Promise<Engine> {
+  opts: AnyEngineOptions & { seed: number },
+): Promise<Engine<SimulatorBase>>;
+export function startRateLimitedEngine(
+  rate: number,
+  opts: (EngineOptions | AnyEngineOptions) & { seed: number },
+): Promise<Engine<SimulatorBase>> {
+  const provider: ProviderName = opts.provider ?? 'yunxin';
   return startEngine({
     ...opts,
+    provider,
     sim: { seed: opts.seed, ...opts.sim, rateLimit: { perSecond: rate, ...opts.sim?.rateLimit } },
-    env: { YUNXIN_RATE_LIMIT: String(rate), ...opts.env },
-  });
+    env: { ...providerEnv(provider, { rateLimit: rate }), ...opts.env },
+  } as AnyEngineOptions);
 }
 
-export function subjectOf(engine: Engine, procs?: WorkerProcesses): Subject {
+export function subjectOf(engine: Engine<SimulatorBase>, procs?: WorkerProcesses): Subject {
   return {
     sim: engine.sim,
+    view: engine,
     redis: engine.redis,
     prefix: engine.config.QUEUE_PREFIX,
     events: engine.events,
@@ -61,7 +78,7 @@ export function dumpTails(outputs: readonly string[], lines = 40): void {
  * whose arrival times (the rate measurement) would bunch up.
  */
 export async function publishInChunks(
-  engine: Engine,
+  engine: Engine<SimulatorBase>,
   events: readonly Event[],
   size = 200,
 ): Promise<{ accepted: number; refused: unknown[] }> {

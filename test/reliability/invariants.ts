@@ -5,22 +5,24 @@
  *    (./model.ts) computes from the accepted events — one group per folder that has members
  *    (and per live user folder), with the folder's name and exactly its members; an app folder
  *    left empty may keep an empty group; no group for a deleted user folder; no unmarked group;
- * 2. no duplicates: no two groups of an account carry the same marker
- *    (`{"managed_by":"yunxin-folder-sync","v":1,"folder":…}` in server_extension), and no worker
- *    ever had to delete one ("deleted a duplicate managed group" never logged);
+ * 2. no duplicates: no two groups of an account carry the same marker (Yunxin:
+ *    `{"managed_by":"yunxin-folder-sync","v":1,"folder":…}` in server_extension; Tencent: the
+ *    folder's name, so a second group would need another name and count as a stray group), and
+ *    no worker ever had to delete one ("deleted a duplicate managed group" never logged);
  * 3. no event lost: every accepted id was folded (its `seen:<id>` key exists), no job of the
  *    events or reconcile queue failed, nothing is left waiting — together with (1), every
- *    accepted event's effect is in Yunxin;
+ *    accepted event's effect is in the provider;
  * 4. no call carried more than 100 ids (`maxIdsInCall`, `callsOverIdLimit`);
  * 5. no more calls in any 1-second window than the configured rate (`peakPerSecond`), and —
- *    unless the scenario injects 416s — not one 416 from the simulator's bucket, which is set
- *    to the same rate.
+ *    unless the scenario injects rate limits — not one rate-limit answer (416, 60007) from the
+ *    simulator's bucket, which is set to the same rate.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import type { CallStats } from '../../src/yunxin/simulator/call-log.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
+import type { CallStats } from '../../src/simulator-kit/call-log.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { GroupsView, SimGroup } from '../support/engine.js';
 import { type Event, type Expected, expectedGroups, type ModelFolder, uniqueEvents } from './model.js';
 
 export const MARKER_OWNER = 'yunxin-folder-sync';
@@ -28,7 +30,9 @@ export const ID_LIMIT = 100;
 const DUPLICATE_DELETED = 'deleted a duplicate managed group';
 
 export interface Subject {
-  sim: Simulator;
+  sim: SimulatorBase;
+  /** the simulator's groups */
+  view: GroupsView;
   /** a connection to the Redis the service uses */
   redis: Redis;
   prefix: string;
@@ -39,10 +43,10 @@ export interface Subject {
 }
 
 export interface InvariantOptions {
-  /** YUNXIN_RATE_LIMIT of the run (the simulator's bucket is set to the same) */
+  /** the provider's *_RATE_LIMIT of the run (the simulator's bucket is set to the same) */
   rate: number;
-  /** the scenario injects 416s (faults), so 416 answers are expected */
-  injected416?: boolean;
+  /** the scenario injects rate-limit answers (faults), so they are expected */
+  injectedRateLimits?: boolean;
   /**
    * The longest event-loop stall of the process the simulator runs in (see loopDelayMonitor):
    * arrivals during a stall are stamped when it ends, so the simulator's peak may exceed the
@@ -63,21 +67,52 @@ export function parseMarker(serverExtension: string): string | undefined {
   }
 }
 
+/**
+ * The folder a group belongs to, or why none: Yunxin groups carry the marker in
+ * server_extension; Tencent groups have no extension and are told by their name, so a group
+ * whose name is no expected folder's belongs to none (and a second group of one folder would
+ * need a second name, showing up the same way).
+ */
+function folderOf(
+  provider: GroupsView['provider'],
+  g: SimGroup,
+  folders: ReadonlyMap<string, ModelFolder>,
+): { key: string } | { problem: string } {
+  if (provider === 'tencent') {
+    for (const f of folders.values()) if (f.name === g.name) return { key: f.key };
+    return { problem: `is no folder's name (Tencent groups are told by name)` };
+  }
+  const key = parseMarker(g.serverExtension ?? '');
+  return key === undefined ? { problem: `has no marker (${g.serverExtension})` } : { key };
+}
+
+/**
+ * A folder as Tencent holds it: teams and super teams are both groups there (`2|<GroupId>`),
+ * so a super team's key `3|x` is `2|x`.
+ */
+function asTencentSees(folder: ModelFolder): ModelFolder {
+  const members = [...new Set(folder.members.map((m) => (m.startsWith('3|') ? `2|${m.slice(2)}` : m)))];
+  return { ...folder, members: members.sort() };
+}
+
 /** Invariants 1 and 2 (the simulator's state against the model): one line per violation. */
-export function groupViolations(sim: Simulator, expected: Expected, suspects?: Set<string>): string[] {
+export function groupViolations(view: GroupsView, expected: Expected, suspects?: Set<string>): string[] {
   const out: string[] = [];
-  const accounts = new Set([...expected.keys(), ...sim.state.accountNames()]);
+  const accounts = new Set([...expected.keys(), ...view.accounts()]);
   for (const account of accounts) {
     const folders: Map<string, ModelFolder> = expected.get(account) ?? new Map();
     const byMarker = new Map<string, Array<{ id: string; name: string; members: string[] }>>();
-    for (const g of sim.state.snapshot(account)) {
-      const key = parseMarker(g.serverExtension);
-      const members = g.members.map((m) => m.slice(account.length + 1)).sort();
-      if (key === undefined) {
-        out.push(`${account}: group #${g.groupId} "${g.name}" has no marker (${g.serverExtension})`);
+    for (const g of view.snapshot(account)) {
+      const folder = folderOf(view.provider, g, folders);
+      if ('problem' in folder) {
+        out.push(`${account}: group #${g.groupId} "${g.name}" ${folder.problem}`);
         continue;
       }
-      byMarker.set(key, [...(byMarker.get(key) ?? []), { id: g.groupId, name: g.name, members }]);
+      const members = [...g.members].sort();
+      byMarker.set(folder.key, [
+        ...(byMarker.get(folder.key) ?? []),
+        { id: g.groupId, name: g.name, members },
+      ]);
     }
     for (const [key, groups] of byMarker) {
       if (groups.length > 1) {
@@ -88,9 +123,11 @@ export function groupViolations(sim: Simulator, expected: Expected, suspects?: S
       if (!folders.has(key))
         out.push(`${account}: group #${groups[0]!.id} for ${key}, a folder that should not exist`);
     }
-    for (const folder of folders.values()) {
+    for (const model of folders.values()) {
+      const folder = view.provider === 'tencent' ? asTencentSees(model) : model;
       const groups = byMarker.get(folder.key) ?? [];
-      const mustExist = folder.user || folder.members.length > 0;
+      // Tencent cannot create a group without a conversation: an empty user folder may have none
+      const mustExist = (folder.user && view.provider !== 'tencent') || folder.members.length > 0;
       if (groups.length === 0) {
         if (mustExist)
           out.push(`${account}: no group for ${folder.key} (${folder.members.length} members expected)`);
@@ -169,14 +206,14 @@ export function densestSecond(at: readonly number[]): { calls: number; startedAt
 }
 
 /**
- * When each provider call left a worker, from the workers' debug lines (`yunxin call`, `yunxin
- * call failed`: log time minus the call's duration).
+ * When each provider call left a worker, from the workers' debug lines (`yunxin call`, `tencent
+ * call` and their `… call failed`: log time minus the call's duration).
  */
 export function sentTimes(outputs: readonly string[]): number[] {
   const times: number[] = [];
   for (const output of outputs) {
     for (const line of output.split('\n')) {
-      if (!line.includes('"msg":"yunxin call')) continue;
+      if (!line.includes('"msg":"yunxin call') && !line.includes('"msg":"tencent call')) continue;
       try {
         const l = JSON.parse(line) as { time: number; ms: number };
         times.push(l.time - l.ms);
@@ -198,8 +235,8 @@ export function callViolations(stats: CallStats, opts: InvariantOptions, arrival
         (arrivalSlack ? ` (+${arrivalSlack} its own stalls can explain)` : ''),
     );
   }
-  if (!opts.injected416 && stats.rateLimited > 0) {
-    out.push(`${stats.rateLimited} calls answered 416 by the simulator's ${opts.rate}/s bucket`);
+  if (!opts.injectedRateLimits && stats.rateLimited > 0) {
+    out.push(`${stats.rateLimited} calls answered rate-limited by the simulator's ${opts.rate}/s bucket`);
   }
   return out;
 }
@@ -242,7 +279,7 @@ export async function checkInvariants(
   const slack = arrivalSlackOf(opts);
   const suspects = new Set<string>();
   const violations = [
-    ...groupViolations(subject.sim, expected, suspects),
+    ...groupViolations(subject.view, expected, suspects),
     ...duplicatesDeleted.map((l) => `a worker deleted a duplicate group: ${l.slice(0, 300)}`),
     ...(unfolded.length
       ? [`${unfolded.length} accepted events never folded: ${unfolded.slice(0, 10).join(', ')}`]
@@ -254,7 +291,9 @@ export async function checkInvariants(
       : []),
   ];
   for (const id of [...suspects].slice(0, 5)) {
-    const calls = subject.sim.calls.recentCalls().filter((c) => c.conversationIds?.includes(id));
+    // Yunxin's ids name the account, Tencent's do not (its calls carry From_Account instead)
+    const wire = subject.view.provider === 'tencent' ? id.slice(id.indexOf('|') + 1) : id;
+    const calls = subject.sim.calls.recentCalls().filter((c) => c.conversationIds?.includes(wire));
     const t0 = stats.firstCallAt ?? 0;
     violations.push(
       `calls that carried ${id}: ${calls.map((c) => `+${c.at - t0}ms ${c.endpoint} ${c.code}${c.failed ? ` failed=${c.failed}` : ''}`).join('; ') || 'none'}`,
@@ -300,7 +339,7 @@ export async function checkInvariants(
     loopDelayMs: opts.loopDelayMs?.(),
     accounts: expected.size,
     events: ids.length,
-    groups: [...expected.keys()].reduce((n, a) => n + subject.sim.state.snapshot(a).length, 0),
+    groups: [...expected.keys()].reduce((n, a) => n + subject.view.snapshot(a).length, 0),
   };
 }
 
@@ -317,12 +356,12 @@ export async function expectInvariants(
   const deadline = Date.now() + opts.timeoutMs;
   let last: string[] = [];
   for (;;) {
-    last = groupViolations(subject.sim, expected);
+    last = groupViolations(subject.view, expected);
     if (last.length === 0) {
       const queues = await queueViolations(subject);
       if (queues.length === 0) {
         // settled: nothing left to run, and the groups are right
-        last = groupViolations(subject.sim, expected);
+        last = groupViolations(subject.view, expected);
         if (last.length === 0) break;
       } else last = queues;
     }

@@ -48,7 +48,7 @@ describe('a lost answer of a change the app then takes back', () => {
       customer('lost-remove', 'c2'),
       folder('Alpha'),
     ]);
-    await e.eventually(() => expect(groupViolations(e.sim, expectedGroups(published))).toEqual([]));
+    await e.eventually(() => expect(groupViolations(e, expectedGroups(published))).toEqual([]));
     await e.idle();
 
     // 2. every update is applied, its answer held past the client's timeout
@@ -67,7 +67,7 @@ describe('a lost answer of a change the app then takes back', () => {
     await e.idle(30_000);
 
     // lost-add [c1], lost-remove [c1, c2], lost-rename named Alpha, as the model says
-    expect(groupViolations(e.sim, expectedGroups(published))).toEqual([]);
+    expect(groupViolations(e, expectedGroups(published))).toEqual([]);
     expect(e.groups('lost-add')).toEqual({ Customers: ['2|c1'] });
     expect(e.groups('lost-remove')).toEqual({ Customers: ['2|c1', '2|c2'] });
     expect(Object.keys(e.groups('lost-rename'))).toEqual(['Alpha']);

@@ -76,7 +76,7 @@ describe('a worker paused past its lease', () => {
     }, 30_000);
     await e.idle(30_000);
 
-    const violations = groupViolations(e.sim, expectedGroups(events));
+    const violations = groupViolations(e, expectedGroups(events));
     console.log(
       `[reliability] paused-worker: paused with ${waiting} create(s) waiting for a slot; ` +
         `${e.sim.calls.count('group.create')} creates in all for ${accounts.length} accounts`,

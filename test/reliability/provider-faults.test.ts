@@ -1,12 +1,14 @@
 /**
- * Provider faults, all at once, under two `folder-sync worker` processes: 500/503 answers (as
- * a body code, then as HTTP statuses from a "gateway"), 416 storms that start a blocking period,
- * apply-then-stall (the change is applied, the answer held past the client's timeout) on
- * creates, updates and deletes, transient `failed_list` items (110449) and slow answers. The run
- * must converge with the faults still on, and every invariant holds.
+ * Provider faults, all at once, under two `folder-sync worker` processes, for each provider:
+ * server errors (Yunxin 500/503, Tencent 50004/50005; as a body code, then as HTTP statuses from
+ * a "gateway"), rate-limit storms (416, 60007) that start a blocking period, apply-then-stall
+ * (the change is applied, the answer held past the client's timeout) on creates, updates and
+ * deletes, transient per-item failures (110449, 50004) and slow answers. The run must converge
+ * with the faults still on, and every invariant holds.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../support/engine.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import { type Engine, PROVIDERS, providerEnv, SIM_CODES } from '../support/engine.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 import {
   dumpTails,
@@ -21,7 +23,7 @@ import type { Event } from './model.js';
 import { PROFILE, report, scenarioRandom } from './profile.js';
 import { makeWorkload } from './workload.js';
 
-let engine: Engine | undefined;
+let engine: Engine<SimulatorBase> | undefined;
 const procs = new WorkerProcesses();
 
 afterEach(async (ctx) => {
@@ -37,19 +39,22 @@ const count = (outputs: readonly string[], msg: string) =>
     .split('\n')
     .filter((l) => l.includes(`"msg":"${msg}"`)).length;
 
-describe('provider faults together', () => {
-  it('500/503, 416 storms with blocking, apply-then-stall, transient items and slow answers: every invariant holds', async () => {
+describe.each(PROVIDERS)('provider faults together (%s)', (provider) => {
+  const expected = SIM_CODES[provider];
+  it(`server errors ${expected.serverErrors.join('/')}, rate-limit (${expected.rateLimited}) storms with blocking, apply-then-stall, transient items and slow answers: every invariant holds`, async () => {
     const P = PROFILE.faults;
-    const rand = scenarioRandom('provider-faults');
+    const scenario = provider === 'yunxin' ? 'provider-faults' : `provider-faults-${provider}`;
+    const rand = scenarioRandom(scenario);
     const loopDelay = loopDelayMonitor();
     const e = await startRateLimitedEngine(P.rate, {
+      provider,
       noWorkers: true,
       seed: seedFrom(rand),
       sim: {
         rateLimit: { perSecond: P.rate, blockMs: 300 },
         faults: {
           serverErrorRate: 0.08,
-          serverErrorCodes: [500, 503],
+          serverErrorCodes: [...expected.serverErrors],
           serverErrorAs: 'body',
           rateLimitRate: 0.02,
           latencyMs: 10,
@@ -63,7 +68,7 @@ describe('provider faults together', () => {
     });
     engine = e;
     // the client gives up before a stalled answer comes: every stall is a lost answer
-    const env = workerEnv(e.config, { YUNXIN_TIMEOUT_MS: '800' });
+    const env = workerEnv(e.config, providerEnv(provider, { timeoutMs: 800 }));
     await Promise.all([procs.start(env), procs.start(env)]);
     const workload = makeWorkload({
       label: 'faults',
@@ -90,7 +95,7 @@ describe('provider faults together', () => {
     const result = await expectInvariants(subjectOf(e, procs), published, {
       rate: P.rate,
       loopDelayMs: loopDelay,
-      injected416: true,
+      injectedRateLimits: true,
       timeoutMs: PROFILE.name === 'full' ? 240_000 : 120_000,
     });
 
@@ -102,13 +107,13 @@ describe('provider faults together', () => {
     const outputs = procs.outputs();
     const adopted = count(outputs, 'adopted a group whose create answer was lost');
     const itemFailures = e.sim.calls.recentCalls().filter((c) => c.failed > 0).length;
-    expect(codes['500'] ?? 0).toBeGreaterThan(0);
-    expect(codes['503'] ?? 0).toBeGreaterThan(0);
-    expect(codes['416'] ?? 0).toBeGreaterThan(0);
+    for (const code of [...expected.serverErrors, expected.rateLimited]) {
+      expect(codes[String(code)] ?? 0, `answers with code ${code}`).toBeGreaterThan(0);
+    }
     expect(adopted).toBeGreaterThan(0);
     expect(itemFailures).toBeGreaterThan(0);
 
-    report('provider-faults', {
+    report(scenario, {
       accounts: result.accounts,
       events: result.events,
       groups: result.groups,

@@ -8,7 +8,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../support/engine.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import { type Engine, PROVIDERS } from '../support/engine.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 import {
@@ -24,7 +25,7 @@ import type { Event } from './model.js';
 import { PROFILE, report, scenarioRandom } from './profile.js';
 import { makeWorkload } from './workload.js';
 
-let engine: Engine | undefined;
+let engine: Engine<SimulatorBase> | undefined;
 let redis: OwnRedis | undefined;
 const procs = new WorkerProcesses();
 
@@ -40,16 +41,18 @@ afterEach(async (ctx) => {
   redis = undefined;
 });
 
-describe('Redis restarted mid-run', () => {
+describe.each(PROVIDERS)('Redis restarted mid-run (%s)', (provider) => {
   it(`${PROFILE.redis.restarts} restarts (SHUTDOWN and SIGKILL) while reconciles run: every invariant holds`, async () => {
     const P = PROFILE.redis;
-    const rand = scenarioRandom('redis-restart');
+    const scenario = provider === 'yunxin' ? 'redis-restart' : `redis-restart-${provider}`;
+    const rand = scenarioRandom(scenario);
     const loopDelay = loopDelayMonitor();
     redis = await OwnRedis.start();
     // Outages last 0.3–2.3 s, some longer than LOCK_MS: job locks and account leases expire
     // while Redis is down, and a worker must not act on a lease it lost (paused-worker.test.ts).
     const lockMs = '1000';
     const e = await startRateLimitedEngine(P.rate, {
+      provider,
       noWorkers: true,
       seed: seedFrom(rand),
       env: { REDIS_URL: redis.url, LOCK_MS: lockMs },
@@ -114,7 +117,7 @@ describe('Redis restarted mid-run', () => {
       console.log(
         `worker process printed ${raw.length} non-JSON lines, e.g.:\n${raw.slice(0, 6).join('\n')}`,
       );
-    report('redis-restart', {
+    report(scenario, {
       restarts: restarts.map((r) => `${r.how}/${r.downMs}ms`).join(','),
       accounts: result.accounts,
       events: result.events,

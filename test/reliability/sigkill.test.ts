@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../support/engine.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import { type Engine, PROVIDERS } from '../support/engine.js';
 import type { Spawned } from '../support/processes.js';
 import {
   overlappingReconciles,
@@ -27,7 +28,7 @@ import type { Event } from './model.js';
 import { PROFILE, report, scenarioRandom } from './profile.js';
 import { makeWorkload } from './workload.js';
 
-let engine: Engine | undefined;
+let engine: Engine<SimulatorBase> | undefined;
 const procs = new WorkerProcesses();
 
 afterEach(async (ctx) => {
@@ -37,12 +38,13 @@ afterEach(async (ctx) => {
   engine = undefined;
 });
 
-describe('SIGKILL of worker processes', () => {
+describe.each(PROVIDERS)('SIGKILL of worker processes (%s)', (provider) => {
   it(`${PROFILE.sigkill.kills} kills at random moments, each followed by a restart: every invariant holds`, async () => {
     const P = PROFILE.sigkill;
-    const rand = scenarioRandom('sigkill');
+    const scenario = provider === 'yunxin' ? 'sigkill' : `sigkill-${provider}`;
+    const rand = scenarioRandom(scenario);
     const loopDelay = loopDelayMonitor();
-    const e = await startRateLimitedEngine(P.rate, { noWorkers: true, seed: seedFrom(rand) });
+    const e = await startRateLimitedEngine(P.rate, { provider, noWorkers: true, seed: seedFrom(rand) });
     engine = e;
     const env = workerEnv(e.config);
     const workload = makeWorkload({
@@ -98,7 +100,7 @@ describe('SIGKILL of worker processes', () => {
     const during = kills.filter((k, i) => i > 0 && k.calls > kills[i - 1]!.calls).length;
     expect(during).toBeGreaterThan(kills.length / 2);
 
-    report('sigkill', {
+    report(scenario, {
       kills: kills.length,
       bothKilled: kills.filter((k) => k.both).length,
       killsWithCallsSinceThePrevious: during,

@@ -33,10 +33,50 @@ export interface SimGroup {
   groupId: string;
   name: string;
   members: string[];
+  /** Yunxin: the group's server_extension (where the marker is); Tencent has none */
+  serverExtension?: string;
 }
 
-export interface Engine<S extends SimulatorBase = Simulator> {
+/** A simulator's groups, the same for both providers. */
+export interface GroupsView {
   provider: ProviderName;
+  /** accounts that have any state in the simulator */
+  accounts(): string[];
+  /** the account's groups in creation order */
+  snapshot(account: string): SimGroup[];
+}
+
+/** The codes each simulator answers, by meaning. */
+export const SIM_CODES: Readonly<
+  Record<ProviderName, { success: number; rateLimited: number; serverErrors: readonly number[] }>
+> = {
+  yunxin: { success: 200, rateLimited: 416, serverErrors: [500, 503] },
+  tencent: { success: 0, rateLimited: 60007, serverErrors: [50004, 50005] },
+};
+
+export function yunxinView(sim: Simulator): GroupsView {
+  return {
+    provider: 'yunxin',
+    accounts: () => sim.state.accountNames(),
+    snapshot: (account) =>
+      sim.state.snapshot(account).map((g) => ({
+        groupId: g.groupId,
+        name: g.name,
+        members: g.members.map((m) => m.slice(account.length + 1)),
+        serverExtension: g.serverExtension,
+      })),
+  };
+}
+
+export function tencentView(sim: TencentSimulator): GroupsView {
+  return {
+    provider: 'tencent',
+    accounts: () => sim.state.accountNames(),
+    snapshot: (account) => sim.state.snapshot(account),
+  };
+}
+
+export interface Engine<S extends SimulatorBase = Simulator> extends GroupsView {
   sim: S;
   /** the code the simulator's call log counts a success under (Yunxin 200, Tencent 0) */
   successCode: number;
@@ -49,8 +89,6 @@ export interface Engine<S extends SimulatorBase = Simulator> {
   publish(events: readonly unknown[]): Promise<PublishResult>;
   /** the simulator's groups of an account as {name → sorted members (conversation keys)} */
   groups(account: string): Record<string, string[]>;
-  /** the simulator's groups of an account in creation order, members as conversation keys */
-  snapshot(account: string): SimGroup[];
   /** polls until the check passes (returns) or the deadline passes (throws the last failure) */
   eventually<T>(check: () => T | Promise<T>, timeoutMs?: number): Promise<T>;
   /** waits until no event or reconcile job is waiting, delayed or active */
@@ -101,7 +139,6 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
   const base = { admin: true, rateLimit: { perSecond: 0 } };
   if (opts.provider === 'tencent') {
     const sim = await startTencentSimulator({ ...base, ...(opts.sim as TencentSimulatorOptions) });
-    const snapshot = (account: string): SimGroup[] => sim.state.snapshot(account);
     const env = {
       PROVIDER: 'tencent',
       TENCENT_ENDPOINT: sim.url,
@@ -111,15 +148,9 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
       TENCENT_RATE_LIMIT: '1000',
       TENCENT_TIMEOUT_MS: '2000',
     };
-    return { sim: sim as SimulatorBase, snapshot, env, successCode: 0 };
+    return { sim: sim as SimulatorBase, view: tencentView(sim), env };
   }
   const sim = await startSimulator({ ...base, ...(opts.sim as SimulatorOptions) });
-  const snapshot = (account: string): SimGroup[] =>
-    sim.state.snapshot(account).map((g) => ({
-      groupId: g.groupId,
-      name: g.name,
-      members: g.members.map((m) => m.slice(account.length + 1)),
-    }));
   const env = {
     YUNXIN_ENDPOINT: sim.url,
     YUNXIN_APP_KEY: DEMO_APP.appKey,
@@ -127,7 +158,7 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
     YUNXIN_RATE_LIMIT: '1000',
     YUNXIN_TIMEOUT_MS: '2000',
   };
-  return { sim: sim as SimulatorBase, snapshot, env, successCode: 200 };
+  return { sim: sim as SimulatorBase, view: yunxinView(sim), env };
 }
 
 /** A simulator, a private key prefix in the test Redis, and the workers running in-process. */
@@ -137,7 +168,7 @@ export async function startEngine(opts: AnyEngineOptions): Promise<Engine<Simula
 export async function startEngine(
   opts: EngineOptions | TencentEngineOptions | AnyEngineOptions = {},
 ): Promise<Engine<SimulatorBase>> {
-  const { sim, snapshot, env, successCode } = await startProviderSimulator(opts);
+  const { sim, view, env } = await startProviderSimulator(opts);
   const prefix = uniquePrefix('engine');
   const config = loadConfig({
     REDIS_URL: redisUrl(),
@@ -172,9 +203,9 @@ export async function startEngine(
   };
 
   return {
-    provider: opts.provider ?? 'yunxin',
+    ...view,
     sim,
-    successCode,
+    successCode: SIM_CODES[view.provider].success,
     config,
     redis,
     events,
@@ -182,8 +213,8 @@ export async function startEngine(
     workers,
     logs: logged,
     publish: (list) => publishMany(events, list),
-    groups: (account) => Object.fromEntries(snapshot(account).map((g) => [g.name, [...g.members].sort()])),
-    snapshot,
+    groups: (account) =>
+      Object.fromEntries(view.snapshot(account).map((g) => [g.name, [...g.members].sort()])),
     eventually,
     idle: (timeoutMs) =>
       eventually(async () => {
