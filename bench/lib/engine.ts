@@ -5,25 +5,41 @@ import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { providerProfile } from '../../src/provider/create-provider.js';
+import type { ProviderProfile } from '../../src/provider/types.js';
 import { loadRulesFile } from '../../src/rules/load.js';
+import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { RateLimitConfig } from '../../src/simulator-kit/rate-limiter.js';
 import { type Keys, keysFor } from '../../src/store/keys.js';
 import { type ScriptedRedis, withScripts } from '../../src/store/scripts.js';
+import { startTencentSimulator, TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import type { EngineObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
-import {
-  DEMO_APP,
-  type Simulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../src/yunxin/simulator/server.js';
+import { DEMO_APP, type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
 import { benchPrefix, deletePrefix } from './redis.js';
 import { waitUntil } from './time.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const RULES = join(ROOT, 'examples/rules.json');
 
+export type BenchProvider = 'yunxin' | 'tencent';
+export const BENCH_PROVIDERS: readonly BenchProvider[] = ['yunxin', 'tencent'];
+
+/** A group as the simulator holds it: members as conversation keys (`type|target`). */
+export interface BenchGroup {
+  name: string;
+  members: string[];
+  /** Yunxin's server_extension (the marker); Tencent groups are told by name */
+  serverExtension?: string;
+}
+
 export interface BenchEngine {
-  sim: Simulator;
+  provider: BenchProvider;
+  /** the configured provider's limits and group naming */
+  profile: ProviderProfile;
+  sim: SimulatorBase;
+  /** the simulator's groups of an account */
+  groups(account: string): BenchGroup[];
   config: Config;
   prefix: string;
   keys: Keys;
@@ -46,8 +62,10 @@ export interface BenchEngine {
 export interface BenchEngineOptions {
   redisUrl: string;
   label: string;
+  /** default yunxin */
+  provider?: BenchProvider;
   env?: Record<string, string>;
-  sim?: SimulatorOptions;
+  sim?: { rateLimit?: Partial<RateLimitConfig> };
   /** start the workers in this process now (default true) */
   workers?: boolean;
   observer?: EngineObserver;
@@ -63,16 +81,20 @@ export const benchLog: Logger = createLogger({ level: process.env.BENCH_LOG_LEVE
  * rules-changed walk over accounts a benchmark seeded beforehand.
  */
 export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchEngine> {
-  const sim = await startSimulator({ rateLimit: { perSecond: 0 }, ...opts.sim });
+  const provider = opts.provider ?? 'yunxin';
+  const {
+    sim,
+    groups,
+    env: providerEnv,
+  } = await startProviderSimulator(provider, {
+    rateLimit: { perSecond: 0, ...opts.sim?.rateLimit },
+  });
   const prefix = benchPrefix(opts.label);
   const env: Record<string, string> = {
     REDIS_URL: opts.redisUrl,
     QUEUE_PREFIX: prefix,
     FOLDER_RULES: RULES,
-    YUNXIN_ENDPOINT: sim.url,
-    YUNXIN_APP_KEY: DEMO_APP.appKey,
-    YUNXIN_APP_SECRET: DEMO_APP.appSecret,
-    YUNXIN_TIMEOUT_MS: '10000',
+    ...providerEnv,
     LOG_LEVEL: 'warn',
     ...opts.env,
   };
@@ -86,7 +108,10 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   const maintenance = openQueue(QUEUES.maintenance, redis, prefix);
 
   const engine: BenchEngine = {
+    provider,
+    profile: providerProfile(config),
     sim,
+    groups,
     config,
     prefix,
     keys,
@@ -125,6 +150,58 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   };
   if (opts.workers !== false) await engine.startWorkers();
   return engine;
+}
+
+/**
+ * The provider's simulator, its groups as the benchmarks compare them, and the configuration
+ * that points the product at it. `<PROVIDER>_RATE_LIMIT` is the one setting named per provider:
+ * benchmarks set it through rateLimitEnv.
+ */
+async function startProviderSimulator(
+  provider: BenchProvider,
+  opts: { rateLimit: Partial<RateLimitConfig> },
+): Promise<{ sim: SimulatorBase; groups: BenchEngine['groups']; env: Record<string, string> }> {
+  if (provider === 'tencent') {
+    const sim = await startTencentSimulator(opts);
+    return {
+      sim,
+      groups: (account) => sim.state.snapshot(account),
+      env: {
+        PROVIDER: 'tencent',
+        TENCENT_ENDPOINT: sim.url,
+        TENCENT_SDKAPPID: String(TENCENT_DEMO_APP.sdkappid),
+        TENCENT_SECRET_KEY: TENCENT_DEMO_APP.secretKey,
+        TENCENT_ADMIN: TENCENT_DEMO_APP.admin,
+        TENCENT_TIMEOUT_MS: '10000',
+      },
+    };
+  }
+  const sim = await startSimulator(opts);
+  return {
+    sim,
+    groups: yunxinGroupsOf(sim),
+    env: {
+      YUNXIN_ENDPOINT: sim.url,
+      YUNXIN_APP_KEY: DEMO_APP.appKey,
+      YUNXIN_APP_SECRET: DEMO_APP.appSecret,
+      YUNXIN_TIMEOUT_MS: '10000',
+    },
+  };
+}
+
+/** A Yunxin simulator's groups with members as conversation keys (its ids name the account). */
+export function yunxinGroupsOf(sim: Simulator): BenchEngine['groups'] {
+  return (account) =>
+    sim.state.snapshot(account).map((g) => ({
+      name: g.name,
+      members: g.members.map((m) => m.slice(account.length + 1)),
+      serverExtension: g.serverExtension,
+    }));
+}
+
+/** The environment variable that sets the shared call budget of `provider`'s calls. */
+export function rateLimitEnv(provider: BenchProvider, rate: number): Record<string, string> {
+  return { [provider === 'tencent' ? 'TENCENT_RATE_LIMIT' : 'YUNXIN_RATE_LIMIT']: String(rate) };
 }
 
 /** The simulator's call statistics and records, typed from the simulator itself. */

@@ -10,10 +10,11 @@ import { desiredState } from '../../src/plan/desired.js';
 import { plan } from '../../src/plan/planner.js';
 import type { ConversationKey, FolderKey } from '../../src/plan/types.js';
 import { parseMarker } from '../../src/provider/marker.js';
+import type { ProviderProfile } from '../../src/provider/types.js';
 import type { AttrValue, ConversationView } from '../../src/rules/evaluate.js';
 import type { AppFolder, UserFolder } from '../../src/rules/schema.js';
 import { yunxinProfile } from '../../src/yunxin/provider.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
+import type { BenchGroup } from './engine.js';
 import type { BenchEvent, ConvRef } from './workload.js';
 
 interface Stamped<T> {
@@ -134,7 +135,7 @@ export class AccountModel {
   }
 
   /** What the final facts want from an empty ledger: desired groups and the planner's calls. */
-  desired(appFolders: readonly AppFolder[]) {
+  desired(appFolders: readonly AppFolder[], profile: ProviderProfile = yunxinProfile()) {
     const views: ConversationView[] = [];
     const recency = new Map<ConversationKey, number>();
     const removed = new Set<ConversationKey>();
@@ -156,7 +157,7 @@ export class AccountModel {
         retries: new Map(),
       },
       appFolders,
-      yunxinProfile(),
+      profile,
       0,
     );
     const p = plan(state.input);
@@ -193,10 +194,14 @@ export interface MinimalCalls {
   overflow: number;
 }
 
-export function minimalCalls(models: ReadonlyMap<string, AccountModel>, appFolders: readonly AppFolder[]) {
+export function minimalCalls(
+  models: ReadonlyMap<string, AccountModel>,
+  appFolders: readonly AppFolder[],
+  profile?: ProviderProfile,
+) {
   const total: MinimalCalls = { planner: 0, formula: 0, groups: 0, memberships: 0, overflow: 0 };
   for (const m of models.values()) {
-    const { plan: p, eager } = m.desired(appFolders);
+    const { plan: p, eager } = m.desired(appFolders, profile);
     total.planner += p.calls.length;
     total.overflow += p.overflow.length;
     for (const [folder, members] of p.desired) {
@@ -211,25 +216,42 @@ export function minimalCalls(models: ReadonlyMap<string, AccountModel>, appFolde
 
 /**
  * Compares what the simulator holds with the model's desired groups: per account, every
- * marked group's members and name, no duplicate marked group, no group of a deleted folder.
- * Returns the number of accounts that differ and a few examples.
+ * managed group's members and name, no duplicate managed group, no group of a deleted folder.
+ * Managed groups are told by their marker (Yunxin) or by the folder's name (Tencent, where
+ * the name is the marker). Returns the number of accounts that differ and a few examples.
  */
 export function verifyAgainstSimulator(
-  sim: Simulator,
+  target: {
+    groups: (account: string) => BenchGroup[];
+    /** the provider's limits and naming (default Yunxin's) */
+    profile?: ProviderProfile;
+    provider?: 'yunxin' | 'tencent';
+  },
   models: ReadonlyMap<string, AccountModel>,
   appFolders: readonly AppFolder[],
 ): { accounts: number; mismatched: number; examples: string[] } {
   let mismatched = 0;
   const examples: string[] = [];
+  // Tencent lists teams and super teams alike as group conversations (`2|<GroupId>`)
+  const asListed =
+    target.provider === 'tencent'
+      ? (key: string) => (key.startsWith('3|') ? `2|${key.slice(2)}` : key)
+      : (key: string) => key;
+  const groupsOf = target.groups;
   for (const [account, m] of models) {
-    const { plan: p, names, eager } = m.desired(appFolders);
+    const { plan: p, names, eager } = m.desired(appFolders, target.profile);
+    const byName = new Map([...names].map(([folder, name]) => [name, folder]));
     const actual = new Map<FolderKey, { name: string; members: string[] }>();
     const problems: string[] = [];
-    for (const g of sim.state.snapshot(account)) {
-      const folder = parseMarker(g.serverExtension);
-      if (!folder) continue;
+    for (const g of groupsOf(account)) {
+      const folder = g.serverExtension === undefined ? byName.get(g.name) : parseMarker(g.serverExtension);
+      if (!folder) {
+        // Yunxin: not ours. Tencent: no folder wants this name, so it is a stray managed group.
+        if (g.serverExtension === undefined) problems.push(`group "${g.name}" of no folder`);
+        continue;
+      }
       if (actual.has(folder)) problems.push(`two groups for ${folder}`);
-      actual.set(folder, { name: g.name, members: g.members.map((x) => x.slice(account.length + 1)).sort() });
+      actual.set(folder, { name: g.name, members: [...g.members].sort() });
     }
     for (const folder of new Set<FolderKey>([...p.desired.keys(), ...actual.keys()])) {
       const want = p.desired.get(folder) ?? [];
@@ -246,7 +268,7 @@ export function verifyAgainstSimulator(
       }
       if (got.name !== names.get(folder))
         problems.push(`${folder}: name "${got.name}" ≠ "${names.get(folder)}"`);
-      if (got.members.join(',') !== [...want].sort().join(','))
+      if (got.members.join(',') !== [...new Set(want.map(asListed))].sort().join(','))
         problems.push(`${folder}: ${got.members.length} members, want ${want.length}`);
     }
     if (problems.length) {

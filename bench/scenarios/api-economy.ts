@@ -6,7 +6,14 @@
 import { loadRulesFile } from '../../src/rules/load.js';
 import type { AppFolder } from '../../src/rules/schema.js';
 import { startSimulator } from '../../src/yunxin/simulator/server.js';
-import { RULES, type SimCallStats, startBenchEngine } from '../lib/engine.js';
+import {
+  type BenchProvider,
+  RULES,
+  rateLimitEnv,
+  type SimCallStats,
+  startBenchEngine,
+  yunxinGroupsOf,
+} from '../lib/engine.js';
 import { fmt, table } from '../lib/markdown.js';
 import { minimalCalls, modelOf, verifyAgainstSimulator } from '../lib/model.js';
 import { runNaive } from '../lib/naive.js';
@@ -17,7 +24,7 @@ import { type BenchEvent, generateWorkload, type Workload } from '../lib/workloa
 
 type Variant = 'product' | 'productLongDebounce' | 'naive';
 
-interface Run {
+export interface Run {
   calls: number;
   byEndpoint: Record<string, number>;
   seconds: number;
@@ -44,7 +51,7 @@ export interface ApiEconomyFigures {
 const PUBLISH_CHUNK = 5_000;
 const LONG_DEBOUNCE_MS = 10_000;
 
-const callsByEndpoint = (s: SimCallStats): Record<string, number> =>
+export const callsByEndpoint = (s: SimCallStats): Record<string, number> =>
   Object.fromEntries(
     Object.entries(s.byEndpoint).map(([endpoint, codes]) => [
       endpoint,
@@ -52,18 +59,21 @@ const callsByEndpoint = (s: SimCallStats): Record<string, number> =>
     ]),
   );
 
-async function runProduct(
+/** The product on the whole workload, published as a backlog; ends when every queue is empty. */
+export async function runProduct(
   redisUrl: string,
   events: readonly BenchEvent[],
   appFolders: readonly AppFolder[],
   models: ReturnType<typeof modelOf>,
   debounceMs: number,
+  provider: BenchProvider = 'yunxin',
 ): Promise<Run> {
   let reconciles = 0;
   const engine = await startBenchEngine({
     redisUrl,
     label: 'economy',
-    env: { DEBOUNCE_MS: String(debounceMs), YUNXIN_RATE_LIMIT: '1000' },
+    provider,
+    env: { DEBOUNCE_MS: String(debounceMs), ...rateLimitEnv(provider, 1000) },
     observer: { reconciled: (_a, r) => r.outcome === 'done' && reconciles++ },
   });
   try {
@@ -75,7 +85,7 @@ async function runProduct(
     await engine.idle();
     const seconds = (now() - t0) / 1000;
     const stats = engine.sim.calls.snapshot();
-    const check = verifyAgainstSimulator(engine.sim, models, appFolders);
+    const check = verifyAgainstSimulator(engine, models, appFolders);
     return {
       calls: stats.total,
       byEndpoint: callsByEndpoint(stats),
@@ -99,7 +109,7 @@ async function runNaiveBaseline(
   try {
     const { ms } = await runNaive({ redisUrl, sim, events, appFolders });
     const stats = sim.calls.snapshot();
-    const check = verifyAgainstSimulator(sim, models, appFolders);
+    const check = verifyAgainstSimulator({ groups: yunxinGroupsOf(sim) }, models, appFolders);
     return {
       calls: stats.total,
       byEndpoint: callsByEndpoint(stats),

@@ -1,6 +1,7 @@
 import type { Scenario } from '../lib/scenario.js';
 import { apiEconomy } from './api-economy.js';
 import { latency } from './latency.js';
+import { providers } from './providers.js';
 import { queueCeiling } from './queue-ceiling.js';
 import { quota } from './quota.js';
 import { scale } from './scale.js';
@@ -14,4 +15,5 @@ export const SCENARIOS: readonly Scenario<unknown>[] = [
   latency,
   scale,
   scaleOut,
+  providers,
 ];

@@ -3,7 +3,7 @@
  * and a backlog of accounts to sync; from the simulator's call log: peak calls in any 1-second
  * window, 416 answers, and the mean rate over the busy period.
  */
-import { type SimCallStats, startBenchEngine } from '../lib/engine.js';
+import { type BenchProvider, rateLimitEnv, type SimCallStats, startBenchEngine } from '../lib/engine.js';
 import { fmt, table } from '../lib/markdown.js';
 import type { Scenario } from '../lib/scenario.js';
 import { median, round } from '../lib/stats.js';
@@ -66,6 +66,32 @@ export function quotaOf(stats: SimCallStats): Omit<QuotaRun, 'accounts'> {
   };
 }
 
+/** A backlog of `accounts` × 3 creates against a simulator limiting at R, with the product at R. */
+export async function runQuota(
+  redisUrl: string,
+  provider: BenchProvider,
+  R: number,
+  accounts: number,
+): Promise<QuotaRun> {
+  const engine = await startBenchEngine({
+    redisUrl,
+    label: 'quota',
+    provider,
+    env: rateLimitEnv(provider, R),
+    sim: { rateLimit: { perSecond: R } },
+  });
+  try {
+    const events = Array.from({ length: accounts }, (_, i) =>
+      threeFolderEvents(`quota-${i}`, 1_763_700_000_000 + i * 10),
+    ).flat();
+    await engine.publish(events);
+    await engine.idle();
+    return { accounts, ...quotaOf(engine.sim.calls.snapshot()) };
+  } finally {
+    await engine.close();
+  }
+}
+
 export const quota: Scenario<QuotaFigures> = {
   name: 'quota',
   title: '3. Quota use',
@@ -76,26 +102,11 @@ export const quota: Scenario<QuotaFigures> = {
     const runs = ctx.profile === 'full' ? 3 : 1;
     const out: QuotaRun[] = [];
     for (let r = 0; r < runs; r++) {
-      const engine = await startBenchEngine({
-        redisUrl: ctx.redisUrl,
-        label: 'quota',
-        env: { YUNXIN_RATE_LIMIT: String(R) },
-        sim: { rateLimit: { perSecond: R } },
-      });
-      try {
-        const events = Array.from({ length: accounts }, (_, i) =>
-          threeFolderEvents(`quota-${i}`, 1_763_700_000_000 + i * 10),
-        ).flat();
-        await engine.publish(events);
-        await engine.idle();
-        const q = { accounts, ...quotaOf(engine.sim.calls.snapshot()) };
-        out.push(q);
-        ctx.log(
-          `run ${r + 1}: ${q.calls} calls in ${q.busySeconds.toFixed(1)} s, peak ${q.peakPerSecond}/s, mean ${q.meanPerSecond.toFixed(1)}/s, ${q.rateLimited} × 416`,
-        );
-      } finally {
-        await engine.close();
-      }
+      const q = await runQuota(ctx.redisUrl, 'yunxin', R, accounts);
+      out.push(q);
+      ctx.log(
+        `run ${r + 1}: ${q.calls} calls in ${q.busySeconds.toFixed(1)} s, peak ${q.peakPerSecond}/s, mean ${q.meanPerSecond.toFixed(1)}/s, ${q.rateLimited} × 416`,
+      );
     }
     const med = {
       peakPerSecond: median(out.map((x) => x.peakPerSecond)),

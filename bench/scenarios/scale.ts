@@ -131,7 +131,7 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
           }),
         );
         const { rules } = await loadRulesFile(RULES);
-        const check = verifyAgainstSimulator(engine.sim, sample, rules.folders);
+        const check = verifyAgainstSimulator(engine, sample, rules.folders);
         const point: ScalePoint = {
           accounts: size,
           events,
