@@ -27,6 +27,11 @@ export interface TransportRequest {
   traceId: string;
   /** fresh headers per attempt (a signature's nonce is never sent twice) */
   headers: () => Record<string, string>;
+  /**
+   * awaited before each fail-over attempt (not the first): a request to the backup is one more
+   * request the provider counts, so it takes its own slot of the shared rate limit
+   */
+  beforeRetry?: () => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -95,7 +100,8 @@ export class Transport {
     const sentKind = req.idempotent ? 'transient' : 'ambiguous';
     let lastError: ProviderCallError | undefined;
 
-    for (const base of this.order()) {
+    for (const [attempt, base] of this.order().entries()) {
+      if (attempt > 0) await req.beforeRetry?.();
       const fail = (
         init: { code: number; msg: string; kind: 'transient' | 'ambiguous'; status?: number },
         cause?: unknown,

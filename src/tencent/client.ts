@@ -220,6 +220,7 @@ export class TencentClient {
         idempotent: isIdempotent(endpoint),
         traceId,
         headers: () => ({}),
+        beforeRetry: async () => this.hooks.beforeCall?.(endpoint),
       })
       .catch((error: unknown) => {
         // a request that left but got no answer (timeout, connection lost, HTTP error) is a call too

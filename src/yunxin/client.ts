@@ -297,6 +297,7 @@ export class YunxinClient {
         idempotent: isIdempotent(endpoint),
         traceId,
         headers: () => ({ ...this.sign(), 'X-custom-traceid': traceId }),
+        beforeRetry: async () => this.hooks.beforeCall?.(endpoint),
         signal: req.signal,
       })
       .catch((error: unknown) => {
