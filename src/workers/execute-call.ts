@@ -1,7 +1,7 @@
 import type { DesiredState } from '../plan/desired.js';
 import { type ConversationKey, type FolderKey, type PlannedCall, pairKey } from '../plan/types.js';
 import { type GroupRef, type ItemResult, isProviderError } from '../provider/types.js';
-import { ledgerField, type WriteOp } from '../store/account-store.js';
+import { LeaseLostError, ledgerField, type WriteOp } from '../store/account-store.js';
 import { backoffMs } from './backoff.js';
 import { gated, type ReconcileContext } from './reconcile-context.js';
 
@@ -87,8 +87,12 @@ export async function executeCall(
       // The change may have been applied without the ledger learning it (a lost answer, a lost
       // lease before the ledger write): the next reconcile reads the groups back first, or a
       // desired state that flips back meanwhile would leave the change in place for good.
-      // (A create has its own record: `pending`.)
-      if (call.kind !== 'create') await ctx.store.requestResync(account).catch(() => {});
+      // A create has its own record (`pending`), unless the lease was lost around it: a worker
+      // frozen between its lease check and the request sends the create after a successor
+      // dropped that record and made the group itself, so only a read-back finds the duplicate.
+      if (call.kind !== 'create' || error instanceof LeaseLostError) {
+        await ctx.store.requestResync(account).catch(() => {});
+      }
       throw error;
     }
     const condition = provider.condition(error);

@@ -8,7 +8,7 @@ import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.
 import { type Logger, logErrors } from '../log.js';
 import { createProvider, providerRateLimit } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
-import { AccountStore } from '../store/account-store.js';
+import { AccountStore, LeaseLostError } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
@@ -134,12 +134,17 @@ export async function startWorkers(
           observer,
         },
         shutdown.signal,
-      ).catch((error: unknown) => {
+      ).catch(async (error: unknown) => {
         observer.reconciled?.(account, {
           outcome: 'error',
           seconds: (Date.now() - started) / 1000,
           calls: 0,
         });
+        // This job may no longer be ours to retry (its lock went with the lease): queue a
+        // reconcile so the read-back asked for above happens whoever runs it.
+        if (error instanceof LeaseLostError) {
+          await enqueueReconcile(reconcileQueue, [account], config.DEBOUNCE_MS, 'retry').catch(() => {});
+        }
         throw error;
       });
       if (outcome.status === 'busy') {

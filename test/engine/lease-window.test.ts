@@ -1,0 +1,94 @@
+/**
+ * The window no lease check can close (docs/reliability.md, finding 4): a worker frozen between
+ * its last lease check and its create request sends the create after a successor took the
+ * account over, dropped the `pending` record (no marked group yet) and made the group itself.
+ * The create is a duplicate; the frozen worker learns it only when its ledger write is refused.
+ * It must then ask for a read-back, so the next reconcile deletes the duplicate.
+ *
+ * The freeze is made exact with a provider whose create, before sending, lets the successor run
+ * a whole reconcile (the lease is taken from under it, as an expiry would).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DomainEvent } from '../../src/events/schema.js';
+import { validateEvent } from '../../src/events/validate.js';
+import { createLogger } from '../../src/log.js';
+import { createProvider } from '../../src/provider/create-provider.js';
+import type { GroupProvider } from '../../src/provider/types.js';
+import { loadRulesFile } from '../../src/rules/load.js';
+import { AccountStore, LeaseLostError } from '../../src/store/account-store.js';
+import { CallGate } from '../../src/store/call-gate.js';
+import { keysFor } from '../../src/store/keys.js';
+import { withScripts } from '../../src/store/scripts.js';
+import { checkCallGuard } from '../../src/workers/call-guard.js';
+import { foldEvents } from '../../src/workers/fold-events.js';
+import { type ReconcileDeps, reconcileAccount } from '../../src/workers/reconcile.js';
+import { type Engine, ev, startEngine, team } from '../support/engine.js';
+
+let e: Engine | undefined;
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await e?.close();
+  e = undefined;
+});
+
+describe('a create sent after its lease was lost', () => {
+  it('asks for a read-back, and the next reconcile deletes the duplicate it made', async () => {
+    e = await startEngine({ noWorkers: true });
+    const engine = e;
+    const redis = withScripts(engine.redis);
+    const keys = keysFor(engine.config.QUEUE_PREFIX);
+    const store = new AccountStore(redis, keys);
+    const log = createLogger({ level: 'silent', name: 'test' });
+    const gate = new CallGate(redis, keys, { perSecond: 1000, pauseBaseMs: 50, pauseMaxMs: 500 });
+    const real = createProvider(engine.config, { beforeCall: checkCallGuard, onCall: () => {}, log });
+    closers.push(() => real.close());
+    const { rules } = await loadRulesFile(engine.config.FOLDER_RULES);
+    const deps = (provider: GroupProvider): ReconcileDeps => ({
+      store,
+      provider,
+      gate,
+      appFolders: () => rules.folders,
+      now: Date.now,
+      random: Math.random,
+      retry: { baseMs: 50, maxMs: 500 },
+      log,
+      leaseMs: 5_000,
+    });
+
+    const account = 'frozen';
+    const events = [ev('conversation.tagged', account, { ...team('c1'), tag: 'customer' })];
+    await foldEvents(
+      redis,
+      keys,
+      events.map((x) => (validateEvent(x) as { ok: true; event: DomainEvent }).event),
+    );
+
+    // The first worker "freezes" after its lease check, right before its first request (the
+    // create): its lease expires and the successor runs a whole reconcile.
+    let successorRan = false;
+    const frozen = createProvider(engine.config, {
+      beforeCall: async () => {
+        await checkCallGuard();
+        if (successorRan) return;
+        successorRan = true;
+        await engine.redis.del(keys.lease(account));
+        expect(await reconcileAccount(account, deps(real))).toMatchObject({ status: 'done' });
+        expect(engine.snapshot(account)).toHaveLength(1);
+      },
+      onCall: () => {},
+      log,
+    });
+    closers.push(() => frozen.close());
+    await expect(reconcileAccount(account, deps(frozen))).rejects.toBeInstanceOf(LeaseLostError);
+    expect(successorRan).toBe(true);
+    // the frozen worker's create landed: two marked groups for one folder
+    expect(engine.snapshot(account).map((g) => g.name)).toEqual(['Customers', 'Customers']);
+    expect(await engine.redis.sismember(keys.resync, account)).toBe(1);
+
+    // the reconcile queued for the account reads the groups back and deletes the duplicate
+    expect(await reconcileAccount(account, deps(real))).toMatchObject({ status: 'done' });
+    expect(engine.groups(account)).toEqual({ Customers: ['2|c1'] });
+    expect(engine.sim.calls.count('group.delete')).toBe(1);
+  });
+});
