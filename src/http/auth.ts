@@ -1,12 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-
-/** Compares secrets in constant time, whatever their lengths (both sides are hashed first). */
-export function secretEquals(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+import { credentialsFor, secretEquals } from '../secret-equals.js';
 
 export interface Credentials {
   /** basic auth; off when password is unset */
@@ -23,11 +16,13 @@ export interface Credentials {
  */
 export function requireAuth(creds: Credentials): MiddlewareHandler {
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
+    const header = c.req.header('authorization');
+    const bearer = credentialsFor(header, 'Bearer');
+    const basic = credentialsFor(header, 'Basic');
     let ok = false;
-    if (creds.token && header.startsWith('Bearer ')) ok = secretEquals(header.slice(7), creds.token);
-    if (!ok && creds.password && header.startsWith('Basic ')) {
-      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    if (creds.token && bearer !== undefined) ok = secretEquals(bearer, creds.token);
+    if (!ok && creds.password && basic !== undefined) {
+      const decoded = Buffer.from(basic, 'base64').toString('utf8');
       const sep = decoded.indexOf(':');
       // evaluate both comparisons: no early exit that would tell which part was wrong
       const userOk = secretEquals(decoded.slice(0, sep), creds.user ?? '');

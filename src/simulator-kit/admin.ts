@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { credentialsFor, secretEquals } from '../secret-equals.js';
 import type { SimulatorBase } from './core.js';
 import { readBody, sendText } from './http-util.js';
 
@@ -89,7 +89,6 @@ export async function handleAdmin(
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header ?? '');
-  const expected = Buffer.from(`Bearer ${token}`);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const given = credentialsFor(header, 'Bearer');
+  return given !== undefined && secretEquals(given, token);
 }

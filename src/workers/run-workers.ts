@@ -188,7 +188,8 @@ export async function startWorkers(
 
   const workers = [eventWorker, reconcileWorker, maintenanceWorker];
   for (const w of workers) {
-    w.on('error', (error) => log.error({ err: error, queue: w.name }, 'worker error'));
+    // during a Redis outage every worker reports each failed command: once per message per 30 s
+    logErrors(w, log, `worker ${w.name}`);
     w.on('failed', (job, error) =>
       log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'),
     );

@@ -67,7 +67,14 @@ describe('dashboard authentication', () => {
   });
 
   it('accepts the password or the token and lists every product queue', async () => {
-    for (const authorization of [basic('admin', DASHBOARD_PASSWORD), `Bearer ${DASHBOARD_TOKEN}`]) {
+    // auth schemes are case-insensitive (RFC 9110)
+    const lowerBasic = basic('admin', DASHBOARD_PASSWORD).replace('Basic', 'basic');
+    for (const authorization of [
+      basic('admin', DASHBOARD_PASSWORD),
+      `Bearer ${DASHBOARD_TOKEN}`,
+      lowerBasic,
+      `BEARER ${DASHBOARD_TOKEN}`,
+    ]) {
       const page = await fetch(`${h.url}/admin/queues`, { headers: { authorization } });
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<html');

@@ -14,7 +14,8 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const crypto = await import('node:crypto');
-const { requireAuth, secretEquals } = await import('../../src/http/auth.js');
+const { requireAuth } = await import('../../src/http/auth.js');
+const { secretEquals } = await import('../../src/secret-equals.js');
 const { createLogger } = await import('../../src/log.js');
 
 const timingSafeEqual = vi.mocked(crypto.timingSafeEqual);
