@@ -60,18 +60,24 @@ describe('the folder-sync command line', () => {
   );
 
   it('a bad rules file stops the worker with the path and the reason (exit 2)', async () => {
-    const res = await run(process.execPath, [CLI, 'worker'], {
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: uniquePrefix('badrules'),
-        FOLDER_RULES: 'package.json',
-        YUNXIN_APP_KEY: 'k',
-        YUNXIN_APP_SECRET: 's',
-      },
-    }).catch((e: { code: number; stdout: string }) => e);
-    expect(res).toMatchObject({ code: 2 });
-    expect((res as { stdout: string }).stdout).toContain('package.json');
+    const prefix = uniquePrefix('badrules');
+    try {
+      const res = await run(process.execPath, [CLI, 'worker'], {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl(),
+          QUEUE_PREFIX: prefix,
+          FOLDER_RULES: 'package.json',
+          YUNXIN_APP_KEY: 'k',
+          YUNXIN_APP_SECRET: 's',
+        },
+      }).catch((e: { code: number; stdout: string }) => e);
+      expect(res).toMatchObject({ code: 2 });
+      expect((res as { stdout: string }).stdout).toContain('package.json');
+    } finally {
+      // the worker may have registered itself before reading the rules
+      await deleteKeys(redisUrl(), prefix);
+    }
   });
 });
 
