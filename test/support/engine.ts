@@ -8,13 +8,23 @@ import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { FaultsInput } from '../../src/simulator-kit/faults.js';
 import {
+  RATE_LIMIT_CODE as TENCENT_RATE_LIMITED,
+  SUCCESS_CODE as TENCENT_SUCCESS,
+} from '../../src/tencent/error-codes.js';
+import {
   startTencentSimulator,
   TENCENT_DEMO_APP,
   type TencentSimulator,
   type TencentSimulatorOptions,
+  tencentFaultsSchema,
 } from '../../src/tencent/simulator/server.js';
 import type { EngineObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
+import {
+  RATE_LIMIT_CODE as YUNXIN_RATE_LIMITED,
+  SUCCESS_CODE as YUNXIN_SUCCESS,
+} from '../../src/yunxin/error-codes.js';
+import { faultsSchema } from '../../src/yunxin/simulator/faults.js';
 import {
   DEMO_APP,
   type Simulator,
@@ -46,12 +56,20 @@ export interface GroupsView {
   snapshot(account: string): SimGroup[];
 }
 
-/** The codes each simulator answers, by meaning. */
+/** The codes each simulator answers, by meaning (server errors: what its faults inject by default). */
 export const SIM_CODES: Readonly<
   Record<ProviderName, { success: number; rateLimited: number; serverErrors: readonly number[] }>
 > = {
-  yunxin: { success: 200, rateLimited: 416, serverErrors: [500, 503] },
-  tencent: { success: 0, rateLimited: 60007, serverErrors: [50004, 50005] },
+  yunxin: {
+    success: YUNXIN_SUCCESS,
+    rateLimited: YUNXIN_RATE_LIMITED,
+    serverErrors: faultsSchema.parse({}).serverErrorCodes,
+  },
+  tencent: {
+    success: TENCENT_SUCCESS,
+    rateLimited: TENCENT_RATE_LIMITED,
+    serverErrors: tencentFaultsSchema.parse({}).serverErrorCodes,
+  },
 };
 
 export function yunxinView(sim: Simulator): GroupsView {
