@@ -5,6 +5,8 @@
  * folder is created at its first upsert. From the final facts, the product's pure rules
  * evaluator and planner give the desired groups and the calls an empty ledger needs.
  */
+
+import { FLAG_EVENTS } from '../../src/events/schema.js';
 import type { StoredUserFolder } from '../../src/facts/views.js';
 import { desiredState } from '../../src/plan/desired.js';
 import { plan } from '../../src/plan/planner.js';
@@ -65,14 +67,6 @@ export class AccountModel {
       }
       if (newer(m.get(name), at, id)) m.set(name, { at, id, value });
     };
-    const flags: Record<string, [string, boolean]> = {
-      'conversation.pinned': ['pinned', true],
-      'conversation.unpinned': ['pinned', false],
-      'conversation.muted': ['muted', true],
-      'conversation.unmuted': ['muted', false],
-      'conversation.archived': ['archived', true],
-      'conversation.unarchived': ['archived', false],
-    };
     if (e.type === 'conversation.upserted') {
       for (const [name, value] of Object.entries(e['attributes'] as Record<string, AttrValue | null>))
         setAttr(name, value);
@@ -85,7 +79,7 @@ export class AccountModel {
       const tag = e['tag'] as string;
       if (newer(m.get(tag), at, id)) m.set(tag, { at, id, value: e.type === 'conversation.tagged' });
     } else {
-      const flag = flags[e.type];
+      const flag = FLAG_EVENTS[e.type];
       if (flag) setAttr(flag[0], flag[1]);
     }
     return c;

@@ -1,16 +1,8 @@
 /** Seeded randomness for workloads: the same seed gives the same events on every machine. */
+import { seededRandom } from '../../src/simulator-kit/faults.js';
 
-/** mulberry32: small, fast, good enough for workloads. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the simulators' own: the same seed gives the same sequence everywhere. */
+export const rng = seededRandom;
 
 /** An integer in [min, max]. */
 export const between = (random: () => number, min: number, max: number): number =>

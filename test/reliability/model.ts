@@ -1,8 +1,9 @@
 /**
  * An independent model of what the service must leave in Yunxin, computed from the accepted
- * events alone — never with src/rules, src/facts or src/plan. It extends the idea of
+ * events alone — never with src/rules, src/facts or src/plan. It extends
  * test/support/folder-model.ts (which hard-codes the three folders of examples/rules.json and
- * covers conversation events only) to any rules file and to user folders:
+ * covers conversation events only), whose conversation fact fold it shares, to any rules file
+ * and to user folders:
  *
  * - Facts are last-writer-wins registers per (account, conversation, attribute/tag) and per
  *   (account, user folder) ordered by `at`. Workloads give every event of an account its own
@@ -21,6 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { foldConversationEvent, type ModelConversation } from '../support/folder-model.js';
 import { ROOT } from '../support/processes.js';
 
 export type Event = Record<string, unknown>;
@@ -47,13 +49,7 @@ export interface ModelFolder {
 /** account → folder key → folder; app folders always listed (maybe empty), user folders while live */
 export type Expected = Map<string, Map<string, ModelFolder>>;
 
-interface Conversation {
-  type: number;
-  target: string;
-  present: boolean;
-  attributes: Map<string, unknown>;
-  tags: Set<string>;
-}
+type Conversation = ModelConversation;
 
 interface UserFolderDef {
   id: string;
@@ -62,15 +58,6 @@ interface UserFolderDef {
   include?: Ref[];
   exclude?: Ref[];
 }
-
-const FLAGS: Record<string, [string, boolean]> = {
-  'conversation.pinned': ['pinned', true],
-  'conversation.unpinned': ['pinned', false],
-  'conversation.muted': ['muted', true],
-  'conversation.unmuted': ['muted', false],
-  'conversation.archived': ['archived', true],
-  'conversation.unarchived': ['archived', false],
-};
 
 /** The app folders of a rules file (JSON), read directly. */
 export function readAppFolders(path = 'examples/rules.json'): AppFolderDef[] {
@@ -157,33 +144,7 @@ export function expectedGroups(
       mapOf(userFolders, account).set(e['folderId'] as string, null);
       continue;
     }
-    const ref = e['conversation'] as Ref;
-    const convs = mapOf(conversations, account);
-    const key = keyOf(ref);
-    let c = convs.get(key);
-    if (!c) {
-      c = { type: ref.type, target: ref.target, present: false, attributes: new Map(), tags: new Set() };
-      convs.set(key, c);
-    }
-    if (type === 'conversation.removed') {
-      c.present = false;
-      c.attributes.clear();
-      c.tags.clear();
-      continue;
-    }
-    c.present = true;
-    if (type === 'conversation.upserted') {
-      for (const [name, value] of Object.entries(e['attributes'] as Record<string, unknown>)) {
-        if (value === null) c.attributes.delete(name);
-        else c.attributes.set(name, value);
-      }
-    } else if (type === 'conversation.tagged') c.tags.add(e['tag'] as string);
-    else if (type === 'conversation.untagged') c.tags.delete(e['tag'] as string);
-    else {
-      const flag = FLAGS[type];
-      if (!flag) throw new Error(`model: unknown event type ${type}`);
-      c.attributes.set(flag[0], flag[1]);
-    }
+    foldConversationEvent(mapOf(conversations, account), e);
   }
 
   const result: Expected = new Map();

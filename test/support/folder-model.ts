@@ -13,12 +13,51 @@ import { seededRandom } from '../../src/yunxin/simulator/faults.js';
 export const FOLDER_NAMES = ['Projects', 'Customers', 'Direct messages'] as const;
 export type FolderName = (typeof FOLDER_NAMES)[number];
 
-interface ModelConversation {
+/** What the events said of one conversation so far (the models' facts). */
+export interface ModelConversation {
   type: number;
   target: string;
   present: boolean;
   attributes: Map<string, unknown>;
   tags: Set<string>;
+}
+
+/**
+ * Folds one conversation event into an account's conversations, events taken in `at` order: a
+ * removal forgets everything the conversation had; any other event makes it present again. The
+ * test models share this contract; each evaluates folders its own way.
+ */
+export function foldConversationEvent(
+  conversations: Map<string, ModelConversation>,
+  e: Record<string, unknown>,
+): void {
+  const type = e['type'] as string;
+  const ref = e['conversation'] as { type: number; target: string };
+  const key = `${ref.type}|${ref.target}`;
+  let c = conversations.get(key);
+  if (!c) {
+    c = { type: ref.type, target: ref.target, present: false, attributes: new Map(), tags: new Set() };
+    conversations.set(key, c);
+  }
+  if (type === 'conversation.removed') {
+    c.present = false;
+    c.attributes.clear();
+    c.tags.clear();
+    return;
+  }
+  c.present = true;
+  if (type === 'conversation.upserted') {
+    for (const [name, value] of Object.entries(e['attributes'] as Record<string, unknown>)) {
+      if (value === null) c.attributes.delete(name);
+      else c.attributes.set(name, value);
+    }
+  } else if (type === 'conversation.tagged') c.tags.add(e['tag'] as string);
+  else if (type === 'conversation.untagged') c.tags.delete(e['tag'] as string);
+  else {
+    const flag = FLAG_EVENTS[type];
+    if (!flag) throw new Error(`model: unknown event type ${type}`);
+    c.attributes.set(flag[0], flag[1]);
+  }
 }
 
 /** account → folder name → sorted members (`type|target`, as `simGroups` reports them). */
@@ -28,40 +67,14 @@ export function expectedFolders(
   const byAccount = new Map<string, Map<string, ModelConversation>>();
   const ordered = [...events].sort((a, b) => (a['at'] as number) - (b['at'] as number));
   for (const e of ordered) {
-    const type = e['type'] as string;
+    if (!e['conversation']) throw new Error(`the model covers conversation events only, got ${e['type']}`);
     const account = e['account'] as string;
-    const ref = e['conversation'] as { type: number; target: string } | undefined;
-    if (!ref) throw new Error(`the model covers conversation events only, got ${type}`);
     let conversations = byAccount.get(account);
     if (!conversations) {
       conversations = new Map();
       byAccount.set(account, conversations);
     }
-    const key = `${ref.type}|${ref.target}`;
-    let c = conversations.get(key);
-    if (!c) {
-      c = { type: ref.type, target: ref.target, present: false, attributes: new Map(), tags: new Set() };
-      conversations.set(key, c);
-    }
-    if (type === 'conversation.removed') {
-      c.present = false;
-      c.attributes.clear();
-      c.tags.clear();
-      continue;
-    }
-    c.present = true;
-    if (type === 'conversation.upserted') {
-      for (const [name, value] of Object.entries(e['attributes'] as Record<string, unknown>)) {
-        if (value === null) c.attributes.delete(name);
-        else c.attributes.set(name, value);
-      }
-    } else if (type === 'conversation.tagged') c.tags.add(e['tag'] as string);
-    else if (type === 'conversation.untagged') c.tags.delete(e['tag'] as string);
-    else {
-      const flag = FLAG_EVENTS[type];
-      if (!flag) throw new Error(`unknown event type ${type}`);
-      c.attributes.set(flag[0], flag[1]);
-    }
+    foldConversationEvent(conversations, e);
   }
 
   const result = new Map<string, Record<FolderName, string[]>>();
