@@ -154,6 +154,25 @@ export const configSchema = z.object({
     .default(1_000)
     .describe('first app-wide pause after a 416; doubles per 416 in a row'),
   RATE_LIMIT_BACKOFF_MAX_MS: int(1).default(60_000).describe('longest app-wide pause after 416s'),
+  RULES_MAX_DELETE_SHARE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.2)
+    .describe(
+      'a rules change that would delete more than this share of the app-folder groups is held until `folder-sync rules confirm` (1: never hold)',
+    ),
+  VERIFY_SHARE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe(
+      'share of the provider rate that continuous verification (re-reading groups, repairing drift) may use; 0: off',
+    ),
+  VERIFY_MIN_INTERVAL_MS: int(0)
+    .default(3_600_000)
+    .describe('verification reads one account back at most this often'),
   RETRY_BASE_MS: int(1).default(1_000).describe('first retry delay of a failed account or item'),
   RETRY_MAX_MS: int(1).default(300_000).describe('longest retry delay of a failed account or item'),
 });

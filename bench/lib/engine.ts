@@ -1,19 +1,21 @@
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../../src/config.js';
+import { installRules, markWalked } from '../../src/fleet/rules.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { providerProfile } from '../../src/provider/create-provider.js';
 import type { ProviderProfile } from '../../src/provider/types.js';
+import type { EngineObserver } from '../../src/reconcile/observer.js';
 import { loadRulesFile } from '../../src/rules/load.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { RateLimitConfig } from '../../src/simulator-kit/rate-limiter.js';
 import { type Keys, keysFor } from '../../src/store/keys.js';
-import { type ScriptedRedis, withScripts } from '../../src/store/scripts.js';
+import { withScripts } from '../../src/store/scripts.js';
 import { startTencentSimulator, TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
-import type { EngineObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import { DEMO_APP, type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
 import { benchPrefix, deletePrefix } from './redis.js';
@@ -44,7 +46,7 @@ export interface BenchEngine {
   prefix: string;
   keys: Keys;
   /** a producer-side connection with the product's Lua scripts registered */
-  redis: ScriptedRedis;
+  redis: Redis;
   events: Queue;
   reconcile: Queue;
   maintenance: Queue;
@@ -101,8 +103,9 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   const config = loadConfig(env);
   const keys = keysFor(prefix);
   const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
-  const { hash } = await loadRulesFile(config.FOLDER_RULES);
-  await redis.set(keys.rulesHash, hash);
+  // the fleet runs these rules already: workers starting later find them and walk nothing
+  const { rules, hash } = await loadRulesFile(config.FOLDER_RULES);
+  await markWalked(redis, keys, await installRules(redis, keys, rules, hash, undefined, Date.now()));
   const events = openQueue(QUEUES.events, redis, prefix);
   const reconcile = openQueue(QUEUES.reconcile, redis, prefix);
   const maintenance = openQueue(QUEUES.maintenance, redis, prefix);

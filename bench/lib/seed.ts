@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 /**
  * Seeds accounts' facts fast through the product's own fold (src/workers/fold-events.ts: the
  * same Lua script per event the events worker runs), skipping only BullMQ: pipelines of
@@ -6,7 +7,6 @@
  */
 import type { DomainEvent } from '../../src/events/schema.js';
 import type { Keys } from '../../src/store/keys.js';
-import type { ScriptedRedis } from '../../src/store/scripts.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import { conversationOf } from './workload.js';
 
@@ -45,7 +45,7 @@ export function accountEvents(account: string, conversations: number, startAt: n
 
 /** Folds the events of `accounts` accounts named `${prefix}${i}`; returns the number of events. */
 export async function seedAccounts(
-  redis: ScriptedRedis,
+  redis: Redis,
   keys: Keys,
   opts: {
     accounts: number;

@@ -41,7 +41,7 @@ async function resyncAll(engine: BenchEngine): Promise<number> {
       if ((m.completed ?? 0) < 1) return false;
       const c = await engine.reconcile.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       if (Object.values(c).some((x) => x > 0)) return false;
-      return (await engine.redis.scard(engine.keys.resync)) === 0;
+      return (await engine.redis.hlen(engine.keys.resyncRequests)) === 0;
     },
     'the resync of every account',
     900_000,

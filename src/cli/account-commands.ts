@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
+import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
+import { readFleetRules } from '../fleet/rules.js';
 import { createRedis } from '../jobs/connection.js';
-import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
+import { enqueueResyncAll } from '../jobs/maintenance-jobs.js';
+import { openQueue, QUEUES } from '../jobs/queues.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import { providerProfile } from '../provider/create-provider.js';
 import { loadRulesFile } from '../rules/load.js';
@@ -20,25 +23,61 @@ async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise
   }
 }
 
-async function statusOf(account: string): Promise<AccountStatus> {
+interface StatusReport extends AccountStatus {
+  fleet: {
+    rulesGeneration: number | undefined;
+    /** the fleet has no rules in Redis yet: planned with this process's file */
+    rulesFromFile: boolean;
+    deployment: DeploymentRecord | undefined;
+  };
+}
+
+/** The account under the fleet's rules (this file's only while the fleet has none). */
+async function statusOf(account: string): Promise<StatusReport> {
   const config = configOrExit();
-  const { rules } = await loadRulesFile(config.FOLDER_RULES);
-  return withStore(config, (store) =>
-    accountStatus(account, store, rules.folders, providerProfile(config), Date.now()),
-  );
+  return withStore(config, async (store) => {
+    const { stored } = await readFleetRules(store.redis, store.keys);
+    const rules = stored?.rules ?? (await loadRulesFile(config.FOLDER_RULES)).rules;
+    const deployment = parseDeployment(await store.redis.get(store.keys.deployment));
+    const status = await accountStatus(
+      account,
+      store,
+      rules.folders,
+      providerProfile(config),
+      Date.now(),
+      deployment?.epoch,
+    );
+    return {
+      ...status,
+      fleet: { rulesGeneration: stored?.generation, rulesFromFile: !stored, deployment },
+    };
+  });
 }
 
 const time = (ms: number | undefined) => (ms === undefined ? 'never' : new Date(ms).toISOString());
 
-function printStatus(s: AccountStatus): void {
+function printStatus(s: StatusReport): void {
+  const d = s.fleet.deployment;
+  if (d?.dataLoss)
+    console.log(
+      `Redis lost data (found ${time(d.dataLoss.at)}: ${d.dataLoss.reason}); accounts are re-adopted from the provider`,
+    );
   console.log(
-    `account ${s.account}: last sync ${time(s.lastSyncAt)}, ${s.plan.length} calls pending, ${s.foreignGroups} groups not managed by us${s.resyncRequested ? ', resync requested' : ''}`,
+    `account ${s.account}: last sync ${time(s.lastSyncAt)}, ${s.plan.length} calls pending, ${s.foreignGroups} groups not managed by us` +
+      `, groups last read back ${time(s.verifiedAt)}` +
+      `${s.awaitingReadoption ? ', not yet (re-)adopted: its next reconcile lists its groups first' : ''}` +
+      `${s.resyncRequested ? ', resync requested' : ''}`,
+  );
+  console.log(
+    `  rules: fleet generation ${s.fleet.rulesGeneration ?? 'none (planned with this rules file)'}` +
+      `, last reconciled under ${s.rulesGeneration ?? '-'}`,
   );
   for (const f of s.folders) {
     console.log(
       `  ${f.folder} "${f.groupName}" group ${f.groupId ?? '-'}: ${f.synced}/${f.desired} synced, ${f.pendingCalls} calls pending` +
         `${f.retrying ? `, ${f.retrying} retrying` : ''}${f.rejections.length ? `, ${f.rejections.length} rejected` : ''}` +
-        `${f.overflow.length ? `, ${f.overflow.length} over provider limits` : ''}`,
+        `${f.overflow.length ? `, ${f.overflow.length} over provider limits` : ''}` +
+        `${f.frozen ? ', FROZEN: its stored definition does not decode; resend folder.upserted' : ''}`,
     );
     for (const r of f.rejections)
       console.log(`    rejected ${r.conversation}: ${r.code} ${r.msg} (${time(r.at)})`);
@@ -103,17 +142,16 @@ export function accountCommands(program: Command): void {
       }
       const config = configOrExit();
       const redis = createRedis(config.REDIS_URL, 'producer');
-      const keys = keysFor(config.QUEUE_PREFIX);
       try {
         if (o.account) {
-          await redis.sadd(keys.resync, o.account);
+          await new AccountStore(redis, keysFor(config.QUEUE_PREFIX)).requestResync(o.account);
           const queue = openQueue(QUEUES.reconcile, redis, config.QUEUE_PREFIX);
           await enqueueReconcile(queue, [o.account], 0, 'resync');
           await queue.close();
           console.log(`resync of ${o.account} queued`);
         } else {
           const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX);
-          await queue.add(JOB_NAMES.resyncAll, {});
+          await enqueueResyncAll(queue);
           await queue.close();
           console.log('resync of every known account queued');
         }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { accountCommands } from './account-commands.js';
 import { demoCommand, devCommand } from './dev-command.js';
 import { publishCommand } from './publish-command.js';
+import { rulesCommand } from './rules-command.js';
 import { serveCommand } from './serve-command.js';
 import { simulatorCommand } from './simulator-command.js';
 import { workerCommand } from './worker-command.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   serveCommand(program);
   publishCommand(program);
   accountCommands(program);
+  rulesCommand(program);
   simulatorCommand(program);
   demoCommand(program);
   return program;

@@ -1,4 +1,5 @@
 import type { AttrValue, ConversationKey, ConversationView } from '../rules/evaluate.js';
+import { type FolderKey, parseFolderKey } from '../rules/folder-key.js';
 import { type UserFolder, userFolderSchema } from '../rules/schema.js';
 import { isNewer, parseRegister, type Register } from './registers.js';
 
@@ -20,14 +21,19 @@ interface Building {
 
 /**
  * Turns an account's facts hash into conversation views. Pure. A removal hides every fact
- * older than it, so a conversation that comes back starts clean.
+ * older than it, so a conversation that comes back starts clean. A field that does not decode
+ * (written by something other than the fold) is skipped and counted, as if its event never came.
  */
-export function buildViews(hash: Readonly<Record<string, string>>): AccountFacts {
+export function buildViews(hash: Readonly<Record<string, string>>): { facts: AccountFacts; corrupt: number } {
   const byConversation = new Map<string, Building>();
+  let corrupt = 0;
   for (const [field, value] of Object.entries(hash)) {
     const parts = field.split('|');
     const register = parseRegister(value);
-    if (parts.length < 3 || !register) continue;
+    if (parts.length < 3 || !register || !/^[123]$/.test(parts[0]!) || !parts[1]) {
+      corrupt++;
+      continue;
+    }
     const key = `${parts[0]}|${parts[1]}`;
     let b = byConversation.get(key);
     if (!b) {
@@ -56,8 +62,12 @@ export function buildViews(hash: Readonly<Record<string, string>>): AccountFacts
     let newest = b.presence.at;
     for (const [name, r] of b.attributes) {
       if (!live(r)) continue;
+      const value = attributeValue(r.payload);
+      if (value === undefined) {
+        corrupt++;
+        continue;
+      }
       newest = Math.max(newest, r.at);
-      const value = JSON.parse(r.payload) as AttrValue | null;
       if (value !== null) attributes[name] = value;
     }
     const tags = [...b.tags].filter(([, r]) => live(r) && r.payload === '1').map(([tag]) => tag);
@@ -69,7 +79,19 @@ export function buildViews(hash: Readonly<Record<string, string>>): AccountFacts
     recency.set(key as ConversationKey, newest);
   }
   views.sort((a, b) => a.type - b.type || (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
-  return { views, recency, removed };
+  return { facts: { views, recency, removed }, corrupt };
+}
+
+/** An attribute register's JSON payload: a scalar, null (unset), or undefined when it is not one. */
+function attributeValue(payload: string): AttrValue | null | undefined {
+  try {
+    const value: unknown = JSON.parse(payload);
+    return value === null || ['string', 'number', 'boolean'].includes(typeof value)
+      ? (value as AttrValue | null)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface StoredUserFolder {
@@ -77,17 +99,39 @@ export interface StoredUserFolder {
   createdAt: number;
 }
 
-/** Live user folders in creation order (ties by id). Pure. */
-export function buildUserFolders(hash: Readonly<Record<string, string>>): StoredUserFolder[] {
+/**
+ * Live user folders in creation order (ties by id). Pure. A folder whose record does not decode
+ * is reported by key, not dropped: dropping it would delete its group.
+ */
+export function buildUserFolders(hash: Readonly<Record<string, string>>): {
+  folders: StoredUserFolder[];
+  corrupt: FolderKey[];
+} {
   const out: StoredUserFolder[] = [];
+  const corrupt: FolderKey[] = [];
   for (const [field, value] of Object.entries(hash)) {
     if (!field.startsWith('f|')) continue;
     const r = parseRegister(value);
-    if (!r || r.payload === '') continue;
-    const parsed = userFolderSchema.safeParse(JSON.parse(r.payload));
-    if (!parsed.success) continue; // validated on publish; a stored one can only fail after a schema change
+    if (r?.payload === '') continue;
+    const parsed = r ? userFolderSchema.safeParse(parseJson(r.payload)) : undefined;
+    if (!r || !parsed?.success || `f|${parsed.data.id}` !== field) {
+      const key = parseFolderKey(`user:${field.slice(2)}`);
+      if (key) corrupt.push(`user:${key.id}`);
+      continue;
+    }
     const created = parseRegister(hash[`c|${parsed.data.id}`] ?? '');
     out.push({ folder: parsed.data, createdAt: created?.at ?? r.at });
   }
-  return out.sort((a, b) => a.createdAt - b.createdAt || (a.folder.id < b.folder.id ? -1 : 1));
+  return {
+    folders: out.sort((a, b) => a.createdAt - b.createdAt || (a.folder.id < b.folder.id ? -1 : 1)),
+    corrupt,
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { DomainEvent } from '../events/schema.js';
 import { validateEvent } from '../events/validate.js';
 import { createRedis } from './connection.js';
-import { EVENTS_PER_JOB, JOB_NAMES, openQueue, QUEUES } from './queues.js';
+import { EVENTS_JOB_OPTIONS, EVENTS_PER_JOB, JOB_NAMES, openQueue, QUEUES } from './queues.js';
 
 /** The data of a job named JOB_NAMES.events in the events queue. */
 export interface EventsJobData {
@@ -23,9 +23,10 @@ export interface PublishResult {
  */
 export async function enqueueEvents(queue: Queue, events: readonly DomainEvent[]): Promise<number> {
   if (events.length === 0) return 0;
-  const jobs: { name: string; data: EventsJobData }[] = [];
+  const jobs = [];
   for (let start = 0; start < events.length; start += EVENTS_PER_JOB) {
-    jobs.push({ name: JOB_NAMES.events, data: { events: events.slice(start, start + EVENTS_PER_JOB) } });
+    const data: EventsJobData = { events: events.slice(start, start + EVENTS_PER_JOB) };
+    jobs.push({ name: JOB_NAMES.events, data, opts: EVENTS_JOB_OPTIONS });
   }
   await queue.addBulk(jobs);
   return jobs.length;

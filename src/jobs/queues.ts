@@ -1,4 +1,4 @@
-import { type DefaultJobOptions, Queue } from 'bullmq';
+import { type DefaultJobOptions, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** The product's queues: names live here and nowhere else. */
@@ -26,6 +26,29 @@ export const EVENTS_PER_JOB = 100;
 export const DEFAULT_JOB_OPTIONS: DefaultJobOptions = {
   removeOnComplete: { age: 3600, count: 1000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+};
+
+/**
+ * A custom backoff type: each worker's backoffStrategy turns attempts into capped, jittered
+ * delays (RETRY_BASE_MS … RETRY_MAX_MS).
+ */
+export const RETRY_BACKOFF = 'capped-jitter';
+
+/**
+ * Events jobs fail only when Redis does (an OOM, a failover): they retry with backoff for about
+ * an hour and a half at the default delays, and a job that still fails is kept, never trimmed,
+ * for "retry" on the dashboard (and counted in folder_sync_events_jobs_failed_total).
+ */
+export const EVENTS_JOB_OPTIONS: JobsOptions = {
+  attempts: 25,
+  backoff: { type: RETRY_BACKOFF },
+  removeOnFail: false,
+};
+
+/** Fleet-wide walks retry too: a walk that stops halfway would leave accounts on old rules. */
+export const MAINTENANCE_JOB_OPTIONS: JobsOptions = {
+  attempts: 1_000,
+  backoff: { type: RETRY_BACKOFF },
 };
 
 /** The events stream feeding QueueEvents/dashboard, capped. */

@@ -1,16 +1,13 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import { JOB_NAMES } from './queues.js';
+import { JOB_NAMES, RETRY_BACKOFF } from './queues.js';
 
 export interface ReconcileJobData {
   account: string;
   /** why it was queued (for the dashboard); never read by the reconcile: it reads Redis state */
-  reason: 'events' | 'retry' | 'rules-changed' | 'resync' | 'busy';
+  reason: 'events' | 'retry' | 'rules-changed' | 'resync' | 'busy' | 'verify';
   /** set while the reconcile waits for the events backlog to drain (epoch ms it began waiting) */
   waitingSince?: number;
 }
-
-/** A custom backoff type: the worker's backoffStrategy turns attempts into capped jittered delays. */
-export const RECONCILE_BACKOFF = 'reconcile';
 
 /**
  * client-go workqueue semantics on BullMQ: the account is the deduplication id, so a burst
@@ -24,7 +21,7 @@ export function reconcileJobOptions(account: string, delayMs: number): JobsOptio
     deduplication: { id: account, keepLastIfActive: true },
     delay: delayMs,
     attempts: 1_000_000,
-    backoff: { type: RECONCILE_BACKOFF },
+    backoff: { type: RETRY_BACKOFF },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { QUEUES } from '../jobs/queues.js';
-import type { EngineObserver } from '../workers/observer.js';
+import type { EngineObserver } from '../reconcile/observer.js';
 
 const JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'] as const;
 

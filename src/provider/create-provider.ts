@@ -7,8 +7,8 @@ import { YunxinProvider, yunxinProfile } from '../yunxin/provider.js';
 import type { ConfigurableLimits, GroupProvider, ProviderProfile } from './types.js';
 
 export interface ProviderHooks {
-  /** awaited before every HTTP request (the shared rate limiter) */
-  beforeCall: () => Promise<void>;
+  /** awaited before every HTTP request (the shared rate limiter), with the endpoint's name */
+  beforeCall: (endpoint: string) => Promise<void>;
   /** told after every call (metrics) */
   onCall: (endpoint: string, code: number, seconds: number) => void;
   log: Logger;

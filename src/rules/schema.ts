@@ -246,13 +246,25 @@ const folderListSchema = z
   });
 
 /**
+ * The rules' version: when rules files differ across the fleet (a rolling deploy), the highest
+ * version wins and an older file can never roll the fleet back. Unversioned rules are version 0.
+ */
+export const rulesVersionSchema = z
+  .number({ error: expected('a whole number from 1 (the rules version)') })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(Number.MAX_SAFE_INTEGER, 'too large');
+
+/**
  * The app-wide rules file. Folder order is kept: it is the priority order used when a
  * provider limit forces a choice. Limits are checked on the raw input first.
  */
 export const rulesFileSchema = z
   .unknown()
   .superRefine((input, ctx) => reportLimit(ctx, findFileLimitProblem(input)))
-  .pipe(strictObject({ folders: folderListSchema }, 'the rules file'));
+  .pipe(
+    strictObject({ version: rulesVersionSchema.optional(), folders: folderListSchema }, 'the rules file'),
+  );
 
 export type ConversationType = z.output<typeof conversationTypeSchema>;
 export type ConversationRef = z.output<typeof conversationRefSchema>;

@@ -1,9 +1,11 @@
 import { desiredState } from '../plan/desired.js';
 import { plan as makePlan } from '../plan/planner.js';
 import type { FolderKey, Overflow, Plan, PlannedCall } from '../plan/types.js';
-import type { GroupProvider } from '../provider/types.js';
+import type { ProviderProfile } from '../provider/types.js';
+import { planView } from '../reconcile/plan-view.js';
 import type { AppFolder } from '../rules/schema.js';
 import type { AccountStore } from '../store/account-store.js';
+import type { FolderError } from '../store/records.js';
 
 export interface FolderStatus {
   folder: FolderKey;
@@ -18,13 +20,24 @@ export interface FolderStatus {
   rejections: Array<{ conversation: string; code: number; msg: string; at: number }>;
   retrying: number;
   overflow: Overflow[];
-  lastError: { code: number; msg: string; endpoint: string; traceId: string; at: number } | undefined;
+  lastError: FolderError | undefined;
+  /** the folder's stored record does not decode: its group is left as it is */
+  frozen: boolean;
 }
 
 export interface AccountStatus {
   account: string;
   lastSyncAt: number | undefined;
   lastCalls: number | undefined;
+  /** the fleet rules generation the last reconcile ran under */
+  rulesGeneration: number | undefined;
+  /** last read-back of the provider's groups (first contact, resync, verification) */
+  verifiedAt: number | undefined;
+  /**
+   * the ledger was not read back under the current deployment epoch (a new account, or Redis
+   * lost data): the next reconcile adopts from the provider before it creates anything
+   */
+  awaitingReadoption: boolean;
   resyncRequested: boolean;
   foreignGroups: number;
   folders: FolderStatus[];
@@ -37,11 +50,13 @@ export async function accountStatus(
   account: string,
   store: AccountStore,
   appFolders: readonly AppFolder[],
-  profile: Pick<GroupProvider, 'limits' | 'groupName'>,
+  profile: ProviderProfile,
   now: number,
+  /** the deployment's current epoch, when known */
+  epoch?: string,
 ): Promise<AccountStatus> {
   const state = await store.load(account);
-  const desired = desiredState(state, appFolders, profile, now);
+  const desired = desiredState(planView(state), appFolders, profile, now);
   const plan: Plan = makePlan(desired.input);
   const folders = new Set<FolderKey>([
     ...desired.input.folders.map((f) => f.key),
@@ -50,15 +65,18 @@ export async function accountStatus(
   const names = new Map(desired.input.folders.map((f) => [f.key, f.groupName]));
   return {
     account,
-    lastSyncAt: num(state.status.lastSyncAt),
-    lastCalls: num(state.status.lastCalls),
-    resyncRequested: state.resync,
+    lastSyncAt: state.status.lastSyncAt,
+    lastCalls: state.status.lastCalls,
+    rulesGeneration: state.status.rulesGeneration,
+    verifiedAt: state.status.verifiedAt,
+    awaitingReadoption:
+      state.ledger.epoch === undefined || (epoch !== undefined && state.ledger.epoch !== epoch),
+    resyncRequested: state.resyncRequest !== undefined,
     foreignGroups: state.ledger.foreignGroups,
     plan: plan.calls,
     folders: [...folders].map((folder) => {
       const want = plan.desired.get(folder) ?? [];
       const have = state.ledger.members.get(folder) ?? new Set();
-      const error = state.status[`error|${folder}`];
       return {
         folder,
         groupName: names.get(folder) ?? state.ledger.groups.get(folder)?.name ?? '',
@@ -76,10 +94,9 @@ export async function accountStatus(
           })),
         retrying: [...state.retries.keys()].filter((pair) => pair.startsWith(`${folder}|`)).length,
         overflow: plan.overflow.filter((o) => o.folder === folder),
-        lastError: error ? JSON.parse(error) : undefined,
+        lastError: state.status.folderErrors.get(folder),
+        frozen: state.frozenFolders.has(folder),
       };
     }),
   };
 }
-
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));

@@ -1,54 +1,91 @@
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { type AccountFacts, buildUserFolders, buildViews, type StoredUserFolder } from '../facts/views.js';
-import type { ConversationKey, FolderKey, LedgerGroup } from '../plan/types.js';
+import type { FolderKey } from '../plan/types.js';
 import type { Keys } from './keys.js';
-import type { ScriptedRedis } from './scripts.js';
+import {
+  type AccountStatusRecord,
+  decodeLedger,
+  decodeRejections,
+  decodeRetries,
+  decodeStatus,
+  type MutableLedger,
+  type Rejection,
+  type RetryRecord,
+} from './records.js';
 
-/** A permanent item refusal; not retried while the conversation's facts and the folder stay as they were. */
-export interface Rejection {
-  code: number;
-  msg: string;
-  at: number;
-  /** fingerprint of (conversation facts, folder definition) when refused */
-  fp: string;
-}
-
-/** A transient item failure waiting for its retry time. */
-export interface RetryRecord {
-  attempts: number;
-  notBefore: number;
-  code: number;
-}
-
-/** The confirmed state, mutable while a reconcile executes its plan. */
-export interface MutableLedger {
-  groups: Map<FolderKey, LedgerGroup>;
-  members: Map<FolderKey, Set<ConversationKey>>;
-  foreignGroups: number;
-}
-
+/** Everything a reconcile reads of one account, read in one MULTI. */
 export interface LoadedAccount {
   facts: AccountFacts;
   userFolders: StoredUserFolder[];
+  /** user folders whose stored record does not decode: their groups are left as they are */
+  frozenFolders: Set<FolderKey>;
   ledger: MutableLedger;
   rejections: Map<string, Rejection>;
   retries: Map<string, RetryRecord>;
-  resync: boolean;
+  status: AccountStatusRecord;
+  /** the number of the resync request waiting for this account, if one is */
+  resyncRequest: string | undefined;
+  /** fields that did not decode: the ledger's are quarantined, the others dropped */
+  corrupt: { ledger: string[]; rejections: string[]; retries: string[]; status: string[]; facts: number };
+  /** the deployment sentinel and the fleet's rules generation, as of this read */
+  fleet: { deployment: string | null; rulesGeneration: number | undefined };
+}
+
+/** An account's stored hashes and fleet fields, as read. */
+export interface RawAccount {
+  facts: Record<string, string>;
+  folders: Record<string, string>;
+  ledger: Record<string, string>;
+  rejections: Record<string, string>;
+  retries: Record<string, string>;
   status: Record<string, string>;
+  resyncRequest: string | null;
+  deployment: string | null;
+  rulesGeneration: string | null;
+}
+
+/** Decodes what `load` read (pure): every record through the codec, corrupt ones reported. */
+export function decodeAccount(raw: RawAccount): LoadedAccount {
+  const views = buildViews(raw.facts);
+  const userFolders = buildUserFolders(raw.folders);
+  const ledger = decodeLedger(raw.ledger);
+  const rejections = decodeRejections(raw.rejections);
+  const retries = decodeRetries(raw.retries);
+  const status = decodeStatus(raw.status);
+  return {
+    facts: views.facts,
+    userFolders: userFolders.folders,
+    frozenFolders: new Set(userFolders.corrupt),
+    ledger: ledger.value,
+    rejections: rejections.value,
+    retries: retries.value,
+    status: status.value,
+    resyncRequest: raw.resyncRequest ?? undefined,
+    corrupt: {
+      ledger: ledger.corrupt,
+      rejections: rejections.corrupt,
+      retries: retries.corrupt,
+      status: status.corrupt,
+      facts: views.corrupt,
+    },
+    fleet: {
+      deployment: raw.deployment,
+      rulesGeneration: raw.rulesGeneration === null ? undefined : Number(raw.rulesGeneration),
+    },
+  };
 }
 
 /** Index into the fenced-write script's KEYS. */
-export const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5 } as const;
+const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5, resync: 6 } as const;
 export type WriteOp =
   | { hash: keyof typeof HASH; op: 'set'; field: string; value: string }
-  | { hash: keyof typeof HASH; op: 'del'; field: string };
-
-/** Ledger fields: `g|<folder>` group JSON, `m|<folder>|<conversation>` member, `foreign` count. */
-export const ledgerField = {
-  group: (folder: FolderKey) => `g|${folder}`,
-  member: (folder: FolderKey, conv: ConversationKey) => `m|${folder}|${conv}`,
-  foreign: 'foreign',
-};
+  | { hash: keyof typeof HASH; op: 'del'; field: string }
+  /** delete the field only while it still holds `value` */
+  | { hash: keyof typeof HASH; op: 'delIfEquals'; field: string; value: string }
+  /** delete the whole hash */
+  | { hash: keyof typeof HASH; op: 'clear' };
+const OP_CODE = { set: 's', del: 'd', delIfEquals: 'c', clear: 'x' } as const;
 
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -62,10 +99,13 @@ export interface Lease {
   token: string;
 }
 
+/** How long a quarantined ledger is kept for a post-mortem. */
+const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
+
 /** Redis I/O for one account's facts, ledger and bookkeeping. */
 export class AccountStore {
   constructor(
-    readonly redis: ScriptedRedis,
+    readonly redis: Redis,
     readonly keys: Keys,
   ) {}
 
@@ -78,31 +118,29 @@ export class AccountStore {
       .hgetall(k.ledger(account))
       .hgetall(k.rejections(account))
       .hgetall(k.retries(account))
-      .sismember(k.resync, account)
       .hgetall(k.status(account))
+      .hget(k.resyncRequests, account)
+      .get(k.deployment)
+      .hget(k.rules, 'generation')
       .exec();
     if (!res) throw new Error('Redis transaction aborted');
-    const [facts, folders, ledger, rejections, retries, resync, status] = res.map(([err, value]) => {
+    const values = res.map(([err, value]) => {
       if (err) throw err;
       return value;
-    }) as [
-      Record<string, string>,
-      Record<string, string>,
-      Record<string, string>,
-      Record<string, string>,
-      Record<string, string>,
-      number,
-      Record<string, string>,
-    ];
-    return {
-      facts: buildViews(facts),
-      userFolders: buildUserFolders(folders),
-      ledger: parseLedger(ledger),
-      rejections: parseJsonMap<Rejection>(rejections),
-      retries: parseJsonMap<RetryRecord>(retries),
-      resync: resync === 1,
-      status,
-    };
+    });
+    const hash = (i: number) => values[i] as Record<string, string>;
+    const text = (i: number) => values[i] as string | null;
+    return decodeAccount({
+      facts: hash(0),
+      folders: hash(1),
+      ledger: hash(2),
+      rejections: hash(3),
+      retries: hash(4),
+      status: hash(5),
+      resyncRequest: text(6),
+      deployment: text(7),
+      rulesGeneration: text(8),
+    });
   }
 
   async acquireLease(account: string, ttlMs: number): Promise<Lease | undefined> {
@@ -122,7 +160,11 @@ export class AccountStore {
 
   /** The next reconcile reads the provider's groups back first (an outcome is unknown). */
   async requestResync(account: string): Promise<void> {
-    await this.redis.sadd(this.keys.resync, account);
+    await this.redis.hincrby(this.keys.resyncRequests, account, 1);
+  }
+
+  async markVerified(account: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.verified, at, account);
   }
 
   async releaseLease(lease: Lease): Promise<void> {
@@ -135,45 +177,29 @@ export class AccountStore {
     const k = this.keys;
     const a = lease.account;
     const args: Array<string | number> = [];
-    for (const o of ops)
-      args.push(HASH[o.hash], o.op === 'set' ? 's' : 'd', o.field, o.op === 'set' ? o.value : '');
+    for (const o of ops) {
+      args.push(HASH[o.hash], OP_CODE[o.op], 'field' in o ? o.field : '', 'value' in o ? o.value : '');
+    }
     const written = await this.redis.fsFencedWrite(
       k.lease(a),
       k.ledger(a),
       k.rejections(a),
       k.retries(a),
       k.status(a),
+      k.resyncRequests,
       lease.token,
       ...args,
     );
     if (written !== 1) throw new LeaseLostError(a);
   }
 
-  async clearResync(account: string): Promise<void> {
-    await this.redis.srem(this.keys.resync, account);
+  /** Keeps a copy of an account's ledger that did not decode, for a post-mortem. */
+  async quarantineLedger(account: string): Promise<void> {
+    const target = this.keys.quarantine(account);
+    await this.redis
+      .multi()
+      .copy(this.keys.ledger(account), target, 'REPLACE')
+      .expire(target, QUARANTINE_TTL_SECONDS)
+      .exec();
   }
-}
-
-export function parseLedger(hash: Readonly<Record<string, string>>): MutableLedger {
-  const ledger: MutableLedger = { groups: new Map(), members: new Map(), foreignGroups: 0 };
-  for (const [field, value] of Object.entries(hash)) {
-    if (field === ledgerField.foreign) ledger.foreignGroups = Number(value) || 0;
-    else if (field.startsWith('g|'))
-      ledger.groups.set(field.slice(2) as FolderKey, JSON.parse(value) as LedgerGroup);
-    else if (field.startsWith('m|')) {
-      const sep = field.indexOf('|', 2);
-      const folder = field.slice(2, sep) as FolderKey;
-      let set = ledger.members.get(folder);
-      if (!set) {
-        set = new Set();
-        ledger.members.set(folder, set);
-      }
-      set.add(field.slice(sep + 1) as ConversationKey);
-    }
-  }
-  return ledger;
-}
-
-function parseJsonMap<T>(hash: Readonly<Record<string, string>>): Map<string, T> {
-  return new Map(Object.entries(hash).map(([k, v]) => [k, JSON.parse(v) as T]));
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-import type { ScriptedRedis } from './scripts.js';
 
 export interface CallGateOptions {
   /** calls per second for the whole app (YUNXIN_RATE_LIMIT) */
@@ -41,7 +41,7 @@ export class CallGate {
   private backingOff = false;
 
   constructor(
-    private readonly redis: ScriptedRedis,
+    private readonly redis: Redis,
     private readonly keys: Keys,
     private readonly opts: CallGateOptions,
   ) {

@@ -14,14 +14,27 @@ export function keysFor(prefix: string) {
     retries: (account: string) => k('retries', account),
     status: (account: string) => k('status', account),
     lease: (account: string) => k('lease', account),
+    /** a copy of a ledger that did not decode, kept a week for a post-mortem */
+    quarantine: (account: string) => k('quarantine', account),
     /** every account ever seen (rules changes and resync --all walk it) */
     accounts: k('accounts'),
-    /** accounts whose next reconcile reads the remote groups first */
-    resync: k('resync'),
+    /** account → number of its newest resync request; cleared only by the read-back that served it */
+    resyncRequests: k('resync-requests'),
+    /** before 0.2: a set of accounts to resync (moved into resyncRequests at start) */
+    legacyResync: k('resync'),
+    /** account → when its groups were last read back (score, ms): verification walks it oldest first */
+    verified: k('verified'),
     callSlot: k('calls', 'next-slot'),
     callPause: k('calls', 'pause'),
     callPauseStreak: k('calls', 'pause-streak'),
-    rulesHash: k('rules-hash'),
+    /** the verification budget's own slot (a share of the provider rate) */
+    verifySlot: k('calls', 'verify-next-slot'),
+    /** the deployment sentinel: its epoch changes when Redis is found to have lost data */
+    deployment: k('deployment'),
+    /** the fleet's rules: version, hash, generation, body (one place for the whole fleet) */
+    rules: k('rules'),
+    /** a rules change held by the deletion guard until an operator confirms it */
+    rulesHeld: k('rules', 'held'),
   };
 }
 export type Keys = ReturnType<typeof keysFor>;

@@ -1,17 +1,60 @@
-import type { Redis } from 'ioredis';
-import { applyEvent } from './lua/apply-event.js';
-import { fencedWrite, releaseLease, renewLease } from './lua/fenced-write.js';
-import { acquireCall, pauseCalls } from './lua/rate-limit.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Redis, Result } from 'ioredis';
 
-const SCRIPTS = [applyEvent, fencedWrite, renewLease, releaseLease, acquireCall, pauseCalls];
+type Arg = string | number;
 
-type ScriptFn = (...args: Array<string | number>) => Promise<number>;
-export type ScriptedRedis = Redis & Record<(typeof SCRIPTS)[number]['name'], ScriptFn>;
-
-/** Registers the product's Lua scripts as commands (EVALSHA with automatic fallback). */
-export function withScripts(redis: Redis): ScriptedRedis {
-  for (const s of SCRIPTS) {
-    if (!(s.name in redis)) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+/**
+ * The product's atomic Redis operations, one `.lua` file each in ./lua (as bullmq's
+ * src/commands): `<name>-<number of keys>.lua`, registered as the command `fs<Name>`. Each
+ * file's header says what its KEYS and ARGV hold and what it returns.
+ */
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    fsApplyEvent(...keysThenArgs: Arg[]): Result<number, Context>;
+    fsFencedWrite(...keysThenArgs: Arg[]): Result<number, Context>;
+    fsRenewLease(lease: string, token: string, ttlMs: number): Result<number, Context>;
+    fsReleaseLease(lease: string, token: string): Result<number, Context>;
+    fsAcquireCall(slot: string, pause: string, spacingMs: number): Result<number, Context>;
+    fsPauseCalls(
+      pause: string,
+      streak: string,
+      baseMs: number,
+      maxMs: number,
+      jitter: number,
+    ): Result<number, Context>;
+    fsInstallRules(...keysThenArgs: Arg[]): Result<number, Context>;
+    fsClaimVerification(verified: string, now: number, minIntervalMs: number): Result<string | null, Context>;
   }
-  return redis as ScriptedRedis;
+}
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+
+interface Script {
+  command: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+function loadScripts(): Script[] {
+  return readdirSync(LUA_DIR)
+    .flatMap((file) => {
+      const m = /^([a-z][A-Za-z]*)-(\d+)\.lua$/.exec(file);
+      return m ? [{ file, name: m[1]!, keys: Number(m[2]) }] : [];
+    })
+    .map(({ file, name, keys }) => ({
+      command: `fs${name[0]!.toUpperCase()}${name.slice(1)}`,
+      numberOfKeys: keys,
+      lua: readFileSync(new URL(file, LUA_DIR), 'utf8'),
+    }));
+}
+
+let scripts: Script[] | undefined;
+
+/** Registers the product's Lua scripts as commands on a connection (EVALSHA, EVAL fallback). */
+export function withScripts<R extends Redis>(redis: R): R {
+  scripts ??= loadScripts();
+  for (const s of scripts) {
+    if (!(s.command in redis)) redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  }
+  return redis;
 }

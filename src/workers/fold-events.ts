@@ -1,8 +1,8 @@
+import type { Redis } from 'ioredis';
 import type { DomainEvent } from '../events/schema.js';
 import { eventWrites } from '../facts/encode.js';
 import { tiebreakOf } from '../facts/registers.js';
 import type { Keys } from '../store/keys.js';
-import type { ScriptedRedis } from '../store/scripts.js';
 
 /** An event id is remembered this long: a repeat inside the window is ignored. */
 export const SEEN_TTL_SECONDS = 24 * 3600;
@@ -39,11 +39,11 @@ function foldable(e: unknown): e is DomainEvent {
  * all of them in one pipeline round trip.
  */
 export async function foldEvents(
-  redis: ScriptedRedis,
+  redis: Redis,
   keys: Keys,
   events: readonly DomainEvent[],
 ): Promise<FoldResult> {
-  const pipeline = redis.pipeline() as unknown as ScriptedRedis;
+  const pipeline = redis.pipeline();
   const folded: DomainEvent[] = [];
   let invalid = 0;
   for (const e of events) {
@@ -61,7 +61,8 @@ export async function foldEvents(
       keys.facts(e.account),
       keys.folders(e.account),
       keys.accounts,
-      keys.resync,
+      keys.resyncRequests,
+      keys.verified,
       e.account,
       SEEN_TTL_SECONDS,
       String(e.at),
@@ -70,7 +71,7 @@ export async function foldEvents(
       ...args,
     );
   }
-  const results = (await (pipeline as unknown as ReturnType<ScriptedRedis['pipeline']>).exec()) ?? [];
+  const results = (await pipeline.exec()) ?? [];
   const out: FoldResult = { dirty: new Set(), changed: 0, duplicates: 0, stale: 0, invalid };
   results.forEach(([error, result], i) => {
     if (error) throw error;

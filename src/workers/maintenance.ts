@@ -30,7 +30,11 @@ export async function reconcileEveryAccount(
       if ((counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) < MAX_QUEUED) break;
       await sleep(200, undefined, { signal: opts.signal });
     }
-    if (opts.resync) await redis.sadd(keys.resync, ...accounts);
+    if (opts.resync) {
+      const asks = redis.pipeline();
+      for (const account of accounts) asks.hincrby(keys.resyncRequests, account, 1);
+      await asks.exec();
+    }
     await enqueueReconcile(reconcile, accounts, opts.delayMs, opts.resync ? 'resync' : 'rules-changed');
     total += accounts.length;
   } while (cursor !== '0');

@@ -1,24 +1,27 @@
 import { setMaxListeners } from 'node:events';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
-import type { DomainEvent } from '../events/schema.js';
+import { Deployment } from '../fleet/deployment.js';
+import { FleetRules } from '../fleet/rules.js';
 import { createRedis } from '../jobs/connection.js';
-import { JOB_NAMES, openQueue, QUEUES } from '../jobs/queues.js';
-import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
+import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
+import { openQueue, QUEUES } from '../jobs/queues.js';
 import { type Logger, logErrors } from '../log.js';
-import { createProvider, providerRateLimit } from '../provider/create-provider.js';
+import { createProvider, providerProfile, providerRateLimit } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
-import { AccountStore, LeaseLostError } from '../store/account-store.js';
+import { backoffMs } from '../reconcile/backoff.js';
+import { checkCallGuard } from '../reconcile/call-guard.js';
+import type { EngineObserver } from '../reconcile/observer.js';
+import type { ReconcileDeps } from '../reconcile/reconcile.js';
+import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { keysFor } from '../store/keys.js';
+import { migrateLegacyResync } from '../store/migrate.js';
 import { withScripts } from '../store/scripts.js';
-import { backoffMs } from './backoff.js';
-import { checkCallGuard } from './call-guard.js';
-import { foldEvents } from './fold-events.js';
-import { reconcileEveryAccount } from './maintenance.js';
-import type { EngineObserver } from './observer.js';
-import { reconcileAccount } from './reconcile.js';
-import { watchRules } from './rules-watch.js';
+import { eventsProcessor } from './events-processor.js';
+import { maintenanceProcessor } from './maintenance-processor.js';
+import { reconcileProcessor } from './reconcile-processor.js';
+import { Verifier } from './verifier.js';
 
 export interface RunningWorkers {
   /**
@@ -29,9 +32,14 @@ export interface RunningWorkers {
   /** every worker is running and Redis answers */
   ready(): Promise<boolean>;
   workers: Worker[];
+  deployment: Deployment;
+  rules: FleetRules;
 }
 
-/** `folder-sync worker`: the event folder, the reconciler and the maintenance walker. */
+/** How often a worker looks at the deployment sentinel (a wiped Redis is noticed this fast). */
+const SENTINEL_CHECK_MS = 5_000;
+
+/** `folder-sync worker`: the event folder, the reconciler, the maintenance walker, verification. */
 export async function startWorkers(
   config: Config,
   log: Logger,
@@ -42,17 +50,39 @@ export async function startWorkers(
   const prefix = config.QUEUE_PREFIX;
   const keys = keysFor(prefix);
   await warnUnlessNoEviction(redis, log);
+  await migrateLegacyResync(redis, keys);
+  const deployment = new Deployment({
+    redis,
+    keys,
+    log,
+    onDataLoss: (reason) => observer.dataLoss?.(reason),
+  });
+  await deployment.check();
+  const sentinelCheck = setInterval(() => {
+    deployment
+      .check()
+      .catch((error: unknown) => log.warn({ err: error }, 'deployment sentinel check failed'));
+  }, SENTINEL_CHECK_MS);
+  sentinelCheck.unref();
+
   const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
   const eventsQueue = openQueue(QUEUES.events, redis, prefix);
   const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
-  for (const q of [reconcileQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
-  const rules = await watchRules({
+  for (const q of [reconcileQueue, eventsQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
+
+  const store = new AccountStore(redis, keys);
+  const rules = new FleetRules({
     path: config.FOLDER_RULES,
     redis,
     keys,
-    maintenance: maintenanceQueue,
+    store,
+    profile: providerProfile(config),
     log,
+    maxDeleteShare: config.RULES_MAX_DELETE_SHARE,
+    onHeld: (held) => observer.rulesHeld?.(held),
+    enqueueWalk: (stored) => enqueueRulesWalk(maintenanceQueue, stored),
   });
+  await rules.start();
 
   const gate = new CallGate(redis, keys, {
     perSecond: providerRateLimit(config),
@@ -71,7 +101,29 @@ export async function startWorkers(
     onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
     log,
   });
-  const store = new AccountStore(redis, keys);
+  const verifier = new Verifier({
+    redis,
+    keys,
+    reconcile: reconcileQueue,
+    log,
+    perSecond: providerRateLimit(config),
+    share: config.VERIFY_SHARE,
+    minIntervalMs: config.VERIFY_MIN_INTERVAL_MS,
+  });
+  const reconcileDeps: ReconcileDeps = {
+    store,
+    provider,
+    gate,
+    rules: (generation) => rules.at(generation),
+    epoch: (sentinel) => deployment.epoch(sentinel),
+    now: Date.now,
+    random: Math.random,
+    retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
+    log,
+    leaseMs: config.LOCK_MS,
+    observer,
+  };
+
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
   const workerOpts = {
     connection: redis,
@@ -79,110 +131,34 @@ export async function startWorkers(
     maxStalledCount: 1_000,
     lockDuration: config.LOCK_MS,
     stalledInterval: config.LOCK_MS,
+    settings: {
+      backoffStrategy: (attemptsMade: number) =>
+        backoffMs(attemptsMade, config.RETRY_BASE_MS, config.RETRY_MAX_MS, Math.random),
+    },
   };
-
-  const eventWorker = new Worker<{ events: DomainEvent[] }>(
-    QUEUES.events,
-    async (job) => {
-      const folded = await foldEvents(redis, keys, job.data.events);
-      if (folded.invalid)
-        log.warn({ jobId: job.id, invalid: folded.invalid }, 'skipped malformed events in an events job');
-      observer.eventsFolded?.({
-        events: job.data.events.length,
-        changed: folded.changed,
-        duplicates: folded.duplicates,
-        stale: folded.stale,
-      });
-      await enqueueReconcile(reconcileQueue, folded.dirty, config.DEBOUNCE_MS, 'events');
-      return {
-        events: job.data.events.length,
-        changed: folded.changed,
-        duplicates: folded.duplicates,
-        stale: folded.stale,
-      };
-    },
-    { ...workerOpts, concurrency: config.EVENT_CONCURRENCY },
-  );
-
-  const reconcileWorker = new Worker<ReconcileJobData>(
+  const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
+  const eventWorker = new Worker(QUEUES.events, eventsProcessor({ ...common, observer }), {
+    ...workerOpts,
+    concurrency: config.EVENT_CONCURRENCY,
+  });
+  const reconcileWorker = new Worker(
     QUEUES.reconcile,
-    async (job: Job<ReconcileJobData>, token?: string) => {
-      const { account } = job.data;
-      // Events still waiting to be folded may be this account's: reconciling now would act on
-      // a partial state and pay again for what the rest undoes. Wait for the backlog to drain,
-      // for at most BACKLOG_WAIT_MS, so coalescing holds for bursts longer than the debounce.
-      const waitingSince = job.data.waitingSince ?? Date.now();
-      if (Date.now() - waitingSince < config.BACKLOG_WAIT_MS && (await eventsQueue.getWaitingCount()) > 0) {
-        await job.updateData({ ...job.data, waitingSince });
-        await job.moveToDelayed(Date.now() + Math.max(50, config.DEBOUNCE_MS), token);
-        throw new DelayedError();
-      }
-      observer.reconcileStarted?.(account);
-      const started = Date.now();
-      const outcome = await reconcileAccount(
-        account,
-        {
-          store,
-          provider,
-          gate,
-          appFolders: () => rules.current().folders,
-          now: Date.now,
-          random: Math.random,
-          retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
-          log,
-          leaseMs: config.LOCK_MS,
-          observer,
-        },
-        shutdown.signal,
-      ).catch(async (error: unknown) => {
-        observer.reconciled?.(account, {
-          outcome: 'error',
-          seconds: (Date.now() - started) / 1000,
-          calls: 0,
-        });
-        // This job may no longer be ours to retry (its lock went with the lease): queue a
-        // reconcile so the read-back asked for above happens whoever runs it.
-        if (error instanceof LeaseLostError) {
-          await enqueueReconcile(reconcileQueue, [account], config.DEBOUNCE_MS, 'retry').catch(() => {});
-        }
-        throw error;
-      });
-      if (outcome.status === 'busy') {
-        observer.reconciled?.(account, { outcome: 'busy', seconds: 0, calls: 0 });
-        // Another process holds the account (a stalled duplicate run): look again shortly.
-        await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
-        throw new DelayedError();
-      }
-      if (outcome.requeueAfterMs !== undefined) {
-        await enqueueReconcile(reconcileQueue, [account], outcome.requeueAfterMs, 'retry');
-      }
-      const { startedAt, finishedAt, calls } = outcome;
-      log.debug({ account, startedAt, finishedAt, calls }, 'reconciled');
-      observer.reconciled?.(account, { outcome: 'done', seconds: (finishedAt - startedAt) / 1000, calls });
-      return { calls: outcome.calls, overflow: outcome.overflow.length };
-    },
-    {
-      ...workerOpts,
-      concurrency: config.WORKER_CONCURRENCY,
-      settings: {
-        backoffStrategy: (attemptsMade: number) =>
-          backoffMs(attemptsMade, config.RETRY_BASE_MS, config.RETRY_MAX_MS, Math.random),
-      },
-    },
+    reconcileProcessor({
+      reconcileDeps,
+      events: eventsQueue,
+      reconcile: reconcileQueue,
+      debounceMs: config.DEBOUNCE_MS,
+      backlogWaitMs: config.BACKLOG_WAIT_MS,
+      verifier,
+      log,
+      observer,
+      signal: shutdown.signal,
+    }),
+    { ...workerOpts, concurrency: config.WORKER_CONCURRENCY },
   );
-
   const maintenanceWorker = new Worker(
     QUEUES.maintenance,
-    async (job) => {
-      const resync = job.name === JOB_NAMES.resyncAll;
-      const accounts = await reconcileEveryAccount(redis, keys, reconcileQueue, {
-        resync,
-        delayMs: config.DEBOUNCE_MS,
-        signal: shutdown.signal,
-      });
-      log.info({ job: job.name, accounts }, 'queued a reconcile for every known account');
-      return { accounts };
-    },
+    maintenanceProcessor({ ...common, signal: shutdown.signal }),
     { ...workerOpts, concurrency: 1 },
   );
 
@@ -190,23 +166,36 @@ export async function startWorkers(
   for (const w of workers) {
     // during a Redis outage every worker reports each failed command: once per message per 30 s
     logErrors(w, log, `worker ${w.name}`);
-    w.on('failed', (job, error) =>
-      log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed'),
-    );
+    w.on('failed', (job, error) => {
+      log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed');
+      const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (w === eventWorker && exhausted) observer.eventsJobFailed?.();
+    });
   }
+  verifier.start();
   log.info(
-    { prefix, provider: provider.name, rules: rules.hash(), rateLimit: providerRateLimit(config) },
+    {
+      prefix,
+      provider: provider.name,
+      rules: { generation: rules.current()?.generation, hash: rules.current()?.hash },
+      epoch: deployment.current()?.epoch,
+      rateLimit: providerRateLimit(config),
+    },
     'workers started',
   );
 
   return {
     workers,
+    deployment,
+    rules,
     ready: async () =>
       !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
     close: async () => {
+      clearInterval(sentinelCheck);
       rules.stop();
       // abort first: reconciles stop after the call in flight and its ledger write
       shutdown.abort();
+      await verifier.stop();
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([reconcileQueue.close(), maintenanceQueue.close(), eventsQueue.close()]);
       await provider.close();

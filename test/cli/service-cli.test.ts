@@ -30,6 +30,7 @@ describe('the folder-sync command line', () => {
       'plan',
       'publish',
       'resync',
+      'rules',
       'serve',
       'simulator',
       'status',

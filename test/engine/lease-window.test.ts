@@ -14,15 +14,15 @@ import { validateEvent } from '../../src/events/validate.js';
 import { createLogger } from '../../src/log.js';
 import { createProvider } from '../../src/provider/create-provider.js';
 import type { GroupProvider } from '../../src/provider/types.js';
+import { checkCallGuard } from '../../src/reconcile/call-guard.js';
+import { type ReconcileDeps, reconcileAccount } from '../../src/reconcile/reconcile.js';
 import { loadRulesFile } from '../../src/rules/load.js';
 import { AccountStore, LeaseLostError } from '../../src/store/account-store.js';
 import { CallGate } from '../../src/store/call-gate.js';
 import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
-import { checkCallGuard } from '../../src/workers/call-guard.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
-import { type ReconcileDeps, reconcileAccount } from '../../src/workers/reconcile.js';
-import { type Engine, ev, startEngine, team } from '../support/engine.js';
+import { type Engine, ev, fixedFleet, startEngine, team } from '../support/engine.js';
 
 let e: Engine | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -48,7 +48,7 @@ describe('a create sent after its lease was lost', () => {
       store,
       provider,
       gate,
-      appFolders: () => rules.folders,
+      ...fixedFleet(rules),
       now: Date.now,
       random: Math.random,
       retry: { baseMs: 50, maxMs: 500 },
@@ -64,13 +64,13 @@ describe('a create sent after its lease was lost', () => {
       events.map((x) => (validateEvent(x) as { ok: true; event: DomainEvent }).event),
     );
 
-    // The first worker "freezes" after its lease check, right before its first request (the
-    // create): its lease expires and the successor runs a whole reconcile.
+    // The first worker "freezes" after its lease check, right before its create request: its
+    // lease expires and the successor runs a whole reconcile.
     let successorRan = false;
     const frozen = createProvider(engine.config, {
-      beforeCall: async () => {
+      beforeCall: async (endpoint) => {
         await checkCallGuard();
-        if (successorRan) return;
+        if (successorRan || endpoint !== 'group.create') return;
         successorRan = true;
         await engine.redis.del(keys.lease(account));
         expect(await reconcileAccount(account, deps(real))).toMatchObject({ status: 'done' });
@@ -84,7 +84,7 @@ describe('a create sent after its lease was lost', () => {
     expect(successorRan).toBe(true);
     // the frozen worker's create landed: two marked groups for one folder
     expect(engine.snapshot(account).map((g) => g.name)).toEqual(['Customers', 'Customers']);
-    expect(await engine.redis.sismember(keys.resync, account)).toBe(1);
+    expect(await engine.redis.hexists(keys.resyncRequests, account)).toBe(1);
 
     // the reconcile queued for the account reads the groups back and deletes the duplicate
     expect(await reconcileAccount(account, deps(real))).toMatchObject({ status: 'done' });

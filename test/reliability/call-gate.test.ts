@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 /**
  * The shared rate limit under a stalled process (the SIGKILL scenario found it: with worker
  * processes starting on two cores, a process woke up well after its reserved slot and its call
@@ -9,10 +10,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRedis } from '../../src/jobs/connection.js';
 import { CallGate } from '../../src/store/call-gate.js';
 import { keysFor } from '../../src/store/keys.js';
-import { type ScriptedRedis, withScripts } from '../../src/store/scripts.js';
+import { withScripts } from '../../src/store/scripts.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
 
-let redis: ScriptedRedis | undefined;
+let redis: Redis | undefined;
 let prefix = '';
 afterEach(async () => {
   redis?.disconnect();

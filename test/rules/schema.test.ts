@@ -101,8 +101,20 @@ describe('rules file: folders', () => {
   it('requires an object with a folders list', () => {
     expect(errorFor([])).toBe('(root): expected the rules file object, got a list');
     expect(errorFor({})).toBe('folders: required; expected a list of folders');
-    expect(errorFor({ folders: [], version: 1 })).toBe(
-      'version: unknown key; the rules file allows only folders',
+    expect(errorFor({ folders: [], revision: 1 })).toBe(
+      'revision: unknown key; the rules file allows only version, folders',
+    );
+  });
+
+  it('takes an optional version: a whole number from 1', () => {
+    expect(parseRulesText(JSON.stringify({ version: 3, folders: [] }), 'json')).toMatchObject({
+      ok: true,
+      rules: { version: 3 },
+    });
+    expect(errorFor({ version: 0, folders: [] })).toBe('version: must be at least 1');
+    expect(errorFor({ version: 1.5, folders: [] })).toBe('version: must be a whole number');
+    expect(errorFor({ version: '2', folders: [] })).toBe(
+      'version: expected a whole number from 1 (the rules version), got a string',
     );
   });
 

@@ -5,6 +5,8 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
+import type { EngineObserver } from '../../src/reconcile/observer.js';
+import type { AppFolder } from '../../src/rules/schema.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { FaultsInput } from '../../src/simulator-kit/faults.js';
 import {
@@ -18,7 +20,6 @@ import {
   type TencentSimulatorOptions,
   tencentFaultsSchema,
 } from '../../src/tencent/simulator/server.js';
-import type { EngineObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import {
   RATE_LIMIT_CODE as YUNXIN_RATE_LIMITED,
@@ -102,7 +103,8 @@ export interface Engine<S extends SimulatorBase = Simulator> extends GroupsView 
   redis: Redis;
   events: Queue;
   reconcile: Queue;
-  workers: RunningWorkers;
+  /** the in-process workers (none with `noWorkers`) */
+  workers: Pick<RunningWorkers, 'workers' | 'close' | 'ready'> & Partial<RunningWorkers>;
   logs: () => string;
   publish(events: readonly unknown[]): Promise<PublishResult>;
   /** the simulator's groups of an account as {name → sorted members (conversation keys)} */
@@ -265,3 +267,14 @@ export function ev(
 }
 export const team = (target: string) => ({ conversation: { type: 2, target } });
 export const p2p = (target: string) => ({ conversation: { type: 1, target } });
+
+/**
+ * The fleet side of ReconcileDeps for tests that call reconcileAccount directly: these rules at
+ * no generation, and one deployment epoch throughout.
+ */
+export function fixedFleet(rules: { folders: readonly AppFolder[] }, epoch = 'test-epoch') {
+  return {
+    rules: async () => ({ folders: rules.folders, generation: undefined }),
+    epoch: async () => epoch,
+  };
+}

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { parseDeployment } from '../fleet/deployment.js';
+import { installRules, readFleetRules } from '../fleet/rules.js';
+import { createRedis } from '../jobs/connection.js';
+import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
+import { openQueue, QUEUES } from '../jobs/queues.js';
+import { keysFor } from '../store/keys.js';
+import { withScripts } from '../store/scripts.js';
+import { configOrExit, EXIT } from './config-or-exit.js';
+
+const time = (ms: number) => new Date(ms).toISOString();
+
+/** `folder-sync rules show|confirm`: the fleet's rules, and the deletion guard's held change. */
+export function rulesCommand(program: Command): void {
+  const rules = program
+    .command('rules')
+    .description("the fleet's rules (one version for every worker) and a change held by the deletion guard");
+
+  rules
+    .command('show')
+    .description('print the rules the fleet runs, a held change, and the deployment sentinel')
+    .option('--json', 'print JSON', false)
+    .action(async (o: { json: boolean }) => {
+      const config = configOrExit();
+      const redis = createRedis(config.REDIS_URL, 'producer');
+      try {
+        const keys = keysFor(config.QUEUE_PREFIX);
+        const { stored, held } = await readFleetRules(redis, keys);
+        const deployment = parseDeployment(await redis.get(keys.deployment));
+        if (o.json) return console.log(JSON.stringify({ rules: stored, held, deployment }, null, 2));
+        if (!stored) console.log('the fleet has no rules yet: the first worker to start installs its file');
+        else
+          console.log(
+            `fleet rules: version ${stored.version || 'none (unversioned)'}, generation ${stored.generation}, ` +
+              `hash ${stored.hash.slice(0, 12)}, installed ${time(stored.installedAt)}, ` +
+              `${stored.walked >= stored.generation ? 'every account re-reconciled' : 're-reconciling every account'}; ` +
+              `folders: ${stored.rules.folders.map((f) => f.id).join(', ') || '(none)'}`,
+          );
+        if (held)
+          console.log(
+            `HELD: version ${held.version || 'none'} (hash ${held.hash.slice(0, 12)}) since ${time(held.heldAt)} would delete ` +
+              `${held.estimate.deletes} of ${held.estimate.managed} app-folder groups in ${held.estimate.sampled} sampled accounts; ` +
+              `folders: ${held.rules.folders.map((f) => f.id).join(', ') || '(none)'}. ` +
+              `Confirm with: folder-sync rules confirm ${held.version || held.hash.slice(0, 12)}`,
+          );
+        if (deployment)
+          console.log(
+            `deployment epoch ${deployment.epoch} since ${time(deployment.createdAt)}` +
+              (deployment.dataLoss ? ` (Redis lost data: ${deployment.dataLoss.reason})` : ''),
+          );
+      } finally {
+        redis.disconnect();
+      }
+    });
+
+  rules
+    .command('confirm')
+    .description(
+      'install the rules change the deletion guard holds (give its version, or its hash for unversioned rules)',
+    )
+    .argument('<version-or-hash>', 'the held version, or the first characters (6 or more) of its hash')
+    .action(async (which: string) => {
+      const config = configOrExit();
+      const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
+      const keys = keysFor(config.QUEUE_PREFIX);
+      try {
+        const { stored, held } = await readFleetRules(redis, keys);
+        if (!held) {
+          console.error('no rules change is held');
+          process.exit(EXIT.failure);
+        }
+        const matches =
+          (held.version > 0 && which === String(held.version)) ||
+          (which.length >= 6 && held.hash.startsWith(which));
+        if (!matches) {
+          console.error(
+            `the held change is version ${held.version || 'none'}, hash ${held.hash.slice(0, 12)}: not "${which}"`,
+          );
+          process.exit(EXIT.usage);
+        }
+        const generation = await installRules(
+          redis,
+          keys,
+          held.rules,
+          held.hash,
+          stored?.generation,
+          Date.now(),
+        );
+        if (generation === 0) {
+          console.error('the fleet rules changed meanwhile: look again with `folder-sync rules show`');
+          process.exit(EXIT.failure);
+        }
+        const installed = (await readFleetRules(redis, keys)).stored;
+        if (installed) {
+          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX);
+          await enqueueRulesWalk(queue, installed);
+          await queue.close();
+        }
+        console.log(`installed as generation ${generation}: every known account is reconciled under it`);
+      } finally {
+        redis.disconnect();
+      }
+    });
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { Keys } from '../store/keys.js';
+
+/**
+ * The deployment sentinel, written once at the first start. Its epoch names the Redis data
+ * set the ledgers were built in: when Redis is found to have lost data, a new sentinel with a
+ * new epoch is written, and every ledger of another epoch is re-adopted from the provider.
+ */
+export interface DeploymentRecord {
+  epoch: string;
+  createdAt: number;
+  /** set when this epoch began because Redis had lost data: when it was found, and how */
+  dataLoss?: { at: number; reason: string };
+}
+
+const recordCodec = z.object({
+  epoch: z.string().min(1),
+  createdAt: z.number().int(),
+  dataLoss: z.object({ at: z.number().int(), reason: z.string() }).optional(),
+});
+
+export function parseDeployment(text: string | null): DeploymentRecord | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed = recordCodec.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DeploymentOptions {
+  redis: Redis;
+  keys: Keys;
+  log: Logger;
+  now?: () => number;
+  /** told once per detection by this process */
+  onDataLoss?: (reason: string) => void;
+}
+
+/**
+ * One process's view of the sentinel. `check()` runs at start and periodically, and whenever an
+ * account's read saw a sentinel other than the one this process knows.
+ */
+export class Deployment {
+  private known: DeploymentRecord | undefined;
+  private checking: Promise<DeploymentRecord> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: DeploymentOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  current(): DeploymentRecord | undefined {
+    return this.known;
+  }
+
+  /** The epoch a ledger is trusted under, given the sentinel text an account's read saw. */
+  async epoch(seen: string | null): Promise<string> {
+    const record = parseDeployment(seen);
+    if (record && record.epoch === this.known?.epoch) return record.epoch;
+    return (await this.check()).epoch;
+  }
+
+  /** Reads the sentinel; writes it when missing, and says loudly when that means data loss. */
+  check(): Promise<DeploymentRecord> {
+    this.checking ??= this.read().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async read(): Promise<DeploymentRecord> {
+    const { redis, keys } = this.opts;
+    const stored = parseDeployment(await redis.get(keys.deployment));
+    if (stored) {
+      if (this.known && stored.epoch !== this.known.epoch) {
+        this.dataLoss(
+          `the deployment sentinel changed (epoch ${this.known.epoch} → ${stored.epoch})`,
+          stored,
+        );
+      }
+      this.known = stored;
+      return stored;
+    }
+    const reason = await this.evidenceOfEarlierLife();
+    const record: DeploymentRecord = {
+      epoch: randomBytes(8).toString('hex'),
+      createdAt: this.now(),
+      ...(reason ? { dataLoss: { at: this.now(), reason } } : {}),
+    };
+    // NX: of processes racing here, one writes; all go on with what is stored
+    await redis.set(keys.deployment, JSON.stringify(record), 'NX');
+    const winner = parseDeployment(await redis.get(keys.deployment)) ?? record;
+    if (reason) this.dataLoss(reason, winner);
+    this.known = winner;
+    return winner;
+  }
+
+  /** Why a missing sentinel means data loss, or undefined when this looks like a first start. */
+  private async evidenceOfEarlierLife(): Promise<string | undefined> {
+    if (this.known) return `the deployment sentinel (epoch ${this.known.epoch}) is gone`;
+    const { redis, keys } = this.opts;
+    const [accounts, rules] = await Promise.all([redis.scard(keys.accounts), redis.exists(keys.rules)]);
+    if (accounts > 0) return `no deployment sentinel, but ${accounts} accounts are known`;
+    if (rules > 0) return 'no deployment sentinel, but the fleet rules are stored';
+    return undefined;
+  }
+
+  private dataLoss(reason: string, record: DeploymentRecord): void {
+    this.opts.log.error(
+      { reason, epoch: record.epoch },
+      'Redis lost data: every account is re-adopted from the provider (its groups listed) before anything is created',
+    );
+    this.opts.onDataLoss?.(reason);
+  }
+}

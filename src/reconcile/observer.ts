@@ -1,0 +1,38 @@
+import type { HeldRules } from '../fleet/rules.js';
+import type { RepairResult } from './repair.js';
+
+/**
+ * What the engine reports as it works. Metrics implement it; tests listen to it. Every method
+ * is optional and must not throw or block.
+ */
+export interface EngineObserver {
+  eventsFolded?(result: {
+    events: number;
+    changed: number;
+    duplicates: number;
+    stale: number;
+    invalid: number;
+  }): void;
+  reconcileStarted?(account: string): void;
+  reconciled?(
+    account: string,
+    result: { outcome: 'done' | 'busy' | 'error'; seconds: number; calls: number },
+  ): void;
+  itemsFailed?(counts: { retried: number; rejected: number }): void;
+  rateLimitPause?(ms: number): void;
+  providerCall?(endpoint: string, code: number, seconds: number): void;
+  /** an account's first read-back under this deployment epoch adopted this many managed groups */
+  firstContact?(account: string, adoptedGroups: number): void;
+  /** a read-back found the provider differing from a trusted ledger (zeros when it did not) */
+  driftFound?(drift: RepairResult): void;
+  /** the reconcile after a read-back that found drift ran to the end */
+  driftRepaired?(drift: RepairResult): void;
+  /** stored records that did not decode and were dropped or skipped */
+  corruptRecords?(count: number): void;
+  /** this process found that Redis lost data (the deployment sentinel is gone or changed) */
+  dataLoss?(reason: string): void;
+  /** the rules change the deletion guard holds, or undefined when none is held */
+  rulesHeld?(held: HeldRules | undefined): void;
+  /** an events job failed its last attempt (it stays in the failed list) */
+  eventsJobFailed?(): void;
+}

@@ -1,0 +1,205 @@
+import type { Logger } from '../log.js';
+import { type DesiredState, desiredState } from '../plan/desired.js';
+import { plan as makePlan } from '../plan/planner.js';
+import type { FolderKey, Overflow, Plan } from '../plan/types.js';
+import type { GroupProvider } from '../provider/types.js';
+import type { AppFolder } from '../rules/schema.js';
+import type { Lease, LoadedAccount } from '../store/account-store.js';
+import { backoffMs } from './backoff.js';
+import type { ReconcileContext, ReconcileGate } from './context.js';
+import { executeCall } from './execute-call.js';
+import type { EngineObserver } from './observer.js';
+import { planView } from './plan-view.js';
+import { driftCount, type RepairResult, repair } from './repair.js';
+import { AccountSession, type SessionStore } from './session.js';
+
+/** The rules a reconcile runs under: the fleet's, at a generation. */
+export interface FleetRules {
+  folders: readonly AppFolder[];
+  /** undefined only where there is no fleet state (tests that pass rules directly) */
+  generation: number | undefined;
+}
+
+/** What a reconcile needs of the account's storage (AccountStore, or a fake in tests). */
+export interface ReconcileStore extends SessionStore {
+  load(account: string): Promise<LoadedAccount>;
+  acquireLease(account: string, ttlMs: number): Promise<Lease | undefined>;
+  renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
+  releaseLease(lease: Lease): Promise<void>;
+  quarantineLedger(account: string): Promise<void>;
+}
+
+export interface ReconcileDeps {
+  store: ReconcileStore;
+  provider: GroupProvider;
+  gate: ReconcileGate;
+  /** the fleet's rules at the generation the account's read saw (never a process's own copy) */
+  rules: (generation: number | undefined) => Promise<FleetRules>;
+  /** the deployment epoch to trust a ledger under, given the sentinel the account's read saw */
+  epoch: (sentinel: string | null) => Promise<string>;
+  now: () => number;
+  random: () => number;
+  retry: { baseMs: number; maxMs: number };
+  log: Logger;
+  leaseMs?: number;
+  observer?: EngineObserver;
+}
+
+export type ReconcileOutcome =
+  /** another worker holds the account: try again shortly */
+  | { status: 'busy' }
+  | {
+      status: 'done';
+      calls: number;
+      /** HTTP requests sent (what a provider's rate limit counts) */
+      requests: number;
+      /** while the lease was held: for tracing that one account never runs twice at once */
+      startedAt: number;
+      finishedAt: number;
+      overflow: Overflow[];
+      /** items or folders wait for a retry: reconcile again after this long */
+      requeueAfterMs?: number;
+    };
+
+/** Plans are recomputed after each round; more rounds than this means something keeps refusing. */
+const MAX_ROUNDS = 6;
+
+/**
+ * One level-triggered reconcile of one account: read facts and ledger, compare with what the
+ * rules want, execute the fewest calls, record each confirmed effect. Safe to run twice and
+ * safe to kill at any point. Transient provider errors propagate so the job retries with
+ * backoff; everything confirmed before them stays recorded.
+ */
+export async function reconcileAccount(
+  account: string,
+  deps: ReconcileDeps,
+  signal?: AbortSignal,
+): Promise<ReconcileOutcome> {
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const lease = await deps.store.acquireLease(account, leaseMs);
+  if (!lease) return { status: 'busy' };
+  const renew = setInterval(() => {
+    deps.store
+      .renewLease(lease, leaseMs)
+      .catch((error: unknown) => deps.log.warn({ err: error, account }, 'lease renewal failed'));
+  }, leaseMs / 3);
+  const startedAt = deps.now();
+  try {
+    const state = await deps.store.load(account);
+    const session = new AccountSession(lease, state, deps.store, {
+      now: deps.now,
+      leaseMs,
+      retryDelayMs: (attempts) => backoffMs(attempts, deps.retry.baseMs, deps.retry.maxMs, deps.random),
+    });
+    await discardCorrupt(session, deps);
+    const rules = await deps.rules(state.fleet.rulesGeneration);
+    const epoch = await deps.epoch(state.fleet.deployment);
+    const ctx: ReconcileContext = { ...deps, session, calls: 0, requests: 0, signal };
+    const desire = () => desiredState(planView(state), rules.folders, deps.provider, deps.now());
+
+    const drift = await readBackIfNeeded(ctx, deps, epoch, desire());
+    const { last, desired, settled, failedFolders } = await converge(ctx, desire);
+    // drift counts as repaired once the plan after the read-back ran to the end
+    if (drift && driftCount(drift) > 0 && settled) deps.observer?.driftRepaired?.(drift);
+    const overflow = last?.overflow ?? [];
+    await session.finish({
+      startedAt,
+      calls: ctx.calls,
+      overflow,
+      staleRejections: desired.staleRejections,
+      failedFolders,
+      rulesGeneration: rules.generation,
+    });
+    const waits = [
+      desired.nextRetryAt === undefined ? undefined : desired.nextRetryAt - deps.now(),
+      failedFolders.size > 0 ? deps.retry.maxMs : undefined,
+      settled ? undefined : deps.retry.baseMs,
+    ].filter((w): w is number => w !== undefined);
+    return {
+      status: 'done',
+      calls: ctx.calls,
+      requests: ctx.requests,
+      startedAt,
+      finishedAt: deps.now(),
+      overflow,
+      ...(waits.length ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {}),
+    };
+  } finally {
+    clearInterval(renew);
+    await deps.store.releaseLease(lease).catch(() => {});
+  }
+}
+
+/**
+ * Reads the provider's groups back before planning when the ledger cannot be trusted as it is:
+ * first contact under this deployment epoch (a new account, or Redis lost data), a resync
+ * request (a lost answer, `resync`, verification), or a create whose answer never came.
+ */
+async function readBackIfNeeded(
+  ctx: ReconcileContext,
+  deps: ReconcileDeps,
+  epoch: string,
+  desired: DesiredState,
+): Promise<RepairResult | undefined> {
+  const { state } = ctx.session;
+  const firstContact = state.ledger.epoch !== epoch;
+  const requested = state.resyncRequest;
+  const pending = [...state.ledger.groups.values()].some((g) => g.pending);
+  if (!firstContact && requested === undefined && !pending) return undefined;
+  const drift = await repair(ctx, {
+    full: firstContact || requested !== undefined,
+    desiredNames: new Map(desired.input.folders.map((f) => [f.key, f.groupName])),
+    epoch,
+    ...(requested === undefined ? {} : { resyncRequest: requested }),
+    trusted: !firstContact,
+  });
+  if (firstContact) deps.observer?.firstContact?.(ctx.session.account, ctx.session.ledger.groups.size);
+  deps.observer?.driftFound?.(drift);
+  return drift;
+}
+
+/** Plan, execute, plan again until nothing is left to do (or MAX_ROUNDS). */
+async function converge(ctx: ReconcileContext, desire: () => DesiredState) {
+  let settled = false;
+  let last: Plan | undefined;
+  let desired = desire();
+  const failedFolders = new Set<FolderKey>();
+  for (let round = 0; round <= MAX_ROUNDS && !settled; round++) {
+    if (round > 0) desired = desire();
+    last = makePlan(desired.input);
+    if (last.unresolved.length > 0) {
+      await repair(ctx, {
+        full: false,
+        desiredNames: new Map(desired.input.folders.map((f) => [f.key, f.groupName])),
+        trusted: false,
+      });
+      continue;
+    }
+    const calls = last.calls.filter((c) => !failedFolders.has(c.folder));
+    settled = calls.length === 0;
+    if (settled || round === MAX_ROUNDS) break;
+    const created = new Map<FolderKey, string>();
+    for (const call of calls) {
+      if (failedFolders.has(call.folder)) continue;
+      const outcome = await executeCall(ctx, call, desired, created);
+      if (outcome === 'folder-failed') failedFolders.add(call.folder);
+      if (outcome === 'replan') break;
+    }
+  }
+  return { last, desired, settled, failedFolders };
+}
+
+/** Records that did not decode are dropped; a ledger is kept aside first, then rebuilt. */
+async function discardCorrupt(session: AccountSession, deps: ReconcileDeps): Promise<void> {
+  const { corrupt } = session.state;
+  const dropped =
+    corrupt.ledger.length + corrupt.rejections.length + corrupt.retries.length + corrupt.status.length;
+  if (dropped + corrupt.facts + session.state.frozenFolders.size === 0) return;
+  deps.log.warn(
+    { account: session.account, corrupt, frozenFolders: [...session.state.frozenFolders] },
+    'stored records did not decode: dropped (a ledger is quarantined and rebuilt from the provider); facts skipped; user folders frozen',
+  );
+  deps.observer?.corruptRecords?.(dropped + corrupt.facts);
+  if (corrupt.ledger.length > 0) await deps.store.quarantineLedger(session.account);
+  await session.discardCorrupt();
+}

@@ -1,0 +1,325 @@
+import type { ConversationKey, FolderKey, LedgerGroup, Overflow } from '../plan/types.js';
+import { pairKey } from '../plan/types.js';
+import type { ItemResult } from '../provider/types.js';
+import type { Lease, LoadedAccount, WriteOp } from '../store/account-store.js';
+import { encode, type FolderError, ledgerField, statusField } from '../store/records.js';
+
+/** Where a session's writes go: fenced by the lease (AccountStore, or a fake in tests). */
+export interface SessionStore {
+  write(lease: Lease, ops: readonly WriteOp[]): Promise<void>;
+  assertLease(lease: Lease, ttlMs: number): Promise<void>;
+  requestResync(account: string): Promise<void>;
+  /** the account's groups were read back now: verification takes others first */
+  markVerified(account: string, at: number): Promise<void>;
+}
+
+/** What a read-back of the provider found, folder by folder. */
+export interface ReadBack {
+  /** the group kept for each managed folder the provider has; ledger folders missing here are gone */
+  groups: ReadonlyMap<FolderKey, { groupId: string; name: string }>;
+  /** members of the folders whose members were read */
+  members: ReadonlyMap<FolderKey, ReadonlySet<ConversationKey>>;
+  foreignGroups: number;
+  /** a full read-back: the ledger is trusted under this deployment epoch from now on */
+  epoch?: string;
+  /** the resync request this read-back served: cleared unless a newer one came meanwhile */
+  resyncRequest?: string;
+}
+
+/** How the provider differed from what the ledger said (only counted when the ledger was trusted). */
+export interface Drift {
+  groupsMissing: number;
+  groupsRenamed: number;
+  membersMissing: number;
+  membersExtra: number;
+}
+export const NO_DRIFT: Drift = { groupsMissing: 0, groupsRenamed: 0, membersMissing: 0, membersExtra: 0 };
+
+/** Item outcomes of one membership call, by direction. */
+export interface ItemOutcomes {
+  added?: ItemResult;
+  removed?: ItemResult;
+}
+
+export interface SessionOptions {
+  now: () => number;
+  /** the wait before the n-th retry of a failed item */
+  retryDelayMs: (attempts: number) => number;
+  leaseMs: number;
+}
+
+/**
+ * One reconcile's unit of work on one account: it owns the loaded state, and each typed
+ * operation changes that state and writes the same change, fenced by the lease, before it
+ * returns. Nothing else builds ledger, retry, rejection or status writes.
+ */
+export class AccountSession {
+  constructor(
+    readonly lease: Lease,
+    readonly state: LoadedAccount,
+    private readonly store: SessionStore,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  get account(): string {
+    return this.lease.account;
+  }
+
+  get ledger() {
+    return this.state.ledger;
+  }
+
+  /** Throws LeaseLostError when another worker owns the account now (checked before each call). */
+  assertLease(): Promise<void> {
+    return this.store.assertLease(this.lease, this.opts.leaseMs);
+  }
+
+  /** Asks for a read-back by the next reconcile: an outcome is unknown (not fenced: it only adds work). */
+  requestResync(): Promise<void> {
+    return this.store.requestResync(this.account);
+  }
+
+  /** Drops records that did not decode. A bad ledger is dropped whole: the read-back rebuilds it. */
+  async discardCorrupt(): Promise<void> {
+    const { corrupt } = this.state;
+    const ops: WriteOp[] = [
+      ...corrupt.rejections.map((field): WriteOp => ({ hash: 'rejections', op: 'del', field })),
+      ...corrupt.retries.map((field): WriteOp => ({ hash: 'retries', op: 'del', field })),
+      ...corrupt.status.map((field): WriteOp => ({ hash: 'status', op: 'del', field })),
+    ];
+    if (corrupt.ledger.length > 0) {
+      ops.push({ hash: 'ledger', op: 'clear' });
+      Object.assign(this.ledger, { foreignGroups: 0, epoch: undefined });
+      this.ledger.groups.clear();
+      this.ledger.members.clear();
+    }
+    await this.write(ops);
+  }
+
+  /** Written before a create is sent: a lost answer leaves it behind for the read-back to adopt. */
+  async markCreatePending(folder: FolderKey, name: string): Promise<void> {
+    await this.write([this.setGroup(folder, { name, pending: true })]);
+  }
+
+  /** A create succeeded: the group and the members it took are confirmed together. */
+  async confirmCreate(
+    folder: FolderKey,
+    group: { groupId: string; name: string },
+    added: ItemResult,
+    fingerprint: (conv: ConversationKey) => string,
+  ): Promise<void> {
+    await this.write([
+      this.setGroup(folder, { ...group, pending: false }),
+      ...this.itemOps(folder, { added }, fingerprint),
+    ]);
+  }
+
+  /** A create was refused for good: nothing was made. */
+  async dropCreate(folder: FolderKey): Promise<void> {
+    this.ledger.groups.delete(folder);
+    await this.write([{ hash: 'ledger', op: 'del', field: ledgerField.group(folder) }]);
+  }
+
+  async renamed(folder: FolderKey, name: string): Promise<void> {
+    const group = this.ledger.groups.get(folder);
+    if (!group) throw new Error(`renamed ${folder}: no group in the ledger`);
+    await this.write([this.setGroup(folder, { ...group, name })]);
+  }
+
+  /** Drops a group and its members (deleted by us, or found gone). */
+  async forgetGroup(folder: FolderKey): Promise<void> {
+    await this.write(this.forgetOps(folder));
+  }
+
+  /** Confirmed members, retries of transient refusals, rejections of permanent ones. */
+  async recordItems(
+    folder: FolderKey,
+    outcomes: ItemOutcomes,
+    fingerprint: (conv: ConversationKey) => string,
+  ): Promise<void> {
+    await this.write(this.itemOps(folder, outcomes, fingerprint));
+  }
+
+  async recordFolderError(folder: FolderKey, error: FolderError): Promise<void> {
+    this.state.status.folderErrors.set(folder, error);
+    await this.write([
+      { hash: 'status', op: 'set', field: statusField.folderError(folder), value: encode.folderError(error) },
+    ]);
+  }
+
+  async setForeignGroups(count: number): Promise<void> {
+    this.ledger.foreignGroups = count;
+    await this.write([{ hash: 'ledger', op: 'set', field: ledgerField.foreign, value: String(count) }]);
+  }
+
+  /**
+   * Makes the ledger say what the provider has. Returns the drift found: differences from a
+   * ledger that was trusted (its epoch current and nothing pending). Adopting groups after first
+   * contact or a lost create answer is not drift.
+   */
+  async applyReadBack(readBack: ReadBack, trusted: (folder: FolderKey) => boolean): Promise<Drift> {
+    const ledger = this.ledger;
+    const drift = { ...NO_DRIFT };
+    const ops: WriteOp[] = [];
+    for (const folder of [...ledger.groups.keys()]) {
+      if (readBack.groups.has(folder)) continue;
+      if (trusted(folder)) drift.groupsMissing++;
+      ops.push(...this.forgetOps(folder));
+    }
+    for (const [folder, remote] of readBack.groups) {
+      const mine = ledger.groups.get(folder);
+      if (!mine || mine.pending || mine.groupId !== remote.groupId || mine.name !== remote.name) {
+        if (mine && !mine.pending && mine.groupId === remote.groupId && trusted(folder))
+          drift.groupsRenamed++;
+        if (mine?.groupId !== undefined && mine.groupId !== remote.groupId)
+          ops.push(...this.forgetOps(folder));
+        ops.push(this.setGroup(folder, { ...remote, pending: false }));
+      }
+    }
+    for (const [folder, now] of readBack.members) {
+      const before = ledger.members.get(folder) ?? new Set<ConversationKey>();
+      for (const conv of before) {
+        if (now.has(conv)) continue;
+        if (trusted(folder)) drift.membersMissing++;
+        ops.push({ hash: 'ledger', op: 'del', field: ledgerField.member(folder, conv) });
+      }
+      for (const conv of now) {
+        if (before.has(conv)) continue;
+        if (trusted(folder)) drift.membersExtra++;
+        ops.push({ hash: 'ledger', op: 'set', field: ledgerField.member(folder, conv), value: '1' });
+      }
+      ledger.members.set(folder, new Set(now));
+    }
+    ledger.foreignGroups = readBack.foreignGroups;
+    ops.push({
+      hash: 'ledger',
+      op: 'set',
+      field: ledgerField.foreign,
+      value: String(readBack.foreignGroups),
+    });
+    if (readBack.epoch !== undefined) {
+      ledger.epoch = readBack.epoch;
+      ops.push({ hash: 'ledger', op: 'set', field: ledgerField.epoch, value: readBack.epoch });
+      ops.push(this.statusNumber('verifiedAt', this.opts.now()));
+    }
+    if (readBack.resyncRequest !== undefined) {
+      ops.push({ hash: 'resync', op: 'delIfEquals', field: this.account, value: readBack.resyncRequest });
+      this.state.resyncRequest = undefined;
+    }
+    await this.write(ops);
+    if (readBack.epoch !== undefined) await this.store.markVerified(this.account, this.opts.now());
+    return drift;
+  }
+
+  /** The end of a reconcile: what it did, what is over the limits, which errors still hold. */
+  async finish(summary: {
+    startedAt: number;
+    calls: number;
+    overflow: readonly Overflow[];
+    staleRejections: readonly string[];
+    failedFolders: ReadonlySet<FolderKey>;
+    rulesGeneration: number | undefined;
+  }): Promise<void> {
+    const now = this.opts.now();
+    const ops: WriteOp[] = summary.staleRejections.map((pair) => {
+      this.state.rejections.delete(pair);
+      return { hash: 'rejections', op: 'del', field: pair };
+    });
+    ops.push(
+      this.statusNumber('lastSyncAt', now),
+      this.statusNumber('lastDurationMs', now - summary.startedAt),
+      this.statusNumber('lastCalls', summary.calls),
+      { hash: 'status', op: 'set', field: statusField.overflow, value: encode.overflow(summary.overflow) },
+    );
+    if (summary.rulesGeneration !== undefined)
+      ops.push(this.statusNumber('rulesGeneration', summary.rulesGeneration));
+    for (const folder of [...this.state.status.folderErrors.keys()]) {
+      if (summary.failedFolders.has(folder)) continue;
+      this.state.status.folderErrors.delete(folder);
+      ops.push({ hash: 'status', op: 'del', field: statusField.folderError(folder) });
+    }
+    this.state.status.overflow = [...summary.overflow];
+    await this.write(ops);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async write(ops: readonly WriteOp[]): Promise<void> {
+    await this.store.write(this.lease, ops);
+  }
+
+  private setGroup(folder: FolderKey, group: LedgerGroup): WriteOp {
+    this.ledger.groups.set(folder, group);
+    return { hash: 'ledger', op: 'set', field: ledgerField.group(folder), value: encode.group(group) };
+  }
+
+  private forgetOps(folder: FolderKey): WriteOp[] {
+    const ops: WriteOp[] = [{ hash: 'ledger', op: 'del', field: ledgerField.group(folder) }];
+    for (const conv of this.ledger.members.get(folder) ?? [])
+      ops.push({ hash: 'ledger', op: 'del', field: ledgerField.member(folder, conv) });
+    this.ledger.groups.delete(folder);
+    this.ledger.members.delete(folder);
+    return ops;
+  }
+
+  private statusNumber(
+    field: 'lastSyncAt' | 'lastDurationMs' | 'lastCalls' | 'rulesGeneration' | 'verifiedAt',
+    value: number,
+  ): WriteOp {
+    this.state.status[field] = value;
+    return { hash: 'status', op: 'set', field, value: String(value) };
+  }
+
+  private itemOps(
+    folder: FolderKey,
+    outcomes: ItemOutcomes,
+    fingerprint: (conv: ConversationKey) => string,
+  ): WriteOp[] {
+    const { state } = this;
+    const ops: WriteOp[] = [];
+    let members = state.ledger.members.get(folder);
+    if (!members) {
+      members = new Set();
+      state.ledger.members.set(folder, members);
+    }
+    for (const [direction, res] of [
+      ['add', outcomes.added],
+      ['remove', outcomes.removed],
+    ] as const) {
+      for (const conv of res?.succeeded ?? []) {
+        const field = ledgerField.member(folder, conv);
+        if (direction === 'add') {
+          members.add(conv);
+          ops.push({ hash: 'ledger', op: 'set', field, value: '1' });
+        } else {
+          members.delete(conv);
+          ops.push({ hash: 'ledger', op: 'del', field });
+        }
+        const pair = pairKey(folder, conv);
+        if (state.retries.delete(pair)) ops.push({ hash: 'retries', op: 'del', field: pair });
+        if (state.rejections.delete(pair)) ops.push({ hash: 'rejections', op: 'del', field: pair });
+      }
+      for (const f of res?.failed ?? []) ops.push(this.itemFailure(folder, f, fingerprint));
+    }
+    return ops;
+  }
+
+  private itemFailure(
+    folder: FolderKey,
+    f: ItemResult['failed'][number],
+    fingerprint: (conv: ConversationKey) => string,
+  ): WriteOp {
+    const pair = pairKey(folder, f.conversation);
+    const now = this.opts.now();
+    if (f.kind === 'permanent') {
+      const rejection = { code: f.code, msg: f.msg, at: now, fp: fingerprint(f.conversation) };
+      this.state.rejections.set(pair, rejection);
+      return { hash: 'rejections', op: 'set', field: pair, value: encode.rejection(rejection) };
+    }
+    // transient (or a per-item rate limit, which does not count as an attempt)
+    const attempts = (this.state.retries.get(pair)?.attempts ?? 0) + (f.kind === 'rate_limited' ? 0 : 1);
+    const retry = { attempts, code: f.code, notBefore: now + this.opts.retryDelayMs(Math.max(1, attempts)) };
+    this.state.retries.set(pair, retry);
+    return { hash: 'retries', op: 'set', field: pair, value: encode.retry(retry) };
+  }
+}

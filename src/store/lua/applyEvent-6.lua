@@ -1,0 +1,49 @@
+--[[
+  Folds one event into an account's facts: ignores it if its id was seen in the last 24 h,
+  else applies each register write (last writer wins by at, then tiebreak; mode 'min' keeps the
+  earliest), remembers the id and registers the account.
+
+  KEYS[1] seen:<eventId>      KEYS[2] facts:<account>     KEYS[3] folders:<account>
+  KEYS[4] accounts (set)      KEYS[5] resync requests (hash account -> request number)
+  KEYS[6] verified (sorted set by last read-back, ms: a new account joins at "now", since its
+          first reconcile reads its groups back anyway)
+  ARGV[1] account  ARGV[2] seen TTL (s)  ARGV[3] at  ARGV[4] tiebreak  ARGV[5] resync (0|1)
+  ARGV[6..] per write: hash ('f' facts | 'd' folders), mode ('lww' | 'min'), field, payload
+
+  Returns 0 duplicate, 1 changed something, 2 stale (every write older than the facts).
+]]
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) == false then return 0 end
+local at = tonumber(ARGV[3])
+local tb = tonumber(ARGV[4])
+local changed = 0
+for i = 6, #ARGV, 4 do
+  local key = (ARGV[i] == 'f') and KEYS[2] or KEYS[3]
+  local mode, field, payload = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local old = redis.call('HGET', key, field)
+  local wins = true
+  if old then
+    local oat, otb = string.match(old, '^([^|]*)|([^|]*)|')
+    oat, otb = tonumber(oat), tonumber(otb)
+    if oat == nil or otb == nil then
+      wins = true -- a corrupt register loses to any well-formed write
+    elseif mode == 'min' then
+      wins = at < oat
+    else
+      wins = at > oat or (at == oat and tb > otb)
+    end
+  end
+  if wins then
+    redis.call('HSET', key, field, ARGV[3] .. '|' .. ARGV[4] .. '|' .. payload)
+    changed = 1
+  end
+end
+if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[6], 'NX', t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
+end
+if ARGV[5] == '1' then
+  redis.call('HINCRBY', KEYS[5], ARGV[1], 1)
+  changed = 1
+end
+if changed == 1 then return 1 end
+return 2

@@ -1,0 +1,209 @@
+/**
+ * The one codec for what a reconcile stores per account: every field name and record shape of
+ * the ledger, rejections, retries and status hashes is written and read here, and nowhere else.
+ * Reading validates each record: a corrupt one is reported by field, never thrown, so one bad
+ * write cannot make an account fail on every retry for ever.
+ */
+import { z } from 'zod';
+import type { ConversationKey, FolderKey, LedgerGroup, Overflow } from '../plan/types.js';
+import { isFolderKey } from '../rules/folder-key.js';
+
+/** A permanent item refusal; not retried while the conversation's facts and the folder stay as they were. */
+export interface Rejection {
+  code: number;
+  msg: string;
+  at: number;
+  /** fingerprint of (conversation facts, folder definition) when refused */
+  fp: string;
+}
+
+/** A transient item failure waiting for its retry time. */
+export interface RetryRecord {
+  attempts: number;
+  notBefore: number;
+  code: number;
+}
+
+/** The last refusal of a folder's call, as `status` shows it. */
+export interface FolderError {
+  code: number;
+  msg: string;
+  endpoint: string;
+  traceId: string;
+  at: number;
+}
+
+/** The confirmed state, mutable while a reconcile executes its plan. */
+export interface MutableLedger {
+  groups: Map<FolderKey, LedgerGroup>;
+  members: Map<FolderKey, Set<ConversationKey>>;
+  foreignGroups: number;
+  /**
+   * The deployment epoch under which the provider's groups were last read back (first contact,
+   * resync, verification). Another epoch, or none, means this ledger cannot be trusted: Redis
+   * lost data since, so the next reconcile adopts from the provider before it creates anything.
+   */
+  epoch: string | undefined;
+}
+
+/** The account's bookkeeping besides the ledger, as status and the next reconcile read it. */
+export interface AccountStatusRecord {
+  lastSyncAt?: number;
+  lastDurationMs?: number;
+  lastCalls?: number;
+  /** the fleet's rules generation the last reconcile ran under */
+  rulesGeneration?: number;
+  /** last read-back of the provider's groups (first contact, resync or verification) */
+  verifiedAt?: number;
+  overflow: Overflow[];
+  folderErrors: Map<FolderKey, FolderError>;
+}
+
+const int = z.number().int();
+const groupCodec = z.strictObject({
+  groupId: z.string().min(1).optional(),
+  name: z.string(),
+  pending: z.boolean(),
+});
+const rejectionCodec = z.strictObject({ code: int, msg: z.string(), at: int, fp: z.string() });
+const retryCodec = z.strictObject({ attempts: int.min(0), notBefore: int, code: int });
+const folderErrorCodec = z.strictObject({
+  code: int,
+  msg: z.string(),
+  endpoint: z.string(),
+  traceId: z.string(),
+  at: int,
+});
+const overflowCodec = z.array(
+  z.strictObject({
+    folder: z.string().refine(isFolderKey),
+    conversation: z.string().optional(),
+    limit: z.enum([
+      'groupsPerAccount',
+      'groupsPerConversation',
+      'conversationsPerGroup',
+      'conversationsPerAccount',
+    ]),
+  }),
+);
+
+/** Ledger fields: `g|<folder>` group, `m|<folder>|<conversation>` member, `foreign`, `epoch`. */
+export const ledgerField = {
+  group: (folder: FolderKey) => `g|${folder}`,
+  member: (folder: FolderKey, conv: ConversationKey) => `m|${folder}|${conv}`,
+  foreign: 'foreign',
+  epoch: 'epoch',
+};
+
+const STATUS_NUMBERS = [
+  'lastSyncAt',
+  'lastDurationMs',
+  'lastCalls',
+  'rulesGeneration',
+  'verifiedAt',
+] as const;
+type StatusNumber = (typeof STATUS_NUMBERS)[number];
+
+/** Status fields: the numbers above, `overflow`, and `error|<folder>` per failed folder. */
+export const statusField = {
+  folderError: (folder: FolderKey) => `error|${folder}`,
+  overflow: 'overflow',
+};
+
+export const encode = {
+  group: (group: LedgerGroup) => JSON.stringify(group),
+  rejection: (r: Rejection) => JSON.stringify(r),
+  retry: (r: RetryRecord) => JSON.stringify(r),
+  folderError: (e: FolderError) => JSON.stringify(e),
+  overflow: (o: readonly Overflow[]) => JSON.stringify(o),
+};
+
+/** A decoded hash, and the fields that did not decode (to discard). */
+export interface Decoded<T> {
+  value: T;
+  corrupt: string[];
+}
+
+function json<T>(schema: z.ZodType<T>, text: string): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isCount = (v: string) => /^(0|[1-9][0-9]{0,8})$/.test(v);
+
+export function decodeLedger(hash: Readonly<Record<string, string>>): Decoded<MutableLedger> {
+  const ledger: MutableLedger = { groups: new Map(), members: new Map(), foreignGroups: 0, epoch: undefined };
+  const corrupt: string[] = [];
+  for (const [field, value] of Object.entries(hash)) {
+    if (field === ledgerField.foreign && isCount(value)) ledger.foreignGroups = Number(value);
+    else if (field === ledgerField.epoch && value !== '') ledger.epoch = value;
+    else if (field.startsWith('g|') && isFolderKey(field.slice(2))) {
+      const group = json(groupCodec, value);
+      if (group && (group.pending || group.groupId !== undefined))
+        ledger.groups.set(field.slice(2) as FolderKey, group);
+      else corrupt.push(field);
+    } else if (field.startsWith('m|') && value === '1') {
+      const sep = field.indexOf('|', 2);
+      const folder = field.slice(2, sep);
+      const conv = field.slice(sep + 1);
+      if (sep < 0 || !isFolderKey(folder) || !/^[123]\|./.test(conv)) {
+        corrupt.push(field);
+        continue;
+      }
+      let set = ledger.members.get(folder);
+      if (!set) {
+        set = new Set();
+        ledger.members.set(folder, set);
+      }
+      set.add(conv as ConversationKey);
+    } else corrupt.push(field);
+  }
+  // members of a folder with no group record cannot be trusted either
+  for (const folder of ledger.members.keys()) {
+    if (ledger.groups.has(folder)) continue;
+    for (const conv of ledger.members.get(folder)!) corrupt.push(ledgerField.member(folder, conv));
+    ledger.members.delete(folder);
+  }
+  return { value: ledger, corrupt };
+}
+
+function decodeJsonMap<T>(
+  hash: Readonly<Record<string, string>>,
+  schema: z.ZodType<T>,
+): Decoded<Map<string, T>> {
+  const value = new Map<string, T>();
+  const corrupt: string[] = [];
+  for (const [field, text] of Object.entries(hash)) {
+    const record = json(schema, text);
+    if (record === undefined) corrupt.push(field);
+    else value.set(field, record);
+  }
+  return { value, corrupt };
+}
+
+export const decodeRejections = (hash: Readonly<Record<string, string>>) =>
+  decodeJsonMap(hash, rejectionCodec);
+export const decodeRetries = (hash: Readonly<Record<string, string>>) => decodeJsonMap(hash, retryCodec);
+
+export function decodeStatus(hash: Readonly<Record<string, string>>): Decoded<AccountStatusRecord> {
+  const status: AccountStatusRecord = { overflow: [], folderErrors: new Map() };
+  const corrupt: string[] = [];
+  for (const [field, text] of Object.entries(hash)) {
+    if ((STATUS_NUMBERS as readonly string[]).includes(field) && /^[0-9]{1,16}$/.test(text)) {
+      status[field as StatusNumber] = Number(text);
+    } else if (field === statusField.overflow) {
+      const overflow = json(overflowCodec, text);
+      if (overflow) status.overflow = overflow as Overflow[];
+      else corrupt.push(field);
+    } else if (field.startsWith('error|') && isFolderKey(field.slice(6))) {
+      const error = json(folderErrorCodec, text);
+      if (error) status.folderErrors.set(field.slice(6) as FolderKey, error);
+      else corrupt.push(field);
+    } else corrupt.push(field);
+  }
+  return { value: status, corrupt };
+}

@@ -1,0 +1,34 @@
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { markWalked } from '../fleet/rules.js';
+import type { RulesChangedData } from '../jobs/maintenance-jobs.js';
+import { JOB_NAMES } from '../jobs/queues.js';
+import type { Logger } from '../log.js';
+import type { Keys } from '../store/keys.js';
+import { reconcileEveryAccount } from './maintenance.js';
+
+export interface MaintenanceProcessorDeps {
+  redis: Redis;
+  keys: Keys;
+  reconcile: Queue;
+  debounceMs: number;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+/** Fleet-wide walks: a reconcile (or a resync) of every known account. */
+export function maintenanceProcessor(deps: MaintenanceProcessorDeps) {
+  return async (job: Job) => {
+    const resync = job.name === JOB_NAMES.resyncAll;
+    const accounts = await reconcileEveryAccount(deps.redis, deps.keys, deps.reconcile, {
+      resync,
+      delayMs: deps.debounceMs,
+      signal: deps.signal,
+    });
+    if (job.name === JOB_NAMES.rulesChanged) {
+      await markWalked(deps.redis, deps.keys, (job.data as RulesChangedData).generation);
+    }
+    deps.log.info({ job: job.name, accounts }, 'queued a reconcile for every known account');
+    return { accounts };
+  };
+}

@@ -1,0 +1,67 @@
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
+import type { Logger } from '../log.js';
+import type { EngineObserver } from '../reconcile/observer.js';
+import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
+import { LeaseLostError } from '../store/account-store.js';
+import type { Verifier } from './verifier.js';
+
+export interface ReconcileProcessorDeps {
+  reconcileDeps: ReconcileDeps;
+  events: Queue;
+  reconcile: Queue;
+  debounceMs: number;
+  backlogWaitMs: number;
+  verifier: Verifier;
+  log: Logger;
+  observer: EngineObserver;
+  signal: AbortSignal;
+}
+
+/** One account's reconcile, as a BullMQ job: waits out an events backlog, requeues when asked. */
+export function reconcileProcessor(deps: ReconcileProcessorDeps) {
+  const { observer } = deps;
+  return async (job: Job<ReconcileJobData>, token?: string) => {
+    const { account } = job.data;
+    // Events still waiting to be folded may be this account's: reconciling now would act on
+    // a partial state and pay again for what the rest undoes. Wait for the backlog to drain,
+    // for at most BACKLOG_WAIT_MS, so coalescing holds for bursts longer than the debounce.
+    const waitingSince = job.data.waitingSince ?? Date.now();
+    if (Date.now() - waitingSince < deps.backlogWaitMs && (await deps.events.getWaitingCount()) > 0) {
+      await job.updateData({ ...job.data, waitingSince });
+      await job.moveToDelayed(Date.now() + Math.max(50, deps.debounceMs), token);
+      throw new DelayedError();
+    }
+    observer.reconcileStarted?.(account);
+    const started = Date.now();
+    const outcome = await reconcileAccount(account, deps.reconcileDeps, deps.signal).catch(
+      async (error: unknown) => {
+        observer.reconciled?.(account, {
+          outcome: 'error',
+          seconds: (Date.now() - started) / 1000,
+          calls: 0,
+        });
+        // This job may no longer be ours to retry (its lock went with the lease): queue a
+        // reconcile so the read-back asked for happens whoever runs it.
+        if (error instanceof LeaseLostError) {
+          await enqueueReconcile(deps.reconcile, [account], deps.debounceMs, 'retry').catch(() => {});
+        }
+        throw error;
+      },
+    );
+    if (outcome.status === 'busy') {
+      observer.reconciled?.(account, { outcome: 'busy', seconds: 0, calls: 0 });
+      // Another process holds the account (a stalled duplicate run): look again shortly.
+      await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
+      throw new DelayedError();
+    }
+    if (job.data.reason === 'verify') await deps.verifier.charge(outcome.requests);
+    if (outcome.requeueAfterMs !== undefined) {
+      await enqueueReconcile(deps.reconcile, [account], outcome.requeueAfterMs, 'retry');
+    }
+    const { startedAt, finishedAt, calls } = outcome;
+    deps.log.debug({ account, startedAt, finishedAt, calls }, 'reconciled');
+    observer.reconciled?.(account, { outcome: 'done', seconds: (finishedAt - startedAt) / 1000, calls });
+    return { calls: outcome.calls, overflow: outcome.overflow.length };
+  };
+}

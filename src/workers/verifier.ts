@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
+import type { Logger } from '../log.js';
+import type { Keys } from '../store/keys.js';
+
+export interface VerifierOptions {
+  redis: Redis;
+  keys: Keys;
+  reconcile: Queue;
+  log: Logger;
+  /** the app's provider calls per second (all processes together) */
+  perSecond: number;
+  /** VERIFY_SHARE: the share of perSecond verification may use, all processes together */
+  share: number;
+  /** VERIFY_MIN_INTERVAL_MS: an account is read back at most this often */
+  minIntervalMs: number;
+  now?: () => number;
+}
+
+/**
+ * What one verification is expected to cost in requests (the list, one page of members): the
+ * budget reserves this up front and is charged the rest once the reconcile says what it sent.
+ */
+export const VERIFY_REQUESTS = 2;
+/** How long to wait when no account is due. */
+const IDLE_MS = 1_000;
+
+/**
+ * Continuous verification (anti-entropy): the least recently verified account, in turn, gets
+ * a reconcile that reads its groups back and repairs drift the way `resync` does — client-side
+ * edits, lost Redis writes, anything the ledger missed. Its requests come out of a budget of its
+ * own (a GCRA slot in Redis, `share` of the provider rate, all processes together) on top of the
+ * app's shared limiter, so verification never pushes the app over its rate limit and takes at
+ * most that share from live reconciles.
+ */
+export class Verifier {
+  private readonly stopped = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly now: () => number;
+  /** ms of the verification budget one request costs */
+  readonly spacingMs: number;
+
+  constructor(private readonly opts: VerifierOptions) {
+    this.now = opts.now ?? Date.now;
+    // the same 1050 ms window as the app's limiter (call-gate.ts)
+    this.spacingMs = 1050 / (opts.perSecond * opts.share);
+  }
+
+  start(): void {
+    if (this.opts.share <= 0) return;
+    this.loop = this.run().catch((error: unknown) => {
+      if (!this.stopped.signal.aborted) this.opts.log.error({ err: error }, 'verification stopped');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped.abort();
+    await this.loop;
+  }
+
+  /** A verification's reconcile sent `requests`: charge what the reservation did not cover. */
+  async charge(requests: number): Promise<void> {
+    const extra = requests - VERIFY_REQUESTS;
+    if (extra > 0) await this.reserve(extra);
+  }
+
+  private async run(): Promise<void> {
+    const { redis, keys, log } = this.opts;
+    await this.seed();
+    const signal = this.stopped.signal;
+    while (!signal.aborted) {
+      const wait = await this.reserve(VERIFY_REQUESTS);
+      if (wait !== 0) await sleep(Math.abs(wait), undefined, { signal });
+      // negative: the app is paused after a rate-limit answer and nothing was reserved
+      if (wait < 0) continue;
+      const account = await redis.fsClaimVerification(keys.verified, this.now(), this.opts.minIntervalMs);
+      if (!account) {
+        await sleep(IDLE_MS, undefined, { signal });
+        continue;
+      }
+      await redis.hincrby(keys.resyncRequests, account, 1);
+      await enqueueReconcile(this.opts.reconcile, [account], 0, 'verify');
+      log.debug({ account }, 'verification queued');
+    }
+  }
+
+  /**
+   * Reserves budget for `requests`: resolves to the ms until that reservation's slot, or minus
+   * the app's remaining rate-limit pause (then nothing was reserved).
+   */
+  private reserve(requests: number): Promise<number> {
+    const { redis, keys } = this.opts;
+    return redis.fsAcquireCall(keys.verifySlot, keys.callPause, this.spacingMs * requests);
+  }
+
+  /** Accounts known from before verification existed join the line first (score 0). */
+  private async seed(): Promise<void> {
+    const { redis, keys } = this.opts;
+    const [accounts, verified] = await Promise.all([redis.scard(keys.accounts), redis.zcard(keys.verified)]);
+    if (verified >= accounts) return;
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.sscan(keys.accounts, cursor, 'COUNT', 1000);
+      cursor = next;
+      if (batch.length) await redis.zadd(keys.verified, 'NX', ...batch.flatMap((a) => [0, a]));
+    } while (cursor !== '0' && !this.stopped.signal.aborted);
+  }
+}

@@ -1,0 +1,76 @@
+import type { DomainEvent } from '../../src/events/schema.js';
+import { validateEvent } from '../../src/events/validate.js';
+import { eventWrites } from '../../src/facts/encode.js';
+import { tiebreakOf } from '../../src/facts/registers.js';
+import { createLogger } from '../../src/log.js';
+import type { EngineObserver } from '../../src/reconcile/observer.js';
+import { type ReconcileDeps, reconcileAccount } from '../../src/reconcile/reconcile.js';
+import type { AppFolder } from '../../src/rules/schema.js';
+import { fixedFleet } from '../support/engine.js';
+import { FakeProvider } from '../support/fake-provider.js';
+import { MemoryStore } from '../support/memory-store.js';
+
+export const ACCOUNT = 'alice';
+export const RULES: AppFolder[] = [
+  { id: 'customers', name: 'Customers', rule: { attr: 'tags', has: 'customer' }, deleteWhenEmpty: false },
+  { id: 'vip', name: 'VIP', rule: { attr: 'tags', has: 'vip' }, deleteWhenEmpty: true },
+];
+
+let seq = 0;
+/** A valid event for ACCOUNT, folded at once by `fold`. */
+export function event(input: Record<string, unknown>): DomainEvent {
+  seq++;
+  const result = validateEvent({ id: `e${seq}`, account: ACCOUNT, at: 1_800_000_000_000 + seq, ...input });
+  if (!result.ok) throw new Error(result.errors.join('; '));
+  return result.event;
+}
+export const tagged = (target: string, tag = 'customer') =>
+  event({ type: 'conversation.tagged', conversation: { type: 2, target }, tag });
+export const untagged = (target: string, tag = 'customer') =>
+  event({ type: 'conversation.untagged', conversation: { type: 2, target }, tag });
+
+/** An account's reconcile against a fake provider and an in-memory store: no Redis, no HTTP. */
+export function harness() {
+  const store = new MemoryStore();
+  const provider = new FakeProvider();
+  const observed: Parameters<NonNullable<EngineObserver['driftFound']>>[0][] = [];
+  const repaired: typeof observed = [];
+  const fleet = { epoch: 'epoch-1' };
+  const observer: EngineObserver = {
+    driftFound: (d) => observed.push(d),
+    driftRepaired: (d) => repaired.push(d),
+  };
+  let clock = 1_800_000_100_000;
+  const deps: ReconcileDeps = {
+    store,
+    provider,
+    gate: { succeeded: async () => {}, rateLimited: async () => 1 },
+    ...fixedFleet({ folders: RULES }),
+    epoch: async () => fleet.epoch,
+    now: () => clock++,
+    random: () => 0.5,
+    retry: { baseMs: 10, maxMs: 100 },
+    log: createLogger({ level: 'silent', name: 'test' }),
+    leaseMs: 60_000,
+    observer,
+  };
+  return {
+    store,
+    provider,
+    fleet,
+    drift: observed,
+    repaired,
+    /** folds events into the facts (in order: each is newer than the last) */
+    fold(...events: DomainEvent[]) {
+      for (const e of events) {
+        for (const w of eventWrites(e)) {
+          const hash = w.hash === 'facts' ? store.hashes.facts : store.hashes.folders;
+          hash.set(w.field, `${e.at}|${tiebreakOf(e.id)}|${w.payload}`);
+        }
+      }
+    },
+    reconcile: (signal?: AbortSignal) => reconcileAccount(ACCOUNT, deps, signal),
+    /** the provider's groups as {name: sorted members} */
+    groups: () => Object.fromEntries(provider.groups.map((g) => [g.name, [...g.members].sort()])),
+  };
+}

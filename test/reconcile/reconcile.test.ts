@@ -1,0 +1,206 @@
+/**
+ * The reconcile's branches in memory (a fake provider, an in-memory store with the real codec
+ * and fencing): first contact, read-backs, lost answers, shutdowns, corrupt records.
+ */
+import { describe, expect, it } from 'vitest';
+import { ledgerField } from '../../src/store/records.js';
+import { providerError } from '../support/fake-provider.js';
+import { ACCOUNT, event, harness, tagged, untagged } from './harness.js';
+
+describe('first contact', () => {
+  it('a new account costs one list call before its creates', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    expect(h.provider.calls).toEqual(['listGroups', 'create']);
+    expect(h.groups()).toEqual({ Customers: ['2|c1'] });
+    expect(h.store.hashes.ledger.get(ledgerField.epoch)).toBe('epoch-1');
+    expect(h.store.verified.has(ACCOUNT)).toBe(true);
+  });
+
+  it('adopts the marked groups with their members, then changes only what differs', async () => {
+    const h = harness();
+    h.provider.add('Customers', ['2|c1', '2|gone'], 'app:customers');
+    h.provider.add('Family', ['1|mum']); // the user's own group
+    h.fold(tagged('c1'), tagged('c2'));
+    await h.reconcile();
+    expect(h.provider.calls).toEqual(['listGroups', 'members', 'changeMembers', 'changeMembers']);
+    expect(h.groups()).toEqual({ Customers: ['2|c1', '2|c2'], Family: ['1|mum'] });
+    expect(h.store.hashes.ledger.get(ledgerField.foreign)).toBe('1');
+    // adoption is not drift: this ledger was never trusted
+    expect(h.drift).toEqual([
+      { groupsMissing: 0, groupsRenamed: 0, membersMissing: 0, membersExtra: 0, duplicates: 0 },
+    ]);
+  });
+
+  it('keeps the oldest of duplicate marked groups and deletes the rest', async () => {
+    const h = harness();
+    h.provider.add('Customers', ['2|c1'], 'app:customers');
+    h.provider.add('Customers', ['2|c1'], 'app:customers');
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    expect(h.provider.groups.map((g) => g.groupId)).toEqual(['1']);
+    expect(h.provider.calls).toEqual(['listGroups', 'delete', 'members']);
+  });
+
+  it('is over once the ledger holds the epoch: the next reconcile reads nothing back', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.fold(tagged('c2'));
+    await h.reconcile();
+    expect(h.provider.calls).toEqual(['listGroups', 'create', 'changeMembers']);
+  });
+
+  it('happens again under a new epoch (Redis lost data): adopted, nothing created twice', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.fleet.epoch = 'epoch-2';
+    await h.reconcile();
+    expect(h.provider.calls).toEqual(['listGroups', 'create', 'listGroups', 'members']);
+    expect(h.provider.groups).toHaveLength(1);
+  });
+});
+
+describe('read-backs', () => {
+  it('find drift in a trusted ledger, and the plan after them repairs it', async () => {
+    const h = harness();
+    h.fold(tagged('c1'), tagged('c2'), tagged('v1', 'vip'));
+    await h.reconcile();
+    // edits in a client: a member removed, a foreign one added, a managed group deleted
+    const customers = h.provider.groups.find((g) => g.name === 'Customers')!;
+    customers.members.delete('2|c2');
+    customers.members.add('2|stranger');
+    h.provider.groups.splice(
+      h.provider.groups.findIndex((g) => g.name === 'VIP'),
+      1,
+    );
+    await h.store.requestResync(ACCOUNT);
+    await h.reconcile();
+    expect(h.drift.at(-1)).toEqual({
+      groupsMissing: 1,
+      groupsRenamed: 0,
+      membersMissing: 1,
+      membersExtra: 1,
+      duplicates: 0,
+    });
+    expect(h.repaired).toEqual([h.drift.at(-1)]);
+    expect(h.groups()).toEqual({ Customers: ['2|c1', '2|c2'], VIP: ['2|v1'] });
+    expect(h.store.resync.has(ACCOUNT)).toBe(false);
+  });
+
+  it('a resync asked while one is being served survives it', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    await h.store.requestResync(ACCOUNT);
+    h.provider.onRequest = async (method) => {
+      if (method === 'listGroups') await h.store.requestResync(ACCOUNT);
+    };
+    await h.reconcile();
+    expect(h.store.resync.get(ACCOUNT)).toBe('2');
+  });
+});
+
+describe('calls that fail', () => {
+  it('a lost answer of an update asks for a read-back', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.fold(tagged('c2'));
+    h.provider.failNext('changeMembers', providerError('transient', -2, 'timeout'), 'lost');
+    await expect(h.reconcile()).rejects.toThrow('timeout');
+    expect(h.store.resync.has(ACCOUNT)).toBe(true);
+  });
+
+  it('a shutdown before the request was sent asks for none', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.fold(tagged('c2'));
+    const abort = new DOMException('shutting down', 'AbortError');
+    h.provider.failNext('changeMembers', abort, 'unsent');
+    await expect(h.reconcile()).rejects.toBe(abort);
+    expect(h.store.resync.has(ACCOUNT)).toBe(false);
+  });
+
+  it('a create whose answer was lost is adopted by the next reconcile, not made twice', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    h.provider.failNext('create', providerError('ambiguous', -2, 'timeout'), 'lost');
+    await expect(h.reconcile()).rejects.toThrow('timeout');
+    expect(JSON.parse(h.store.hashes.ledger.get(ledgerField.group('app:customers'))!)).toMatchObject({
+      pending: true,
+    });
+    await h.reconcile();
+    expect(h.provider.groups).toHaveLength(1);
+    expect(h.provider.calls.filter((c) => c === 'create')).toHaveLength(1);
+  });
+
+  it('a group deleted in a client is forgotten and made again', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.provider.groups.splice(0);
+    h.fold(tagged('c2'));
+    await h.reconcile();
+    expect(h.groups()).toEqual({ Customers: ['2|c1', '2|c2'] });
+  });
+});
+
+describe('records that do not decode', () => {
+  it('a corrupt ledger is quarantined and rebuilt from the provider', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.store.hashes.ledger.set(ledgerField.group('app:customers'), '{"groupId": 1');
+    await h.reconcile();
+    expect(h.store.quarantined).toHaveLength(1);
+    expect(h.provider.groups).toHaveLength(1);
+    expect(JSON.parse(h.store.hashes.ledger.get(ledgerField.group('app:customers'))!)).toEqual({
+      groupId: '1',
+      name: 'Customers',
+      pending: false,
+    });
+  });
+
+  it('a corrupt user folder keeps its group as it is', async () => {
+    const h = harness();
+    h.fold(
+      event({
+        type: 'folder.upserted',
+        folder: { id: 'work', name: 'Work', include: [{ type: 1, target: 'bo' }] },
+      }),
+    );
+    await h.reconcile();
+    expect(h.groups()).toEqual({ Work: ['1|bo'] });
+    h.store.hashes.folders.set('f|work', `${Date.now()}|1|{broken`);
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    expect(h.groups()).toEqual({ Work: ['1|bo'], Customers: ['2|c1'] });
+  });
+
+  it('corrupt facts and bookkeeping are skipped or dropped, and the rest goes on', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    h.store.hashes.facts.set('2|c9|a|kind', 'not-a-register');
+    h.store.hashes.retries.set('app:customers|2|c1', '[]');
+    h.store.hashes.status.set('lastSyncAt', 'yesterday');
+    await h.reconcile();
+    expect(h.groups()).toEqual({ Customers: ['2|c1'] });
+    expect(h.store.hashes.retries.size).toBe(0);
+    expect(Number(h.store.hashes.status.get('lastSyncAt'))).toBeGreaterThan(0);
+  });
+});
+
+describe('rules', () => {
+  it('an emptied folder with deleteWhenEmpty loses its group', async () => {
+    const h = harness();
+    h.fold(tagged('v1', 'vip'));
+    await h.reconcile();
+    h.fold(untagged('v1', 'vip'));
+    await h.reconcile();
+    expect(h.groups()).toEqual({});
+  });
+});

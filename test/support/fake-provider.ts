@@ -1,0 +1,143 @@
+import type { ConversationKey, FolderKey } from '../../src/plan/types.js';
+import type { ErrorKind } from '../../src/provider/errors.js';
+import type {
+  GroupProvider,
+  GroupRef,
+  ItemResult,
+  ProviderError,
+  RemoteGroup,
+} from '../../src/provider/types.js';
+import { checkCallGuard } from '../../src/reconcile/call-guard.js';
+import { yunxinProfile } from '../../src/yunxin/provider.js';
+
+export interface FakeGroup {
+  groupId: string;
+  name: string;
+  /** set for a group this service marked */
+  folder?: FolderKey;
+  members: Set<ConversationKey>;
+}
+
+type Method = 'listGroups' | 'members' | 'create' | 'changeMembers' | 'rename' | 'delete';
+
+export function providerError(kind: ErrorKind, code = 500, msg = 'fake'): ProviderError {
+  return Object.assign(new Error(`${code} ${msg}`), { kind, code, msg, endpoint: 'fake', traceId: 'trace' });
+}
+
+/**
+ * When a scripted failure strikes: `unsent` before the request left (a shutdown's abort),
+ * `refused` answered with an error, `lost` applied but its answer never came.
+ */
+export type FailureTiming = 'unsent' | 'refused' | 'lost';
+
+/**
+ * A provider in memory with Yunxin's limits and markers, for reconcile tests without HTTP. Each
+ * operation passes the call guard first, as the real clients' hook does; `failNext` makes the
+ * next call of a method fail.
+ */
+export class FakeProvider implements GroupProvider {
+  readonly name = 'fake';
+  readonly limits = yunxinProfile().limits;
+  readonly groupName = yunxinProfile().groupName;
+  readonly groups: FakeGroup[] = [];
+  readonly calls: Method[] = [];
+  /** runs as a request arrives, before it is applied (to interleave a concurrent change) */
+  onRequest: ((method: Method) => Promise<void> | void) | undefined;
+  private nextId = 1;
+  private readonly failures = new Map<Method, Array<{ error: unknown; when: FailureTiming }>>();
+
+  failNext(method: Method, error: unknown, when: FailureTiming = 'refused'): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), { error, when }]);
+  }
+
+  /** A group as a client makes it: with a marker (`folder`) only when this service made it. */
+  add(name: string, members: ConversationKey[], folder?: FolderKey): FakeGroup {
+    const group = {
+      groupId: String(this.nextId++),
+      name,
+      members: new Set(members),
+      ...(folder ? { folder } : {}),
+    };
+    this.groups.push(group);
+    return group;
+  }
+
+  async listGroups(): Promise<RemoteGroup[]> {
+    return this.run('listGroups', () =>
+      this.groups.map((g) => ({
+        groupId: g.groupId,
+        name: g.name,
+        ...(g.folder ? { folder: g.folder } : {}),
+      })),
+    );
+  }
+
+  async members(_account: string, groupIds: readonly string[]) {
+    return this.run(
+      'members',
+      () =>
+        new Map(
+          groupIds.map((id) => [id, [...(this.find(id)?.members ?? [])]] as [string, ConversationKey[]]),
+        ),
+    );
+  }
+
+  async create(_account: string, folder: FolderKey, name: string, ids: readonly ConversationKey[]) {
+    return this.run('create', () => {
+      const group = this.add(name, [...ids], folder);
+      return { groupId: group.groupId, succeeded: [...ids], failed: [] };
+    });
+  }
+
+  async changeMembers(
+    _account: string,
+    ref: GroupRef,
+    change: { add?: readonly ConversationKey[]; remove?: readonly ConversationKey[] },
+  ): Promise<ItemResult> {
+    return this.run('changeMembers', () => {
+      const group = this.find(ref.groupId);
+      if (!group) throw providerError('permanent', 116404, 'group missing');
+      for (const c of change.add ?? []) group.members.add(c);
+      for (const c of change.remove ?? []) group.members.delete(c);
+      return { succeeded: [...(change.add ?? []), ...(change.remove ?? [])], failed: [] };
+    });
+  }
+
+  async rename(_account: string, ref: GroupRef, name: string): Promise<void> {
+    await this.run('rename', () => {
+      const group = this.find(ref.groupId);
+      if (!group) throw providerError('permanent', 116404, 'group missing');
+      group.name = name;
+    });
+  }
+
+  async delete(_account: string, ref: GroupRef): Promise<void> {
+    await this.run('delete', () => {
+      const i = this.groups.findIndex((g) => g.groupId === ref.groupId);
+      if (i < 0) throw providerError('permanent', 116404, 'group missing');
+      this.groups.splice(i, 1);
+    });
+  }
+
+  condition(error: ProviderError) {
+    return error.code === 116404 ? 'group_missing' : error.code === 116435 ? 'group_limit' : undefined;
+  }
+
+  async close(): Promise<void> {}
+
+  private find(groupId: string): FakeGroup | undefined {
+    return this.groups.find((g) => g.groupId === groupId);
+  }
+
+  private async run<T>(method: Method, apply: () => T): Promise<T> {
+    const failure = this.failures.get(method)?.shift();
+    if (failure?.when === 'unsent') throw failure.error;
+    await checkCallGuard();
+    this.calls.push(method);
+    await this.onRequest?.(method);
+    if (failure?.when === 'refused') throw failure.error;
+    const result = apply();
+    if (failure) throw failure.error;
+    return result;
+  }
+}
