@@ -76,7 +76,9 @@ export const configSchema = z.object({
     .describe("coalescing window from an account's first event to its reconcile"),
   BACKLOG_WAIT_MS: int(0)
     .default(5_000)
-    .describe('while events still wait to be folded, a reconcile waits for them, at most this long'),
+    .describe(
+      "while an account's events still wait to be folded, its reconcile waits for them, at most this long",
+    ),
   WORKER_CONCURRENCY: int(1).default(16).describe('accounts reconciled at once per worker process'),
   EVENT_CONCURRENCY: int(1).default(4).describe('event batches folded at once per worker process'),
   LOCK_MS: int(1000)

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
+import { fleetState } from '../fleet/state.js';
 import { httpApp } from '../http/app.js';
 import { type Listening, listen } from '../http/listen.js';
+import { within } from '../http/within.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
 import { createLogger, type Logger, logErrors } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { keysFor } from '../store/keys.js';
 import { configOrExit } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 
@@ -26,6 +29,7 @@ export async function startServer(
   // producer connection: retries briefly so a slow Redis delays a request instead of failing it
   const redis = createRedis(config.REDIS_URL, 'producer', { maxRetriesPerRequest: 20 });
   const queues = openAllQueues(redis, config.QUEUE_PREFIX);
+  const keys = keysFor(config.QUEUE_PREFIX);
   logErrors(redis, log, 'redis');
   for (const q of Object.values(queues)) logErrors(q, log, `queue ${q.name}`);
   const metrics = opts.metrics ?? new Metrics();
@@ -39,10 +43,11 @@ export async function startServer(
     eventsQueue: queues.events,
     readiness: {
       check: async () => ({
-        redis: await answersWithin(() => redis.ping(), 1000),
+        redis: (await within(redis.ping(), 1000)) === 'PONG',
         workers: opts.extraReady ? await opts.extraReady() : true,
         'not shutting down': !closing,
       }),
+      details: () => fleetState(redis, keys),
     },
   });
   const http = await listen(app, config.HTTP_HOST, config.HTTP_PORT);
@@ -62,19 +67,6 @@ export async function startServer(
       if (redis.status === 'ready') await redis.quit();
     },
   };
-}
-
-/** A readiness probe must answer fast: a Redis that does not answer in time is not ready. */
-async function answersWithin(ping: () => Promise<string>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return (await Promise.race([ping().catch(() => 'error'), late])) === 'PONG';
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function serveCommand(program: Command): void {

@@ -35,7 +35,10 @@ export function workerCommand(program: Command): void {
                 config,
                 log,
                 metrics,
-                readiness: { check: async () => ({ workers: await running.ready() }) },
+                readiness: {
+                  check: async () => ({ workers: await running.ready() }),
+                  details: () => running.fleetState(),
+                },
               }),
               config.HTTP_HOST,
               config.WORKER_METRICS_PORT,

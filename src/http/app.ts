@@ -5,10 +5,13 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { DASHBOARD_PATH, dashboard } from './dashboard.js';
 import { ingest } from './ingest.js';
+import { within } from './within.js';
 
 export interface Readiness {
   /** named checks; the process is ready when all are true */
   check(): Promise<Record<string, boolean>>;
+  /** state an operator should see, not a condition of readiness (the fleet's rules, data loss) */
+  details?(): Promise<Record<string, unknown>>;
 }
 
 export interface HttpAppOptions {
@@ -34,7 +37,11 @@ export function httpApp(opts: HttpAppOptions): Hono {
   app.get('/readyz', async (c) => {
     const checks = await opts.readiness.check().catch(() => ({ readiness: false }));
     const ready = Object.values(checks).every(Boolean);
-    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
+    const fleet = opts.readiness.details ? await within(opts.readiness.details(), 1_000) : undefined;
+    return c.json(
+      { status: ready ? 'ready' : 'not ready', checks, ...(fleet ? { fleet } : {}) },
+      ready ? 200 : 503,
+    );
   });
   app.get('/metrics', async (c) => {
     const body = await opts.metrics.registry.metrics();

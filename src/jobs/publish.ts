@@ -1,8 +1,17 @@
 import type { Queue } from 'bullmq';
 import type { DomainEvent } from '../events/schema.js';
 import { validateEvent } from '../events/validate.js';
+import { keysFor } from '../store/keys.js';
 import { createRedis } from './connection.js';
-import { EVENTS_JOB_OPTIONS, EVENTS_PER_JOB, JOB_NAMES, openQueue, QUEUES } from './queues.js';
+import {
+  connectionOf,
+  EVENTS_JOB_OPTIONS,
+  EVENTS_PER_JOB,
+  JOB_NAMES,
+  openQueue,
+  PENDING_EVENTS_TTL_SECONDS,
+  QUEUES,
+} from './queues.js';
 
 /** The data of a job named JOB_NAMES.events in the events queue. */
 export interface EventsJobData {
@@ -23,6 +32,7 @@ export interface PublishResult {
  */
 export async function enqueueEvents(queue: Queue, events: readonly DomainEvent[]): Promise<number> {
   if (events.length === 0) return 0;
+  await countPendingEvents(queue, events);
   const jobs = [];
   for (let start = 0; start < events.length; start += EVENTS_PER_JOB) {
     const data: EventsJobData = { events: events.slice(start, start + EVENTS_PER_JOB) };
@@ -30,6 +40,27 @@ export async function enqueueEvents(queue: Queue, events: readonly DomainEvent[]
   }
   await queue.addBulk(jobs);
   return jobs.length;
+}
+
+/**
+ * Counts each account's events on their way to be folded: a reconcile of the account waits
+ * while its count is above zero (at most BACKLOG_WAIT_MS), so it never acts on half a burst.
+ * Counted before the jobs are added, so a fold never finds nothing to count down; a count a
+ * failed add leaves behind expires.
+ */
+async function countPendingEvents(queue: Queue, events: readonly DomainEvent[]): Promise<void> {
+  const perAccount = new Map<string, number>();
+  for (const e of events) perAccount.set(e.account, (perAccount.get(e.account) ?? 0) + 1);
+  const keys = keysFor(queue.opts.prefix ?? '');
+  // as addBulk does: a Redis that cannot be reached fails with its connection error
+  await queue.waitUntilReady();
+  const multi = connectionOf(queue).multi();
+  for (const [account, n] of perAccount) {
+    multi
+      .incrby(keys.pendingEvents(account), n)
+      .expire(keys.pendingEvents(account), PENDING_EVENTS_TTL_SECONDS);
+  }
+  await multi.exec();
 }
 
 /**

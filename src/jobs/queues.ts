@@ -1,5 +1,5 @@
 import { type DefaultJobOptions, type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 
 /** The product's queues: names live here and nowhere else. */
 export const QUEUES = {
@@ -63,6 +63,19 @@ export function openQueue(name: QueueName, connection: Redis, prefix: string): Q
     streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
   });
 }
+
+/** The connection a product queue was opened with (openQueue always passes one). */
+export function connectionOf(queue: Queue): Redis {
+  const connection = queue.opts.connection;
+  if (!(connection instanceof Redis)) throw new Error(`queue ${queue.name} was not opened with openQueue`);
+  return connection;
+}
+
+/**
+ * How long an account's count of events on their way to be folded lives without a new event:
+ * a count left behind by a failed add holds that account's reconciles for no longer.
+ */
+export const PENDING_EVENTS_TTL_SECONDS = 300;
 
 /** Every queue of the product, for the dashboard and the queue-depth metrics. */
 export function openAllQueues(connection: Redis, prefix: string): Record<keyof typeof QUEUES, Queue> {

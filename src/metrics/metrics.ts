@@ -1,7 +1,9 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { HeldRules } from '../fleet/rules.js';
 import { QUEUES } from '../jobs/queues.js';
 import type { EngineObserver } from '../reconcile/observer.js';
+import type { RepairResult } from '../reconcile/repair.js';
 
 const JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'] as const;
 
@@ -65,6 +67,50 @@ export class Metrics implements EngineObserver {
     registers: [this.registry],
   });
 
+  private readonly dataLosses = new Counter({
+    name: 'folder_sync_redis_data_loss_total',
+    help: 'Times this process found that Redis lost data (the deployment sentinel gone or changed): accounts are re-adopted from the provider',
+    registers: [this.registry],
+  });
+  private readonly firstContacts = new Counter({
+    name: 'folder_sync_first_contacts_total',
+    help: 'Accounts whose groups were read back because their ledger was not from this deployment epoch (new accounts, or after Redis lost data)',
+    registers: [this.registry],
+  });
+  private readonly adopted = new Counter({
+    name: 'folder_sync_groups_adopted_total',
+    help: 'Managed groups found at first contact and adopted instead of created (many after a fresh start mean Redis lost data)',
+    registers: [this.registry],
+  });
+  private readonly driftFoundTotal = new Counter({
+    name: 'folder_sync_drift_found_total',
+    help: 'Differences a read-back (verification, resync) found between a trusted ledger and the provider, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly driftRepairedTotal = new Counter({
+    name: 'folder_sync_drift_repaired_total',
+    help: 'Drift found by a read-back whose reconcile then ran to the end, by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly corrupt = new Counter({
+    name: 'folder_sync_corrupt_records_total',
+    help: 'Stored records that did not decode: dropped (a ledger quarantined and rebuilt) or skipped',
+    registers: [this.registry],
+  });
+  private readonly rulesHeldGauge = new Gauge({
+    name: 'folder_sync_rules_change_held',
+    help: 'A rules change the deletion guard holds until `folder-sync rules confirm` (1), by its version; 0 when none',
+    labelNames: ['version'],
+    registers: [this.registry],
+  });
+  private readonly eventsJobsFailed = new Counter({
+    name: 'folder_sync_events_jobs_failed_total',
+    help: 'Events jobs that failed their last attempt (kept in the failed list: retry them from the dashboard)',
+    registers: [this.registry],
+  });
+
   constructor(queues: readonly Queue[] = [], opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'folder_sync_process_' });
@@ -123,6 +169,36 @@ export class Metrics implements EngineObserver {
   rateLimitPause(ms: number): void {
     this.pauses.inc();
     this.pauseSeconds.inc(ms / 1000);
+  }
+
+  dataLoss(): void {
+    this.dataLosses.inc();
+  }
+
+  firstContact(_account: string, adoptedGroups: number): void {
+    this.firstContacts.inc();
+    if (adoptedGroups) this.adopted.inc(adoptedGroups);
+  }
+
+  driftFound(drift: RepairResult): void {
+    for (const [kind, n] of Object.entries(drift)) if (n) this.driftFoundTotal.inc({ kind }, n);
+  }
+
+  driftRepaired(drift: RepairResult): void {
+    for (const [kind, n] of Object.entries(drift)) if (n) this.driftRepairedTotal.inc({ kind }, n);
+  }
+
+  corruptRecords(count: number): void {
+    this.corrupt.inc(count);
+  }
+
+  rulesHeld(held: HeldRules | undefined): void {
+    this.rulesHeldGauge.reset();
+    if (held) this.rulesHeldGauge.set({ version: String(held.version || held.hash.slice(0, 12)) }, 1);
+  }
+
+  eventsJobFailed(): void {
+    this.eventsJobsFailed.inc();
   }
 
   providerCall(endpoint: string, code: number, seconds: number): void {

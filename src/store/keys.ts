@@ -14,6 +14,8 @@ export function keysFor(prefix: string) {
     retries: (account: string) => k('retries', account),
     status: (account: string) => k('status', account),
     lease: (account: string) => k('lease', account),
+    /** events of the account published and not folded yet (a reconcile waits for them) */
+    pendingEvents: (account: string) => k('pending', account),
     /** a copy of a ledger that did not decode, kept a week for a post-mortem */
     quarantine: (account: string) => k('quarantine', account),
     /** every account ever seen (rules changes and resync --all walk it) */

@@ -63,6 +63,7 @@ export async function foldEvents(
       keys.accounts,
       keys.resyncRequests,
       keys.verified,
+      keys.pendingEvents(e.account),
       e.account,
       SEEN_TTL_SECONDS,
       String(e.at),

@@ -8,7 +8,8 @@ import type { Verifier } from './verifier.js';
 
 export interface ReconcileProcessorDeps {
   reconcileDeps: ReconcileDeps;
-  events: Queue;
+  /** events of the account published and not folded yet */
+  pendingEvents: (account: string) => Promise<number>;
   reconcile: Queue;
   debounceMs: number;
   backlogWaitMs: number;
@@ -23,11 +24,11 @@ export function reconcileProcessor(deps: ReconcileProcessorDeps) {
   const { observer } = deps;
   return async (job: Job<ReconcileJobData>, token?: string) => {
     const { account } = job.data;
-    // Events still waiting to be folded may be this account's: reconciling now would act on
-    // a partial state and pay again for what the rest undoes. Wait for the backlog to drain,
-    // for at most BACKLOG_WAIT_MS, so coalescing holds for bursts longer than the debounce.
+    // Events of this account still on their way to be folded: reconciling now would act on a
+    // partial state and pay again for what the rest undoes. Wait for them, at most
+    // BACKLOG_WAIT_MS, so coalescing holds for bursts longer than the debounce.
     const waitingSince = job.data.waitingSince ?? Date.now();
-    if (Date.now() - waitingSince < deps.backlogWaitMs && (await deps.events.getWaitingCount()) > 0) {
+    if (Date.now() - waitingSince < deps.backlogWaitMs && (await deps.pendingEvents(account)) > 0) {
       await job.updateData({ ...job.data, waitingSince });
       await job.moveToDelayed(Date.now() + Math.max(50, deps.debounceMs), token);
       throw new DelayedError();

@@ -3,6 +3,7 @@ import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { Deployment } from '../fleet/deployment.js';
 import { FleetRules } from '../fleet/rules.js';
+import { fleetState } from '../fleet/state.js';
 import { createRedis } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
@@ -34,6 +35,8 @@ export interface RunningWorkers {
   workers: Worker[];
   deployment: Deployment;
   rules: FleetRules;
+  /** the fleet's shared state, as /readyz shows it */
+  fleetState(): ReturnType<typeof fleetState>;
 }
 
 /** How often a worker looks at the deployment sentinel (a wiped Redis is noticed this fast). */
@@ -66,9 +69,8 @@ export async function startWorkers(
   sentinelCheck.unref();
 
   const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
-  const eventsQueue = openQueue(QUEUES.events, redis, prefix);
   const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
-  for (const q of [reconcileQueue, eventsQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
+  for (const q of [reconcileQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
 
   const store = new AccountStore(redis, keys);
   const rules = new FleetRules({
@@ -145,7 +147,7 @@ export async function startWorkers(
     QUEUES.reconcile,
     reconcileProcessor({
       reconcileDeps,
-      events: eventsQueue,
+      pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
       reconcile: reconcileQueue,
       debounceMs: config.DEBOUNCE_MS,
       backlogWaitMs: config.BACKLOG_WAIT_MS,
@@ -188,6 +190,7 @@ export async function startWorkers(
     workers,
     deployment,
     rules,
+    fleetState: () => fleetState(redis, keys),
     ready: async () =>
       !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
     close: async () => {
@@ -197,7 +200,7 @@ export async function startWorkers(
       shutdown.abort();
       await verifier.stop();
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([reconcileQueue.close(), maintenanceQueue.close(), eventsQueue.close()]);
+      await Promise.all([reconcileQueue.close(), maintenanceQueue.close()]);
       await provider.close();
       await redis.quit();
     },

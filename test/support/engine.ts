@@ -43,6 +43,8 @@ export const PROVIDERS: readonly ProviderName[] = ['yunxin', 'tencent'];
 export interface SimGroup {
   groupId: string;
   name: string;
+  /** every name the group has had, oldest first (when the simulator tracks them) */
+  names?: string[];
   members: string[];
   /** Yunxin: the group's server_extension (where the marker is); Tencent has none */
   serverExtension?: string;
@@ -81,6 +83,7 @@ export function yunxinView(sim: Simulator): GroupsView {
       sim.state.snapshot(account).map((g) => ({
         groupId: g.groupId,
         name: g.name,
+        names: g.names,
         members: g.members.map((m) => m.slice(account.length + 1)),
         serverExtension: g.serverExtension,
       })),

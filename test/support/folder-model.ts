@@ -60,10 +60,10 @@ export function foldConversationEvent(
   }
 }
 
-/** account → folder name → sorted members (`type|target`, as `simGroups` reports them). */
-export function expectedFolders(
+/** account → conversation key → what the events said of it, taken in `at` order. */
+export function conversationsByAccount(
   events: readonly Record<string, unknown>[],
-): Map<string, Record<FolderName, string[]>> {
+): Map<string, Map<string, ModelConversation>> {
   const byAccount = new Map<string, Map<string, ModelConversation>>();
   const ordered = [...events].sort((a, b) => (a['at'] as number) - (b['at'] as number));
   for (const e of ordered) {
@@ -76,9 +76,15 @@ export function expectedFolders(
     }
     foldConversationEvent(conversations, e);
   }
+  return byAccount;
+}
 
+/** account → folder name → sorted members (`type|target`, as `simGroups` reports them). */
+export function expectedFolders(
+  events: readonly Record<string, unknown>[],
+): Map<string, Record<FolderName, string[]>> {
   const result = new Map<string, Record<FolderName, string[]>>();
-  for (const [account, conversations] of byAccount) {
+  for (const [account, conversations] of conversationsByAccount(events)) {
     const folders: Record<FolderName, string[]> = { Projects: [], Customers: [], 'Direct messages': [] };
     for (const [key, c] of conversations) {
       if (!c.present) continue;

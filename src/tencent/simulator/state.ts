@@ -46,6 +46,8 @@ export interface TencentStateOptions {
 interface SimGroup {
   id: number;
   name: string;
+  /** every name the group has had, oldest first */
+  names: string[];
   createTime: number;
 }
 
@@ -94,7 +96,7 @@ export class TencentSimulatorState {
     if (user.groups.size >= this.opts.limits.groupsPerAccount) {
       return fail(51010, `conversation group count limit ${this.opts.limits.groupsPerAccount} reached`);
     }
-    const group = { id: user.nextGroupId++, name, createTime: this.opts.now() };
+    const group: SimGroup = { id: user.nextGroupId++, name, names: [name], createTime: this.opts.now() };
     user.groups.set(name, group);
     const ResultItem = items.map((item) => ({
       ContactItem: item,
@@ -119,6 +121,7 @@ export class TencentSimulatorState {
         (name !== group.name && user.groups.has(name) ? fail(50002, NAME_TAKEN) : undefined);
       if (bad) return bad;
       user.groups.delete(group.name);
+      if (name !== group.name) group.names.push(name);
       group.name = name;
       user.groups.set(name, group);
       return ok({ UpdateType: 1, UpdateGroupResult: { ...result, GroupName: name } });
@@ -190,7 +193,9 @@ export class TencentSimulatorState {
   }
 
   /** Groups of an account with their members (contact keys `1|user`, `2|group`), in creation order. */
-  snapshot(account: string): Array<{ groupId: string; name: string; createTime: number; members: string[] }> {
+  snapshot(
+    account: string,
+  ): Array<{ groupId: string; name: string; names: string[]; createTime: number; members: string[] }> {
     const user = this.users.get(account);
     if (!user) return [];
     return [...user.groups.values()]
@@ -198,6 +203,7 @@ export class TencentSimulatorState {
       .map((g) => ({
         groupId: String(g.id),
         name: g.name,
+        names: [...g.names],
         createTime: g.createTime,
         members: [...user.contacts]
           .filter(([, c]) => c.groups.has(g.id))

@@ -51,6 +51,8 @@ export interface SimGroup {
   id: bigint;
   account: string;
   name: string;
+  /** every name the group has had, oldest first (tests check names never flip back and forth) */
+  names: string[];
   serverExtension: string;
   createTime: number;
   updateTime: number;
@@ -105,6 +107,7 @@ export class SimulatorState {
       id: this.nextGroupId++,
       account: req.account_id,
       name: req.name,
+      names: [req.name],
       serverExtension: req.server_extension ?? '',
       createTime: now,
       updateTime: now,
@@ -126,7 +129,10 @@ export class SimulatorState {
     const ids = req.conversations?.conversation_ids ?? [];
     const idsRefused = this.checkIds(ids);
     if (idsRefused) return idsRefused;
-    if (req.name !== undefined) group.name = req.name;
+    if (req.name !== undefined && req.name !== group.name) {
+      group.name = req.name;
+      group.names.push(req.name);
+    }
     if (req.server_extension !== undefined) group.serverExtension = req.server_extension;
     group.updateTime = this.opts.now();
     const lists = !req.conversations
@@ -234,6 +240,7 @@ export class SimulatorState {
   snapshot(account: string): Array<{
     groupId: string;
     name: string;
+    names: string[];
     serverExtension: string;
     createTime: number;
     updateTime: number;
@@ -242,6 +249,7 @@ export class SimulatorState {
     return [...this.groupsOf(account).values()].map((g) => ({
       groupId: String(g.id),
       name: g.name,
+      names: [...g.names],
       serverExtension: g.serverExtension,
       createTime: g.createTime,
       updateTime: g.updateTime,

@@ -7,11 +7,14 @@
   KEYS[4] accounts (set)      KEYS[5] resync requests (hash account -> request number)
   KEYS[6] verified (sorted set by last read-back, ms: a new account joins at "now", since its
           first reconcile reads its groups back anyway)
+  KEYS[7] pending:<account> (events published and not folded yet; counted down here)
   ARGV[1] account  ARGV[2] seen TTL (s)  ARGV[3] at  ARGV[4] tiebreak  ARGV[5] resync (0|1)
   ARGV[6..] per write: hash ('f' facts | 'd' folders), mode ('lww' | 'min'), field, payload
 
   Returns 0 duplicate, 1 changed something, 2 stale (every write older than the facts).
 ]]
+-- counted down for a duplicate too: the publisher counted it up
+if redis.call('DECR', KEYS[7]) <= 0 then redis.call('DEL', KEYS[7]) end
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) == false then return 0 end
 local at = tonumber(ARGV[3])
 local tb = tonumber(ARGV[4])

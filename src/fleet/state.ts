@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../store/keys.js';
+import { parseDeployment } from './deployment.js';
+import { readFleetRules } from './rules.js';
+
+/**
+ * What the whole fleet shares, for /readyz and `status`: the deployment epoch (and whether it
+ * began because Redis lost data), the rules generation running, and a change the deletion guard
+ * holds. Read from Redis, so any process shows the same.
+ */
+export async function fleetState(redis: Redis, keys: Keys) {
+  const [sentinel, { stored, held }] = await Promise.all([
+    redis.get(keys.deployment),
+    readFleetRules(redis, keys),
+  ]);
+  const deployment = parseDeployment(sentinel);
+  return {
+    deployment: deployment
+      ? {
+          epoch: deployment.epoch,
+          since: new Date(deployment.createdAt).toISOString(),
+          ...(deployment.dataLoss
+            ? {
+                redisDataLost: {
+                  at: new Date(deployment.dataLoss.at).toISOString(),
+                  reason: deployment.dataLoss.reason,
+                  effect: 'every account is re-adopted from the provider on its next reconcile',
+                },
+              }
+            : {}),
+        }
+      : 'not written yet (no worker has started)',
+    rules: stored
+      ? {
+          generation: stored.generation,
+          version: stored.version,
+          hash: stored.hash,
+          reconciledEverywhere: stored.walked >= stored.generation,
+        }
+      : 'none yet',
+    ...(held
+      ? {
+          rulesChangeHeld: {
+            version: held.version,
+            hash: held.hash,
+            wouldDelete: `${held.estimate.deletes} of ${held.estimate.managed} sampled app-folder groups`,
+            confirm: `folder-sync rules confirm ${held.version || held.hash.slice(0, 12)}`,
+          },
+        }
+      : {}),
+  };
+}
