@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
-import { readFleetRules } from '../fleet/rules.js';
+import { type HeldRules, readFleetRules } from '../fleet/rules.js';
 import { createRedis } from '../jobs/connection.js';
 import { enqueueResyncAll } from '../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
@@ -29,6 +29,7 @@ interface StatusReport extends AccountStatus {
     /** the fleet has no rules in Redis yet: planned with this process's file */
     rulesFromFile: boolean;
     deployment: DeploymentRecord | undefined;
+    held: HeldRules | undefined;
   };
 }
 
@@ -36,7 +37,7 @@ interface StatusReport extends AccountStatus {
 async function statusOf(account: string): Promise<StatusReport> {
   const config = configOrExit();
   return withStore(config, async (store) => {
-    const { stored } = await readFleetRules(store.redis, store.keys);
+    const { stored, held } = await readFleetRules(store.redis, store.keys);
     const rules = stored?.rules ?? (await loadRulesFile(config.FOLDER_RULES)).rules;
     const deployment = parseDeployment(await store.redis.get(store.keys.deployment));
     const status = await accountStatus(
@@ -49,7 +50,7 @@ async function statusOf(account: string): Promise<StatusReport> {
     );
     return {
       ...status,
-      fleet: { rulesGeneration: stored?.generation, rulesFromFile: !stored, deployment },
+      fleet: { rulesGeneration: stored?.generation, rulesFromFile: !stored, deployment, held },
     };
   });
 }
@@ -70,7 +71,10 @@ function printStatus(s: StatusReport): void {
   );
   console.log(
     `  rules: fleet generation ${s.fleet.rulesGeneration ?? 'none (planned with this rules file)'}` +
-      `, last reconciled under ${s.rulesGeneration ?? '-'}`,
+      `, last reconciled under ${s.rulesGeneration ?? '-'}` +
+      (s.fleet.held
+        ? `; a change is HELD (folder-sync rules confirm ${s.fleet.held.version || s.fleet.held.hash.slice(0, 12)})`
+        : ''),
   );
   for (const f of s.folders) {
     console.log(

@@ -13,15 +13,21 @@
 
   Returns 0 duplicate, 1 changed something, 2 stale (every write older than the facts).
 ]]
--- counted down for a duplicate too: the publisher counted it up
-if redis.call('DECR', KEYS[7]) <= 0 then redis.call('DEL', KEYS[7]) end
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) == false then return 0 end
+-- Reads come first and the id is marked seen last: a script that fails halfway (a key of the
+-- wrong type) keeps what it wrote, so a retried event must not find itself already seen.
+local function countDown() -- the publisher counted the event up, a duplicate too
+  if redis.call('DECR', KEYS[7]) <= 0 then redis.call('DEL', KEYS[7]) end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  countDown()
+  return 0
+end
 local at = tonumber(ARGV[3])
 local tb = tonumber(ARGV[4])
-local changed = 0
+local winners = {}
 for i = 6, #ARGV, 4 do
   local key = (ARGV[i] == 'f') and KEYS[2] or KEYS[3]
-  local mode, field, payload = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local mode, field = ARGV[i + 1], ARGV[i + 2]
   local old = redis.call('HGET', key, field)
   local wins = true
   if old then
@@ -35,18 +41,22 @@ for i = 6, #ARGV, 4 do
       wins = at > oat or (at == oat and tb > otb)
     end
   end
-  if wins then
-    redis.call('HSET', key, field, ARGV[3] .. '|' .. ARGV[4] .. '|' .. payload)
-    changed = 1
-  end
+  if wins then winners[#winners + 1] = i end
 end
+for _, i in ipairs(winners) do
+  local key = (ARGV[i] == 'f') and KEYS[2] or KEYS[3]
+  redis.call('HSET', key, ARGV[i + 2], ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[i + 3])
+end
+local changed = #winners > 0
 if redis.call('SADD', KEYS[4], ARGV[1]) == 1 then
   local t = redis.call('TIME')
   redis.call('ZADD', KEYS[6], 'NX', t[1] * 1000 + math.floor(t[2] / 1000), ARGV[1])
 end
 if ARGV[5] == '1' then
   redis.call('HINCRBY', KEYS[5], ARGV[1], 1)
-  changed = 1
+  changed = true
 end
-if changed == 1 then return 1 end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
+countDown()
+if changed then return 1 end
 return 2
