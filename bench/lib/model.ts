@@ -179,6 +179,10 @@ export function modelOf(events: readonly BenchEvent[]): Map<string, AccountModel
 }
 
 export interface MinimalCalls {
+  /** firstContact + planner: what the product should make for a backlog of new accounts */
+  total: number;
+  /** one list per account: a new account's groups are read before anything is created */
+  firstContact: number;
   /** the planner's calls from an empty ledger to the final desired state */
   planner: number;
   /** the same by formula: per folder that needs a group, max(1, ceil(members / 100)) */
@@ -193,7 +197,15 @@ export function minimalCalls(
   appFolders: readonly AppFolder[],
   profile?: ProviderProfile,
 ) {
-  const total: MinimalCalls = { planner: 0, formula: 0, groups: 0, memberships: 0, overflow: 0 };
+  const total: MinimalCalls = {
+    total: 0,
+    firstContact: models.size,
+    planner: 0,
+    formula: 0,
+    groups: 0,
+    memberships: 0,
+    overflow: 0,
+  };
   for (const m of models.values()) {
     const { plan: p, eager } = m.desired(appFolders, profile);
     total.planner += p.calls.length;
@@ -205,6 +217,7 @@ export function minimalCalls(
       total.formula += Math.max(1, Math.ceil(members.length / 100));
     }
   }
+  total.total = total.firstContact + total.planner;
   return total;
 }
 

@@ -6,6 +6,7 @@ import { queueCeiling } from './queue-ceiling.js';
 import { quota } from './quota.js';
 import { scale } from './scale.js';
 import { scaleOut } from './scale-out.js';
+import { verification } from './verification.js';
 
 /** In the order they run and appear in docs/benchmarks.md. */
 export const SCENARIOS: readonly Scenario<unknown>[] = [
@@ -16,4 +17,5 @@ export const SCENARIOS: readonly Scenario<unknown>[] = [
   scale,
   scaleOut,
   providers,
+  verification,
 ];
