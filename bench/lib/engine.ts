@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../../src/config.js';
+import { Deployment } from '../../src/fleet/deployment.js';
 import { installRules, markWalked } from '../../src/fleet/rules.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
@@ -104,6 +105,7 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   const keys = keysFor(prefix);
   const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
   // the fleet runs these rules already: workers starting later find them and walk nothing
+  await new Deployment({ redis, keys, log: benchLog }).check();
   const { rules, hash } = await loadRulesFile(config.FOLDER_RULES);
   await markWalked(redis, keys, await installRules(redis, keys, rules, hash, undefined, Date.now()));
   const events = openQueue(QUEUES.events, redis, prefix);

@@ -43,6 +43,8 @@ export interface ReconcileDeps {
   log: Logger;
   leaseMs?: number;
   observer?: EngineObserver;
+  /** a read-back that served a verification request sent this many requests: charge its budget */
+  chargeVerification?: (requests: number) => Promise<void>;
 }
 
 export type ReconcileOutcome =
@@ -143,16 +145,20 @@ async function readBackIfNeeded(
 ): Promise<RepairResult | undefined> {
   const { state } = ctx.session;
   const firstContact = state.ledger.epoch !== epoch;
-  const requested = state.resyncRequest;
+  const { resyncRequest, verifyRequest } = state;
+  const requested = resyncRequest !== undefined || verifyRequest !== undefined;
   const pending = [...state.ledger.groups.values()].some((g) => g.pending);
-  if (!firstContact && requested === undefined && !pending) return undefined;
+  if (!firstContact && !requested && !pending) return undefined;
+  const requestsBefore = ctx.requests;
   const drift = await repair(ctx, {
-    full: firstContact || requested !== undefined,
+    full: firstContact || requested,
     desiredNames: new Map(desired.input.folders.map((f) => [f.key, f.groupName])),
     epoch,
-    ...(requested === undefined ? {} : { resyncRequest: requested }),
+    ...(resyncRequest === undefined ? {} : { resyncRequest }),
+    ...(verifyRequest === undefined ? {} : { verifyRequest }),
     trusted: !firstContact,
   });
+  if (verifyRequest !== undefined) await deps.chargeVerification?.(ctx.requests - requestsBefore);
   if (firstContact) deps.observer?.firstContact?.(ctx.session.account, ctx.session.ledger.groups.size);
   deps.observer?.driftFound?.(drift);
   return drift;

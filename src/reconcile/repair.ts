@@ -14,6 +14,8 @@ export interface RepairOptions {
   epoch?: string;
   /** the resync request this read-back serves */
   resyncRequest?: string;
+  /** the verification request it serves */
+  verifyRequest?: string;
   /** the ledger was trusted before: what differs is drift (else it is adoption) */
   trusted: boolean;
 }
@@ -92,6 +94,7 @@ export async function repair(ctx: ReconcileContext, opts: RepairOptions): Promis
       foreignGroups: remote.length - managed,
       ...(opts.full && opts.epoch !== undefined ? { epoch: opts.epoch } : {}),
       ...(opts.resyncRequest !== undefined ? { resyncRequest: opts.resyncRequest } : {}),
+      ...(opts.verifyRequest !== undefined ? { verifyRequest: opts.verifyRequest } : {}),
     },
     (folder) => trusted.has(folder),
   );

@@ -24,6 +24,8 @@ export interface ReadBack {
   epoch?: string;
   /** the resync request this read-back served: cleared unless a newer one came meanwhile */
   resyncRequest?: string;
+  /** the verification request it served: cleared unless verification claimed the account again */
+  verifyRequest?: string;
 }
 
 /** How the provider differed from what the ledger said (only counted when the ledger was trusted). */
@@ -205,6 +207,10 @@ export class AccountSession {
     if (readBack.resyncRequest !== undefined) {
       ops.push({ hash: 'resync', op: 'delIfEquals', field: this.account, value: readBack.resyncRequest });
       this.state.resyncRequest = undefined;
+    }
+    if (readBack.verifyRequest !== undefined) {
+      ops.push({ hash: 'verify', op: 'delIfEquals', field: this.account, value: readBack.verifyRequest });
+      this.state.verifyRequest = undefined;
     }
     await this.write(ops);
     if (readBack.epoch !== undefined) await this.store.markVerified(this.account, this.opts.now());

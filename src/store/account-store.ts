@@ -26,6 +26,8 @@ export interface LoadedAccount {
   status: AccountStatusRecord;
   /** the number of the resync request waiting for this account, if one is */
   resyncRequest: string | undefined;
+  /** verification's request for a read-back (its claim time), if one waits */
+  verifyRequest: string | undefined;
   /** fields that did not decode: the ledger's are quarantined, the others dropped */
   corrupt: { ledger: string[]; rejections: string[]; retries: string[]; status: string[]; facts: number };
   /** the deployment sentinel and the fleet's rules generation, as of this read */
@@ -41,6 +43,7 @@ export interface RawAccount {
   retries: Record<string, string>;
   status: Record<string, string>;
   resyncRequest: string | null;
+  verifyRequest: string | null;
   deployment: string | null;
   rulesGeneration: string | null;
 }
@@ -62,6 +65,7 @@ export function decodeAccount(raw: RawAccount): LoadedAccount {
     retries: retries.value,
     status: status.value,
     resyncRequest: raw.resyncRequest ?? undefined,
+    verifyRequest: raw.verifyRequest ?? undefined,
     corrupt: {
       ledger: ledger.corrupt,
       rejections: rejections.corrupt,
@@ -77,7 +81,7 @@ export function decodeAccount(raw: RawAccount): LoadedAccount {
 }
 
 /** Index into the fenced-write script's KEYS. */
-const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5, resync: 6 } as const;
+const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5, resync: 6, verify: 7 } as const;
 export type WriteOp =
   | { hash: keyof typeof HASH; op: 'set'; field: string; value: string }
   | { hash: keyof typeof HASH; op: 'del'; field: string }
@@ -120,6 +124,7 @@ export class AccountStore {
       .hgetall(k.retries(account))
       .hgetall(k.status(account))
       .hget(k.resyncRequests, account)
+      .hget(k.verifyRequests, account)
       .get(k.deployment)
       .hget(k.rules, 'generation')
       .exec();
@@ -138,8 +143,9 @@ export class AccountStore {
       retries: hash(4),
       status: hash(5),
       resyncRequest: text(6),
-      deployment: text(7),
-      rulesGeneration: text(8),
+      verifyRequest: text(7),
+      deployment: text(8),
+      rulesGeneration: text(9),
     });
   }
 
@@ -187,6 +193,7 @@ export class AccountStore {
       k.retries(a),
       k.status(a),
       k.resyncRequests,
+      k.verifyRequests,
       lease.token,
       ...args,
     );

@@ -22,6 +22,8 @@ export function keysFor(prefix: string) {
     accounts: k('accounts'),
     /** account → number of its newest resync request; cleared only by the read-back that served it */
     resyncRequests: k('resync-requests'),
+    /** account → when verification claimed it: its next reconcile reads back, on verification's budget */
+    verifyRequests: k('verify-requests'),
     /** before 0.2: a set of accounts to resync (moved into resyncRequests at start) */
     legacyResync: k('resync'),
     /** account → when its groups were last read back (score, ms): verification walks it oldest first */

@@ -4,7 +4,6 @@ import type { Logger } from '../log.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
 import { LeaseLostError } from '../store/account-store.js';
-import type { Verifier } from './verifier.js';
 
 export interface ReconcileProcessorDeps {
   reconcileDeps: ReconcileDeps;
@@ -13,7 +12,6 @@ export interface ReconcileProcessorDeps {
   reconcile: Queue;
   debounceMs: number;
   backlogWaitMs: number;
-  verifier: Verifier;
   log: Logger;
   observer: EngineObserver;
   signal: AbortSignal;
@@ -56,7 +54,6 @@ export function reconcileProcessor(deps: ReconcileProcessorDeps) {
       await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
       throw new DelayedError();
     }
-    if (job.data.reason === 'verify') await deps.verifier.charge(outcome.requests);
     if (outcome.requeueAfterMs !== undefined) {
       await enqueueReconcile(deps.reconcile, [account], outcome.requeueAfterMs, 'retry');
     }

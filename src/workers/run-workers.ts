@@ -124,6 +124,7 @@ export async function startWorkers(
     log,
     leaseMs: config.LOCK_MS,
     observer,
+    chargeVerification: (requests) => verifier.charge(requests),
   };
 
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
@@ -151,7 +152,6 @@ export async function startWorkers(
       reconcile: reconcileQueue,
       debounceMs: config.DEBOUNCE_MS,
       backlogWaitMs: config.BACKLOG_WAIT_MS,
-      verifier,
       log,
       observer,
       signal: shutdown.signal,

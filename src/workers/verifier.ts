@@ -60,7 +60,7 @@ export class Verifier {
     await this.loop;
   }
 
-  /** A verification's reconcile sent `requests`: charge what the reservation did not cover. */
+  /** A verification's read-back sent `requests`: charge what the reservation did not cover. */
   async charge(requests: number): Promise<void> {
     const extra = requests - VERIFY_REQUESTS;
     if (extra > 0) await this.reserve(extra);
@@ -80,7 +80,7 @@ export class Verifier {
         await sleep(IDLE_MS, undefined, { signal });
         continue;
       }
-      await redis.hincrby(keys.resyncRequests, account, 1);
+      await redis.hset(keys.verifyRequests, account, String(this.now()));
       await enqueueReconcile(this.opts.reconcile, [account], 0, 'verify');
       log.debug({ account }, 'verification queued');
     }

@@ -36,6 +36,7 @@ export function harness() {
   const observed: Parameters<NonNullable<EngineObserver['driftFound']>>[0][] = [];
   const repaired: typeof observed = [];
   const fleet = { epoch: 'epoch-1' };
+  const charged: number[] = [];
   const observer: EngineObserver = {
     driftFound: (d) => observed.push(d),
     driftRepaired: (d) => repaired.push(d),
@@ -53,6 +54,9 @@ export function harness() {
     log: createLogger({ level: 'silent', name: 'test' }),
     leaseMs: 60_000,
     observer,
+    chargeVerification: async (requests) => {
+      charged.push(requests);
+    },
   };
   return {
     store,
@@ -60,6 +64,8 @@ export function harness() {
     fleet,
     drift: observed,
     repaired,
+    /** requests charged to verification's budget, per read-back that served a verification */
+    charged,
     /** folds events into the facts (in order: each is newer than the last) */
     fold(...events: DomainEvent[]) {
       for (const e of events) {

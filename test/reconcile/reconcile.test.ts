@@ -90,6 +90,18 @@ describe('read-backs', () => {
     expect(h.store.resync.has(ACCOUNT)).toBe(false);
   });
 
+  it("a verification's read-back is charged to its budget and clears its request", async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.store.verify.set(ACCOUNT, '1000');
+    await h.reconcile();
+    expect(h.provider.calls).toEqual(['listGroups', 'create', 'listGroups', 'members']);
+    // the list and the members read: each passed the call guard as a request
+    expect(h.charged).toEqual([2]);
+    expect(h.store.verify.has(ACCOUNT)).toBe(false);
+  });
+
   it('a resync asked while one is being served survives it', async () => {
     const h = harness();
     h.fold(tagged('c1'));

@@ -32,6 +32,7 @@ describe('fsFencedWrite', () => {
         keys.retries('a'),
         keys.status('a'),
         keys.resyncRequests,
+        keys.verifyRequests,
         lease.token,
         ...ops,
       );
