@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { AccountLimits } from './events/limits.js';
+import type { ValidationContext } from './events/validate.js';
 import { formatPath } from './rules/format-issues.js';
 import { TENCENT_LIMITS } from './tencent/limits.js';
 import { YUNXIN_LIMITS } from './yunxin/limits.js';
@@ -128,6 +130,21 @@ export const configSchema = z.object({
   INGEST_MAX_BYTES: int(1024)
     .default(1024 * 1024)
     .describe('largest accepted POST /v1/events body'),
+  EVENT_MAX_FUTURE_MS: int(0)
+    .default(24 * 3600 * 1000)
+    .describe(
+      'an event whose `at` is further ahead of the server clock is refused (a fact from the future could never be undone)',
+    ),
+  RULE_MAX_IN_VALUES: int(1).default(100).describe('values in one `in` list of a user folder rule'),
+  USER_FOLDER_MAX_RULE_SIZE: int(1)
+    .default(200)
+    .describe(
+      'rule nodes plus `in` values of one user folder (a reconcile evaluates it against every conversation)',
+    ),
+  ACCOUNT_MAX_USER_FOLDERS: int(0).default(50).describe('live user folders of one account; more are refused'),
+  ACCOUNT_MAX_CONVERSATIONS: int(0)
+    .default(100_000)
+    .describe('live conversations of one account the app may describe; events about more are refused'),
   SHUTDOWN_TIMEOUT_MS: int(100)
     .default(30_000)
     .describe('SIGTERM: finish in-flight work for at most this long, then exit'),
@@ -180,6 +197,25 @@ export const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** How events are validated under this configuration, at `now`. */
+export const eventValidation = (config: Config, now = Date.now()): ValidationContext => ({
+  now,
+  maxFutureMs: config.EVENT_MAX_FUTURE_MS,
+  limits: { maxInValues: config.RULE_MAX_IN_VALUES, maxUserFolderRuleSize: config.USER_FOLDER_MAX_RULE_SIZE },
+});
+
+/** Live conversations and user folders one account may hold. */
+export const accountLimits = (config: Config): AccountLimits => ({
+  conversations: config.ACCOUNT_MAX_CONVERSATIONS,
+  userFolders: config.ACCOUNT_MAX_USER_FOLDERS,
+});
+
+/** How the fold validates events and which per-account limits it enforces, now. */
+export const foldOptions = (config: Config, now = Date.now()) => ({
+  validation: eventValidation(config, now),
+  accountLimits: accountLimits(config),
+});
 
 /** Variables the product reads that are not configuration of a running service (tests, tools). */
 export const OTHER_ENV = ['NODE_ENV', 'SIMULATOR_ADMIN_TOKEN'] as const;

@@ -6,9 +6,16 @@ import type { Redis } from 'ioredis';
  * them in Projects, Customers and Direct messages (examples/rules.json) in fixed proportions.
  */
 import type { DomainEvent } from '../../src/events/schema.js';
+import { defaultValidation } from '../../src/events/validate.js';
 import type { Keys } from '../../src/store/keys.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import { conversationOf } from './workload.js';
+
+/** Seeded accounts are as big as a benchmark asks: no per-account limit applies to them. */
+const SEED_FOLD = {
+  validation: defaultValidation(),
+  accountLimits: { conversations: Number.MAX_SAFE_INTEGER, userFolders: Number.MAX_SAFE_INTEGER },
+};
 
 /** The events of one seeded account: one upsert per conversation, a customer tag on every 5th. */
 export function accountEvents(account: string, conversations: number, startAt: number): DomainEvent[] {
@@ -61,7 +68,7 @@ export async function seedAccounts(
   let pending: DomainEvent[] = [];
   const inFlight = new Set<Promise<void>>();
   const flush = async (batch: DomainEvent[]) => {
-    const p = foldEvents(redis, keys, batch).then(() => undefined);
+    const p = foldEvents(redis, keys, batch, SEED_FOLD).then(() => undefined);
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);

@@ -69,6 +69,11 @@ function printStatus(s: StatusReport): void {
       `${s.awaitingReadoption ? ', not yet (re-)adopted: its next reconcile lists its groups first' : ''}` +
       `${s.resyncRequested ? ', resync requested' : ''}`,
   );
+  if (s.parked)
+    console.log(
+      `  PARKED since ${time(s.parked.at)} after ${s.parked.attempts} attempts: ${s.parked.reason}` +
+        ' (an event, `folder-sync resync --account` or a rules change tries again)',
+    );
   console.log(
     `  rules: fleet generation ${s.fleet.rulesGeneration ?? 'none (planned with this rules file)'}` +
       `, last reconciled under ${s.rulesGeneration ?? '-'}` +

@@ -2,11 +2,11 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
+import { accountLimits, ConfigError, eventValidation, loadConfig } from '../config.js';
 import type { DomainEvent } from '../events/schema.js';
-import { parseNdjsonLine } from '../events/validate.js';
+import { parseNdjsonLine, type ValidationContext } from '../events/validate.js';
 import { createRedis } from '../jobs/connection.js';
-import { enqueueEvents } from '../jobs/publish.js';
+import { queueValidated } from '../jobs/publish.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 
 /** Exit codes of `publish` (the same meanings as the CLI's EXIT in main.ts). */
@@ -53,17 +53,23 @@ async function openInput(file: string | undefined): Promise<Readable> {
  */
 export async function publishStream(
   input: Readable,
-  add: (events: readonly DomainEvent[]) => Promise<number>,
+  add: (
+    events: readonly DomainEvent[],
+  ) => Promise<{ jobs: number; overLimit: Array<{ index: number; reason: string }> }>,
   errors: (line: string) => void,
+  validation: () => ValidationContext,
   summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 },
 ): Promise<PublishSummary> {
-  let pending: DomainEvent[] = [];
+  let pending: Array<{ line: number; event: DomainEvent }> = [];
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    summary.jobs += await add(batch);
-    summary.published += batch.length;
+    const added = await add(batch.map((p) => p.event));
+    summary.jobs += added.jobs;
+    summary.published += batch.length - added.overLimit.length;
+    summary.refused += added.overLimit.length;
+    for (const { index, reason } of added.overLimit) errors(`line ${batch[index]!.line}: ${reason}`);
   };
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
@@ -71,9 +77,9 @@ export async function publishStream(
     lineNumber += 1;
     if (line.trim() === '') continue; // trim() also drops a byte-order mark
     summary.lines += 1;
-    const result = parseNdjsonLine(line);
+    const result = parseNdjsonLine(line, validation());
     if (result.ok) {
-      pending.push(result.event);
+      pending.push({ line: lineNumber, event: result.event });
       if (pending.length >= PUBLISH_CHUNK_EVENTS) await flush();
     } else {
       summary.refused += 1;
@@ -130,8 +136,14 @@ export function publishCommand(program: Command): void {
       try {
         await publishStream(
           input,
-          (events) => enqueueEvents(queue, events),
+          (events) =>
+            queueValidated(
+              queue,
+              events.map((event, index) => ({ index, event })),
+              accountLimits(config),
+            ),
           (line) => process.stderr.write(`${line}\n`),
+          () => eventValidation(config),
           summary,
         );
       } catch (error) {

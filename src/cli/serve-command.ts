@@ -34,6 +34,7 @@ export async function startServer(
   for (const q of Object.values(queues)) logErrors(q, log, `queue ${q.name}`);
   const metrics = opts.metrics ?? new Metrics();
   metrics.watchQueues(Object.values(queues));
+  metrics.watchParked(redis, keys);
   let closing = false;
   const app = httpApp({
     config,

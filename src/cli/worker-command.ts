@@ -5,6 +5,7 @@ import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
 import { createLogger, logErrors } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { keysFor } from '../store/keys.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -28,6 +29,7 @@ export function workerCommand(program: Command): void {
         if (redis) logErrors(redis, log, 'redis (metrics)');
         for (const q of queues) logErrors(q, log, `queue ${q.name}`);
         const metrics = new Metrics(queues);
+        if (redis) metrics.watchParked(redis, keysFor(config.QUEUE_PREFIX));
         const running = await startWorkers(config, log, metrics);
         const http = config.WORKER_METRICS_PORT
           ? await listen(

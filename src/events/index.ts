@@ -1,3 +1,4 @@
+export { type AccountLimits, DEFAULT_EVENT_LIMITS, type EventLimits } from './limits.js';
 export {
   type AccountResyncEvent,
   accountResyncSchema,
@@ -52,11 +53,14 @@ export {
   tagSchema,
 } from './schema.js';
 export {
+  DEFAULT_MAX_FUTURE_MS,
+  defaultValidation,
   MAX_ERROR_LENGTH,
   MAX_ERRORS_PER_EVENT,
   MAX_EVENT_DEPTH,
   MAX_EVENT_LINE_LENGTH,
   parseNdjsonLine,
+  type ValidationContext,
   type ValidationResult,
   validateEvent,
 } from './validate.js';

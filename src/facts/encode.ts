@@ -10,21 +10,31 @@ export function eventWrites(event: DomainEvent): RegisterWrite[] {
     mode: 'lww',
     payload,
   });
+  const presence = (conv: string, present: boolean): RegisterWrite => ({
+    ...fact(`${conv}|p`, present ? '1' : '0'),
+    counts: 'conversations',
+  });
   if (event.type === 'folder.upserted') {
     return [
-      { hash: 'folders', field: `f|${event.folder.id}`, mode: 'lww', payload: JSON.stringify(event.folder) },
+      {
+        hash: 'folders',
+        field: `f|${event.folder.id}`,
+        mode: 'lww',
+        payload: JSON.stringify(event.folder),
+        counts: 'folders',
+      },
       { hash: 'folders', field: `c|${event.folder.id}`, mode: 'min', payload: '' },
     ];
   }
   if (event.type === 'folder.deleted') {
-    return [{ hash: 'folders', field: `f|${event.folderId}`, mode: 'lww', payload: '' }];
+    return [{ hash: 'folders', field: `f|${event.folderId}`, mode: 'lww', payload: '', counts: 'folders' }];
   }
   if (event.type === 'account.resync') return [];
 
   const conv = conversationKey(event.conversation);
-  if (event.type === 'conversation.removed') return [fact(`${conv}|p`, '0'), fact(`${conv}|x`, '')];
+  if (event.type === 'conversation.removed') return [presence(conv, false), fact(`${conv}|x`, '')];
   // Every other conversation event says the conversation exists (again).
-  const writes = [fact(`${conv}|p`, '1')];
+  const writes = [presence(conv, true)];
   if (event.type === 'conversation.upserted') {
     for (const [name, value] of Object.entries(event.attributes)) {
       writes.push(fact(`${conv}|a|${name}`, JSON.stringify(value)));

@@ -21,6 +21,11 @@ export interface RegisterWrite {
   /** 'lww': last writer wins; 'min': keep the earliest (creation time) */
   mode: 'lww' | 'min';
   payload: string;
+  /**
+   * This register says whether a conversation ('conversations': its presence) or a user folder
+   * ('folders') is live, so the fold can keep the account's counts for their limits.
+   */
+  counts?: 'conversations' | 'folders';
 }
 
 export interface Stamp {

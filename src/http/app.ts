@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
-import type { Config } from '../config.js';
+import { accountLimits, type Config, eventValidation } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { DASHBOARD_PATH, dashboard } from './dashboard.js';
@@ -68,6 +68,8 @@ export function httpApp(opts: HttpAppOptions): Hono {
         queue: opts.eventsQueue,
         credentials: { token: config.INGEST_TOKEN, realm: 'folder-sync ingest' },
         maxBytes: config.INGEST_MAX_BYTES,
+        validation: () => eventValidation(config),
+        accountLimits: accountLimits(config),
         metrics: opts.metrics,
         log: opts.log,
       }),

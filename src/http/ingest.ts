@@ -1,15 +1,18 @@
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { AccountLimits } from '../events/limits.js';
 import { type DomainEvent, isEventType } from '../events/schema.js';
-import { parseNdjsonLine, validateEvent } from '../events/validate.js';
-import { enqueueEvents } from '../jobs/publish.js';
+import { parseNdjsonLine, type ValidationContext, validateEvent } from '../events/validate.js';
+import { queueValidated } from '../jobs/publish.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { type Credentials, requireAuth } from './auth.js';
 
 /** Events per POST /v1/events. */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
+/** Refusals listed in one answer: the first ones, with the total (10,000 bad events made 10 MB). */
+export const MAX_REFUSALS_LISTED = 100;
 
 export interface Refusal {
   index: number;
@@ -35,6 +38,9 @@ export function ingest(opts: {
   queue: Queue;
   credentials: Credentials;
   maxBytes: number;
+  /** the clock and limits events are validated against, for this request */
+  validation: () => ValidationContext;
+  accountLimits: AccountLimits;
   metrics?: Metrics;
   log: Logger;
   deadlineMs?: number;
@@ -50,18 +56,22 @@ export function ingest(opts: {
     async (c) => {
       const text = await c.req.text();
       const contentType = c.req.header('content-type') ?? '';
-      const items = parseBody(text, contentType);
+      const items = parseBody(text, contentType, opts.validation());
       if ('error' in items) return c.json({ error: items.error }, items.status);
-      const accepted: DomainEvent[] = [];
+      const valid: Array<{ index: number; event: DomainEvent }> = [];
       const refused: Refusal[] = [];
       items.results.forEach((r, index) => {
-        if (r.ok) accepted.push(r.event);
+        if (r.ok) valid.push({ index, event: r.event });
         else refused.push({ index, ...(r.id ? { id: r.id } : {}), errors: r.errors.map(splitError) });
       });
+      let queued: Awaited<ReturnType<typeof queueValidated>>;
       try {
-        await withDeadline(() => enqueueEvents(opts.queue, accepted), opts.deadlineMs ?? 10_000);
+        queued = await withDeadline(
+          () => queueValidated(opts.queue, valid, opts.accountLimits),
+          opts.deadlineMs ?? 10_000,
+        );
       } catch (error) {
-        opts.log.error({ err: error, events: accepted.length }, 'ingest could not queue events');
+        opts.log.error({ err: error, events: valid.length }, 'ingest could not queue events');
         return c.json(
           { error: 'events could not be queued; nothing was accepted, resend (ids make it safe)' },
           503,
@@ -70,9 +80,23 @@ export function ingest(opts: {
           },
         );
       }
-      for (const e of accepted) opts.metrics?.eventOffered(e.type, 'accepted');
+      const overLimit = new Set(queued.overLimit.map((o) => o.index));
+      for (const { index, reason } of queued.overLimit) {
+        const id = valid.find((v) => v.index === index)?.event.id;
+        refused.push({ index, ...(id ? { id } : {}), errors: [splitError(reason)] });
+      }
+      refused.sort((a, b) => a.index - b.index);
+      for (const v of valid)
+        opts.metrics?.eventOffered(v.event.type, overLimit.has(v.index) ? 'refused' : 'accepted');
       for (const r of items.results) if (!r.ok) opts.metrics?.eventOffered(r.type ?? 'invalid', 'refused');
-      return c.json({ accepted: accepted.length, refused }, 202);
+      return c.json(
+        {
+          accepted: queued.accepted,
+          refused: refused.slice(0, MAX_REFUSALS_LISTED),
+          refusedTotal: refused.length,
+        },
+        202,
+      );
     },
   );
   return app;
@@ -83,6 +107,7 @@ type Parsed = { ok: true; event: DomainEvent } | { ok: false; errors: string[]; 
 function parseBody(
   text: string,
   contentType: string,
+  validation: ValidationContext,
 ): { results: Parsed[] } | { error: string; status: 400 | 413 } {
   // counted before validating: a small body of tiny invalid items would otherwise cost a
   // huge answer and a long stall of the event loop
@@ -99,11 +124,19 @@ function parseBody(
       return { error: `body is not JSON: ${(error as Error).message}`, status: 400 };
     }
     const items = list as unknown[];
-    return tooMany(items.length) ?? { results: items.map((item) => describe(item, validateEvent(item))) };
+    return (
+      tooMany(items.length) ?? {
+        results: items.map((item) => describe(item, validateEvent(item, validation))),
+      }
+    );
   }
   if (trimmed === '') return { error: 'empty body: send a JSON array of events or NDJSON', status: 400 };
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return tooMany(lines.length) ?? { results: lines.map((line) => describe(line, parseNdjsonLine(line))) };
+  return (
+    tooMany(lines.length) ?? {
+      results: lines.map((line) => describe(line, parseNdjsonLine(line, validation))),
+    }
+  );
 }
 
 function describe(raw: unknown, r: ReturnType<typeof validateEvent>): Parsed {

@@ -1,7 +1,9 @@
 import type { Queue } from 'bullmq';
+import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
-import { validateEvent } from '../events/validate.js';
+import { defaultValidation, type ValidationContext, validateEvent } from '../events/validate.js';
 import { keysFor } from '../store/keys.js';
+import { findOverAccountLimits } from './account-limits.js';
 import { createRedis } from './connection.js';
 import {
   connectionOf,
@@ -64,30 +66,70 @@ async function countPendingEvents(queue: Queue, events: readonly DomainEvent[]):
 }
 
 /**
- * Validates each event against the public contract and adds the valid ones to the events
- * queue. Refused events never affect accepted ones; nothing is added when none is valid.
- * Rejects only when Redis does (then nothing of this call is known to be added).
+ * Queues validated events (`index`: their place in the caller's input), except those that would
+ * take their account over a limit, which come back with the reason.
  */
-export async function publishMany(queue: Queue, events: readonly unknown[]): Promise<PublishResult> {
-  const valid: DomainEvent[] = [];
+export async function queueValidated(
+  queue: Queue,
+  valid: ReadonlyArray<{ index: number; event: DomainEvent }>,
+  accountLimits: AccountLimits | undefined,
+): Promise<{ accepted: number; jobs: number; overLimit: Array<{ index: number; reason: string }> }> {
+  const over = accountLimits
+    ? await findOverAccountLimits(
+        connectionOf(queue),
+        keysFor(queue.opts.prefix ?? ''),
+        valid.map((v) => v.event),
+        accountLimits,
+      )
+    : new Map<number, string>();
+  const accepted = valid.filter((_, i) => !over.has(i)).map((v) => v.event);
+  const jobs = await enqueueEvents(queue, accepted);
+  return {
+    accepted: accepted.length,
+    jobs,
+    overLimit: [...over].map(([i, reason]) => ({ index: valid[i]!.index, reason })),
+  };
+}
+
+/** What publishing checks besides the contract; the defaults when omitted. */
+export interface PublishOptions {
+  /** the clock and limits to validate against (default: now, 24 h ahead, the default limits) */
+  validation?: ValidationContext;
+  /** refuse events that would take their account over these (default: not checked here) */
+  accountLimits?: AccountLimits;
+}
+
+/**
+ * Validates each event against the public contract (and the account limits, when given) and
+ * adds the valid ones to the events queue. Refused events never affect accepted ones; nothing
+ * is added when none is valid. Rejects only when Redis does (then nothing of this call is
+ * known to be added).
+ */
+export async function publishMany(
+  queue: Queue,
+  events: readonly unknown[],
+  opts: PublishOptions = {},
+): Promise<PublishResult> {
+  const validation = opts.validation ?? defaultValidation();
+  const valid: Array<{ index: number; event: DomainEvent }> = [];
   const refused: PublishResult['refused'] = [];
+  const refuse = (index: number, errors: string[]) => {
+    const id = stringId(events[index]);
+    refused.push(id === undefined ? { index, errors } : { index, id, errors });
+  };
   events.forEach((input, index) => {
-    const result = validateEvent(input);
-    if (result.ok) valid.push(result.event);
-    else {
-      const id = stringId(input);
-      refused.push(
-        id === undefined ? { index, errors: result.errors } : { index, id, errors: result.errors },
-      );
-    }
+    const result = validateEvent(input, validation);
+    if (result.ok) valid.push({ index, event: result.event });
+    else refuse(index, result.errors);
   });
-  await enqueueEvents(queue, valid);
-  return { accepted: valid.length, refused };
+  const { accepted, overLimit } = await queueValidated(queue, valid, opts.accountLimits);
+  for (const { index, reason } of overLimit) refuse(index, [reason]);
+  return { accepted, refused: refused.sort((a, b) => a.index - b.index) };
 }
 
 /** `publishMany` of one event. */
-export function publish(queue: Queue, event: unknown): Promise<PublishResult> {
-  return publishMany(queue, [event]);
+export function publish(queue: Queue, event: unknown, opts?: PublishOptions): Promise<PublishResult> {
+  return publishMany(queue, [event], opts);
 }
 
 function stringId(input: unknown): string | undefined {

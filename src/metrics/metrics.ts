@@ -1,9 +1,11 @@
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HeldRules } from '../fleet/rules.js';
 import { QUEUES } from '../jobs/queues.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { RepairResult } from '../reconcile/repair.js';
+import type { Keys } from '../store/keys.js';
 
 const JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'] as const;
 
@@ -21,7 +23,7 @@ export class Metrics implements EngineObserver {
   });
   private readonly folded = new Counter({
     name: 'folder_sync_events_folded_total',
-    help: 'Events folded into facts by the workers: changed, duplicate (id seen) or stale (older than the facts)',
+    help: 'Events folded into facts by the workers: changed, duplicate (id seen), stale (older than the facts), invalid (skipped: the job did not come from the publisher), over_limit (refused: the account is full)',
     labelNames: ['outcome'],
     registers: [this.registry],
   });
@@ -111,6 +113,12 @@ export class Metrics implements EngineObserver {
     registers: [this.registry],
   });
 
+  private readonly parkedTotal = new Counter({
+    name: 'folder_sync_accounts_parked_total',
+    help: 'Accounts whose reconcile this process gave up: it kept failing for a reason retries cannot fix (see `folder-sync status`)',
+    registers: [this.registry],
+  });
+
   constructor(queues: readonly Queue[] = [], opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: 'folder_sync_process_' });
@@ -150,10 +158,18 @@ export class Metrics implements EngineObserver {
     this.events.inc({ type, outcome }, n);
   }
 
-  eventsFolded(r: { changed: number; duplicates: number; stale: number; events: number }): void {
+  eventsFolded(r: {
+    changed: number;
+    duplicates: number;
+    stale: number;
+    invalid: number;
+    overLimit: number;
+  }): void {
     this.folded.inc({ outcome: 'changed' }, r.changed);
     this.folded.inc({ outcome: 'duplicate' }, r.duplicates);
     this.folded.inc({ outcome: 'stale' }, r.stale);
+    this.folded.inc({ outcome: 'invalid' }, r.invalid);
+    this.folded.inc({ outcome: 'over_limit' }, r.overLimit);
   }
 
   reconciled(_account: string, r: { outcome: 'done' | 'busy' | 'error'; seconds: number }): void {
@@ -199,6 +215,22 @@ export class Metrics implements EngineObserver {
 
   eventsJobFailed(): void {
     this.eventsJobsFailed.inc();
+  }
+
+  accountParked(): void {
+    this.parkedTotal.inc();
+  }
+
+  /** Adds the gauge of parked accounts (read from Redis at scrape time). Call once. */
+  watchParked(redis: Redis, keys: Keys): void {
+    new Gauge({
+      name: 'folder_sync_accounts_parked',
+      help: 'Accounts parked now: their reconcile is given up until an event, a resync or a rules change asks again',
+      registers: [this.registry],
+      async collect() {
+        this.set(await redis.hlen(keys.parked));
+      },
+    });
   }
 
   providerCall(endpoint: string, code: number, seconds: number): void {

@@ -12,6 +12,7 @@ export interface EngineObserver {
     duplicates: number;
     stale: number;
     invalid: number;
+    overLimit: number;
   }): void;
   reconcileStarted?(account: string): void;
   reconciled?(
@@ -35,4 +36,6 @@ export interface EngineObserver {
   rulesHeld?(held: HeldRules | undefined): void;
   /** an events job failed its last attempt (it stays in the failed list) */
   eventsJobFailed?(): void;
+  /** an account's reconcile was given up: it kept failing for a reason retries cannot fix */
+  accountParked?(account: string): void;
 }

@@ -245,6 +245,11 @@ export class AccountSession {
       ops.push({ hash: 'status', op: 'del', field: statusField.folderError(folder) });
     }
     this.state.status.overflow = [...summary.overflow];
+    if (this.state.parked) {
+      // it went through this time: no longer given up
+      ops.push({ hash: 'parked', op: 'del', field: this.account });
+      this.state.parked = undefined;
+    }
     await this.write(ops);
   }
 

@@ -5,7 +5,7 @@ import type { ProviderProfile } from '../provider/types.js';
 import { planView } from '../reconcile/plan-view.js';
 import type { AppFolder } from '../rules/schema.js';
 import type { AccountStore } from '../store/account-store.js';
-import type { FolderError } from '../store/records.js';
+import type { FolderError, ParkedRecord } from '../store/records.js';
 
 export interface FolderStatus {
   folder: FolderKey;
@@ -39,6 +39,8 @@ export interface AccountStatus {
    */
   awaitingReadoption: boolean;
   resyncRequested: boolean;
+  /** the reconcile was given up: it kept failing for a reason retries cannot fix */
+  parked: ParkedRecord | undefined;
   foreignGroups: number;
   folders: FolderStatus[];
   /** the calls a reconcile would make now (a dry run: nothing is sent) */
@@ -72,6 +74,7 @@ export async function accountStatus(
     awaitingReadoption:
       state.ledger.epoch === undefined || (epoch !== undefined && state.ledger.epoch !== epoch),
     resyncRequested: state.resyncRequest !== undefined,
+    parked: state.parked,
     foreignGroups: state.ledger.foreignGroups,
     plan: plan.calls,
     folders: [...folders].map((folder) => {

@@ -6,10 +6,13 @@ import type { Keys } from './keys.js';
 import {
   type AccountStatusRecord,
   decodeLedger,
+  decodeParked,
   decodeRejections,
   decodeRetries,
   decodeStatus,
+  encode,
   type MutableLedger,
+  type ParkedRecord,
   type Rejection,
   type RetryRecord,
 } from './records.js';
@@ -28,6 +31,8 @@ export interface LoadedAccount {
   resyncRequest: string | undefined;
   /** verification's request for a read-back (its claim time), if one waits */
   verifyRequest: string | undefined;
+  /** why the account's reconcile was given up, if it was (its next success clears it) */
+  parked: ParkedRecord | undefined;
   /** fields that did not decode: the ledger's are quarantined, the others dropped */
   corrupt: { ledger: string[]; rejections: string[]; retries: string[]; status: string[]; facts: number };
   /** the deployment sentinel and the fleet's rules generation, as of this read */
@@ -44,6 +49,7 @@ export interface RawAccount {
   status: Record<string, string>;
   resyncRequest: string | null;
   verifyRequest: string | null;
+  parked: string | null;
   deployment: string | null;
   rulesGeneration: string | null;
 }
@@ -66,6 +72,7 @@ export function decodeAccount(raw: RawAccount): LoadedAccount {
     status: status.value,
     resyncRequest: raw.resyncRequest ?? undefined,
     verifyRequest: raw.verifyRequest ?? undefined,
+    parked: decodeParked(raw.parked),
     corrupt: {
       ledger: ledger.corrupt,
       rejections: rejections.corrupt,
@@ -81,7 +88,7 @@ export function decodeAccount(raw: RawAccount): LoadedAccount {
 }
 
 /** Index into the fenced-write script's KEYS. */
-const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5, resync: 6, verify: 7 } as const;
+const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5, resync: 6, verify: 7, parked: 8 } as const;
 export type WriteOp =
   | { hash: keyof typeof HASH; op: 'set'; field: string; value: string }
   | { hash: keyof typeof HASH; op: 'del'; field: string }
@@ -125,6 +132,7 @@ export class AccountStore {
       .hgetall(k.status(account))
       .hget(k.resyncRequests, account)
       .hget(k.verifyRequests, account)
+      .hget(k.parked, account)
       .get(k.deployment)
       .hget(k.rules, 'generation')
       .exec();
@@ -144,8 +152,9 @@ export class AccountStore {
       status: hash(5),
       resyncRequest: text(6),
       verifyRequest: text(7),
-      deployment: text(8),
-      rulesGeneration: text(9),
+      parked: text(8),
+      deployment: text(9),
+      rulesGeneration: text(10),
     });
   }
 
@@ -167,6 +176,11 @@ export class AccountStore {
   /** The next reconcile reads the provider's groups back first (an outcome is unknown). */
   async requestResync(account: string): Promise<void> {
     await this.redis.hincrby(this.keys.resyncRequests, account, 1);
+  }
+
+  /** Gives up an account's reconcile until something asks for it again (not fenced: no lease is held). */
+  async park(account: string, record: ParkedRecord): Promise<void> {
+    await this.redis.hset(this.keys.parked, account, encode.parked(record));
   }
 
   async markVerified(account: string, at: number): Promise<void> {
@@ -194,6 +208,7 @@ export class AccountStore {
       k.status(a),
       k.resyncRequests,
       k.verifyRequests,
+      k.parked,
       lease.token,
       ...args,
     );

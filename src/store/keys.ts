@@ -14,6 +14,8 @@ export function keysFor(prefix: string) {
     retries: (account: string) => k('retries', account),
     status: (account: string) => k('status', account),
     lease: (account: string) => k('lease', account),
+    /** live conversations (c) and user folders (f) of the account, for their limits */
+    counts: (account: string) => k('counts', account),
     /** events of the account published and not folded yet (a reconcile waits for them) */
     pendingEvents: (account: string) => k('pending', account),
     /** a copy of a ledger that did not decode, kept a week for a post-mortem */
@@ -22,6 +24,8 @@ export function keysFor(prefix: string) {
     accounts: k('accounts'),
     /** account → number of its newest resync request; cleared only by the read-back that served it */
     resyncRequests: k('resync-requests'),
+    /** account → why its reconcile was given up ({reason, at, attempts}); cleared by its next success */
+    parked: k('parked'),
     /** account → when verification claimed it: its next reconcile reads back, on verification's budget */
     verifyRequests: k('verify-requests'),
     /** before 0.2: a set of accounts to resync (moved into resyncRequests at start) */

@@ -33,6 +33,13 @@ export interface FolderError {
   at: number;
 }
 
+/** Why an account's reconcile was given up: it kept failing for a reason no retry fixes. */
+export interface ParkedRecord {
+  reason: string;
+  at: number;
+  attempts: number;
+}
+
 /** The confirmed state, mutable while a reconcile executes its plan. */
 export interface MutableLedger {
   groups: Map<FolderKey, LedgerGroup>;
@@ -74,6 +81,7 @@ const folderErrorCodec = z.strictObject({
   traceId: z.string(),
   at: int,
 });
+const parkedCodec = z.strictObject({ reason: z.string(), at: int, attempts: int });
 const overflowCodec = z.array(
   z.strictObject({
     folder: z.string().refine(isFolderKey),
@@ -116,7 +124,14 @@ export const encode = {
   retry: (r: RetryRecord) => JSON.stringify(r),
   folderError: (e: FolderError) => JSON.stringify(e),
   overflow: (o: readonly Overflow[]) => JSON.stringify(o),
+  parked: (p: ParkedRecord) => JSON.stringify(p),
 };
+
+/** A parked record that does not decode still says the account is parked. */
+export function decodeParked(text: string | null): ParkedRecord | undefined {
+  if (text === null) return undefined;
+  return json(parkedCodec, text) ?? { reason: 'unreadable record', at: 0, attempts: 0 };
+}
 
 /** A decoded hash, and the fields that did not decode (to discard). */
 export interface Decoded<T> {

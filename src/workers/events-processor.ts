@@ -5,7 +5,7 @@ import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { Keys } from '../store/keys.js';
-import { foldEvents } from './fold-events.js';
+import { type FoldOptions, foldEvents } from './fold-events.js';
 
 export interface EventsProcessorDeps {
   redis: Redis;
@@ -14,21 +14,32 @@ export interface EventsProcessorDeps {
   debounceMs: number;
   log: Logger;
   observer: EngineObserver;
+  /** the fold's options now (validation compares `at` with the clock) */
+  foldOptions: () => FoldOptions;
 }
 
 /** Folds a batch of events into facts and queues a reconcile for every account it touched. */
 export function eventsProcessor(deps: EventsProcessorDeps) {
   return async (job: Job<EventsJobData>) => {
-    const events = Array.isArray(job.data?.events) ? job.data.events : [];
-    const folded = await foldEvents(deps.redis, deps.keys, events);
-    if (folded.invalid)
-      deps.log.warn({ jobId: job.id, invalid: folded.invalid }, 'skipped malformed events in an events job');
+    const events: unknown[] = Array.isArray(job.data?.events) ? job.data.events : [];
+    const folded = await foldEvents(deps.redis, deps.keys, events, deps.foldOptions());
+    if (folded.invalid.length)
+      deps.log.warn(
+        { jobId: job.id, invalid: folded.invalid.slice(0, 10), count: folded.invalid.length },
+        'skipped invalid events in an events job',
+      );
+    if (folded.overLimit.length)
+      deps.log.warn(
+        { jobId: job.id, refused: folded.overLimit.slice(0, 10), count: folded.overLimit.length },
+        'refused events that would take their account over ACCOUNT_MAX_CONVERSATIONS or ACCOUNT_MAX_USER_FOLDERS',
+      );
     const counts = {
       events: events.length,
       changed: folded.changed,
       duplicates: folded.duplicates,
       stale: folded.stale,
-      invalid: folded.invalid,
+      invalid: folded.invalid.length,
+      overLimit: folded.overLimit.length,
     };
     deps.observer.eventsFolded?.(counts);
     await enqueueReconcile(deps.reconcile, folded.dirty, deps.debounceMs, 'events');

@@ -1,11 +1,18 @@
 import type { Redis } from 'ioredis';
+import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
+import { type ValidationContext, validateEvent } from '../events/validate.js';
 import { eventWrites } from '../facts/encode.js';
 import { tiebreakOf } from '../facts/registers.js';
 import type { Keys } from '../store/keys.js';
 
 /** An event id is remembered this long: a repeat inside the window is ignored. */
 export const SEEN_TTL_SECONDS = 24 * 3600;
+
+export interface FoldOptions {
+  validation: ValidationContext;
+  accountLimits: AccountLimits;
+}
 
 export interface FoldResult {
   /**
@@ -17,43 +24,55 @@ export interface FoldResult {
   changed: number;
   duplicates: number;
   stale: number;
-  /** malformed events in the job (written by something other than the publisher): skipped */
-  invalid: number;
+  /**
+   * events that do not pass validation (a job written by something other than the publisher:
+   * the dashboard, a direct Redis write, another version): skipped, with their reasons
+   */
+  invalid: Array<{ index: number; errors: string[] }>;
+  /** events that would take their account over a limit: not folded */
+  overLimit: Array<{ account: string; id: string }>;
 }
 
-/** Just enough shape to fold; publish() validated the rest (this guards hand-written jobs). */
-function foldable(e: unknown): e is DomainEvent {
-  const x = e as Partial<DomainEvent> | null;
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.id === 'string' &&
-    typeof x.account === 'string' &&
-    typeof x.type === 'string' &&
-    Number.isSafeInteger(x.at)
-  );
-}
+const FOLD_RESULT = { duplicate: 0, changed: 1, stale: 2, overLimit: 3 } as const;
+const COUNTER = { conversations: 'c', folders: 'f' } as const;
 
 /**
- * Folds a batch of validated events into per-account facts: one atomic script per event,
- * all of them in one pipeline round trip.
+ * Folds a batch of events into per-account facts: each is validated again (a job may come from
+ * anywhere that writes to Redis), then one atomic script per event, all of them in one
+ * pipeline round trip.
  */
 export async function foldEvents(
   redis: Redis,
   keys: Keys,
-  events: readonly DomainEvent[],
+  events: readonly unknown[],
+  opts: FoldOptions,
 ): Promise<FoldResult> {
   const pipeline = redis.pipeline();
   const folded: DomainEvent[] = [];
-  let invalid = 0;
-  for (const e of events) {
+  const out: FoldResult = {
+    dirty: new Set(),
+    changed: 0,
+    duplicates: 0,
+    stale: 0,
+    invalid: [],
+    overLimit: [],
+  };
+  events.forEach((input, index) => {
+    const result = validateEvent(input, opts.validation);
+    if (!result.ok) {
+      out.invalid.push({ index, errors: result.errors });
+      return;
+    }
+    const e = result.event;
     const args: Array<string | number> = [];
-    try {
-      if (!foldable(e)) throw new Error('not an event');
-      for (const w of eventWrites(e)) args.push(w.hash === 'facts' ? 'f' : 'd', w.mode, w.field, w.payload);
-    } catch {
-      invalid++;
-      continue;
+    for (const w of eventWrites(e)) {
+      args.push(
+        w.hash === 'facts' ? 'f' : 'd',
+        w.mode,
+        w.field,
+        w.payload,
+        w.counts ? COUNTER[w.counts] : '-',
+      );
     }
     folded.push(e);
     void pipeline.fsApplyEvent(
@@ -64,25 +83,28 @@ export async function foldEvents(
       keys.resyncRequests,
       keys.verified,
       keys.pendingEvents(e.account),
+      keys.counts(e.account),
       e.account,
       SEEN_TTL_SECONDS,
       String(e.at),
       String(tiebreakOf(e.id)),
       e.type === 'account.resync' ? '1' : '0',
+      opts.accountLimits.conversations,
+      opts.accountLimits.userFolders,
       ...args,
     );
-  }
+  });
   const results = (await pipeline.exec()) ?? [];
-  const out: FoldResult = { dirty: new Set(), changed: 0, duplicates: 0, stale: 0, invalid };
   results.forEach(([error, result], i) => {
     if (error) throw error;
-    if (result === 2) {
-      out.stale++;
-      return;
+    const e = folded[i]!;
+    if (result === FOLD_RESULT.stale) out.stale++;
+    else if (result === FOLD_RESULT.overLimit) out.overLimit.push({ account: e.account, id: e.id });
+    else {
+      out.dirty.add(e.account);
+      if (result === FOLD_RESULT.changed) out.changed++;
+      else out.duplicates++;
     }
-    out.dirty.add(folded[i]!.account);
-    if (result === 1) out.changed++;
-    else out.duplicates++;
   });
   return out;
 }

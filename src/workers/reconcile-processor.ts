@@ -1,9 +1,13 @@
-import { DelayedError, type Job, type Queue } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
 import type { EngineObserver } from '../reconcile/observer.js';
+import { isPoison } from '../reconcile/poison.js';
 import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
 import { LeaseLostError } from '../store/account-store.js';
+
+/** Failures in a row, for a reason no retry fixes, after which an account is parked. */
+export const PARK_AFTER_ATTEMPTS = 5;
 
 export interface ReconcileProcessorDeps {
   reconcileDeps: ReconcileDeps;
@@ -15,6 +19,8 @@ export interface ReconcileProcessorDeps {
   log: Logger;
   observer: EngineObserver;
   signal: AbortSignal;
+  /** records that an account's reconcile was given up */
+  park: (account: string, record: { reason: string; at: number; attempts: number }) => Promise<void>;
 }
 
 /** One account's reconcile, as a BullMQ job: waits out an events backlog, requeues when asked. */
@@ -44,6 +50,18 @@ export function reconcileProcessor(deps: ReconcileProcessorDeps) {
         // reconcile so the read-back asked for happens whoever runs it.
         if (error instanceof LeaseLostError) {
           await enqueueReconcile(deps.reconcile, [account], deps.debounceMs, 'retry').catch(() => {});
+        }
+        const attempts = job.attemptsMade + 1;
+        if (isPoison(error) && attempts >= PARK_AFTER_ATTEMPTS) {
+          // a bug or data no code path expects: retrying a million times only burns CPU and logs
+          const reason = error instanceof Error ? error.message : String(error);
+          await deps.park(account, { reason, at: Date.now(), attempts });
+          deps.log.error(
+            { account, attempts, err: error },
+            'reconcile parked: it keeps failing for a reason retries cannot fix',
+          );
+          observer.accountParked?.(account);
+          throw new UnrecoverableError(`parked after ${attempts} attempts: ${reason}`);
         }
         throw error;
       },

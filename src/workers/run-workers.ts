@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Worker } from 'bullmq';
-import type { Config } from '../config.js';
+import { type Config, foldOptions } from '../config.js';
 import { Deployment } from '../fleet/deployment.js';
 import { FleetRules } from '../fleet/rules.js';
 import { fleetState } from '../fleet/state.js';
@@ -140,15 +140,20 @@ export async function startWorkers(
     },
   };
   const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
-  const eventWorker = new Worker(QUEUES.events, eventsProcessor({ ...common, observer }), {
-    ...workerOpts,
-    concurrency: config.EVENT_CONCURRENCY,
-  });
+  const eventWorker = new Worker(
+    QUEUES.events,
+    eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) }),
+    {
+      ...workerOpts,
+      concurrency: config.EVENT_CONCURRENCY,
+    },
+  );
   const reconcileWorker = new Worker(
     QUEUES.reconcile,
     reconcileProcessor({
       reconcileDeps,
       pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
+      park: (account, record) => store.park(account, record),
       reconcile: reconcileQueue,
       debounceMs: config.DEBOUNCE_MS,
       backlogWaitMs: config.BACKLOG_WAIT_MS,

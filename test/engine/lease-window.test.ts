@@ -9,8 +9,7 @@
  * a whole reconcile (the lease is taken from under it, as an expiry would).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DomainEvent } from '../../src/events/schema.js';
-import { validateEvent } from '../../src/events/validate.js';
+import { foldOptions } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createProvider } from '../../src/provider/create-provider.js';
 import type { GroupProvider } from '../../src/provider/types.js';
@@ -58,11 +57,7 @@ describe('a create sent after its lease was lost', () => {
 
     const account = 'frozen';
     const events = [ev('conversation.tagged', account, { ...team('c1'), tag: 'customer' })];
-    await foldEvents(
-      redis,
-      keys,
-      events.map((x) => (validateEvent(x) as { ok: true; event: DomainEvent }).event),
-    );
+    await foldEvents(redis, keys, events, foldOptions(engine.config));
 
     // The first worker "freezes" after its lease check, right before its create request: its
     // lease expires and the successor runs a whole reconcile.

@@ -5,8 +5,7 @@
  * model of examples/rules.json (test/support/folder-model.ts), never from src/rules.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DomainEvent } from '../../src/events/schema.js';
-import { validateEvent } from '../../src/events/validate.js';
+import { foldOptions } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
@@ -382,7 +381,8 @@ describe('worker processes', () => {
     const folded = await foldEvents(
       withScripts(e.redis),
       keysFor(e.config.QUEUE_PREFIX),
-      events.map((x) => (validateEvent(x) as { ok: true; event: DomainEvent }).event),
+      events,
+      foldOptions(e.config),
     );
     expect([...folded.dirty]).toEqual(['lost']);
 

@@ -21,7 +21,11 @@ export const account = fc.oneof(
   fc.constantFrom('alice', 'bob', 'carol'),
   text(128).filter((s) => !s.includes('|')),
 );
-export const at = fc.oneof(fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }), fc.maxSafeNat());
+/** Up to a moment before these tests were written: never ahead of the server clock. */
+export const at = fc.oneof(
+  fc.integer({ min: 1_700_000_000_000, max: 1_790_000_000_000 }),
+  fc.nat({ max: 1_790_000_000_000 }),
+);
 export const tag = text(128);
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)); // JSON has no -0

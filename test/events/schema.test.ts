@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type DomainEvent,
+  defaultValidation,
   EVENT_TYPES,
   type EventType,
   eventConversationKey,
@@ -97,7 +98,71 @@ describe('valid events', () => {
     const long = { ...head('conversation.tagged'), id: 'i'.repeat(128), account: 'a'.repeat(128) };
     expect(validateEvent({ ...long, conversation, tag: 't'.repeat(128) }).ok).toBe(true);
     expect(validateEvent({ ...head('account.resync'), at: 0 }).ok).toBe(true);
-    expect(validateEvent({ ...head('account.resync'), at: Number.MAX_SAFE_INTEGER }).ok).toBe(true);
+    const anyTime = { ...defaultValidation(), maxFutureMs: Number.POSITIVE_INFINITY };
+    expect(validateEvent({ ...head('account.resync'), at: Number.MAX_SAFE_INTEGER }, anyTime).ok).toBe(true);
+  });
+
+  it('refuses an `at` further ahead of the server clock than allowed', () => {
+    const now = 1_796_000_000_000;
+    const ctx = { ...defaultValidation(now), maxFutureMs: 3_600_000 };
+    expect(validateEvent({ ...head('account.resync'), at: now + 3_600_000 }, ctx).ok).toBe(true);
+    expect(validateEvent({ ...head('account.resync'), at: now + 3_600_001 }, ctx)).toEqual({
+      ok: false,
+      errors: [
+        'at: 1 h ahead of the server clock; at most 1 h ahead is accepted (a fact from the future could never be undone)',
+      ],
+    });
+  });
+
+  it('refuses strings that are not well-formed Unicode, wherever they are (they collide as Redis keys)', () => {
+    for (const [event, path] of [
+      [{ ...head('account.resync'), account: 'sur-\ud800' }, 'account'],
+      [{ ...head('account.resync'), id: 'e-\udc00x' }, 'id'],
+      [{ ...VALID['conversation.tagged'], tag: '\ud83d' }, 'tag'],
+      [
+        { ...VALID['conversation.tagged'], conversation: { type: 2, target: 'x\ud800' } },
+        'conversation.target',
+      ],
+      [
+        { ...VALID['conversation.upserted'], attributes: { name: ['ok', 'bad\udfff'] } },
+        'attributes.name[1]',
+      ],
+    ] as const) {
+      expect(validateEvent(event)).toEqual({
+        ok: false,
+        errors: [`${path}: must be well-formed Unicode (it has a lone surrogate)`],
+      });
+    }
+    // a pair is a character: 😀 is fine
+    expect(validateEvent({ ...VALID['conversation.tagged'], tag: '\ud83d\ude00' }).ok).toBe(true);
+  });
+
+  it('refuses user folders over the configured rule limits', () => {
+    const ctx = { ...defaultValidation(), limits: { maxInValues: 3, maxUserFolderRuleSize: 6 } };
+    const folder = (rule: unknown) => ({ ...head('folder.upserted'), folder: { id: 'f', name: 'F', rule } });
+    expect(validateEvent(folder({ attr: 'x', in: ['a', 'b', 'c'] }), ctx).ok).toBe(true);
+    expect(
+      validateEvent(folder({ all: [{ type: [1] }, { attr: 'x', in: ['a', 'b', 'c', 'd'] }] }), ctx),
+    ).toEqual({
+      ok: false,
+      errors: ['folder.rule.all[1].in: 4 values; at most 3 are allowed (RULE_MAX_IN_VALUES)'],
+    });
+    expect(
+      validateEvent(
+        folder({
+          any: [
+            { attr: 'x', in: ['a', 'b'] },
+            { attr: 'y', in: ['a', 'b'] },
+          ],
+        }),
+        ctx,
+      ),
+    ).toEqual({
+      ok: false,
+      errors: [
+        'folder.rule: 7 rule nodes and values; at most 6 are allowed in a user folder (USER_FOLDER_MAX_RULE_SIZE)',
+      ],
+    });
   });
 
   it('keeps an attribute named __proto__ as plain data', () => {

@@ -20,7 +20,7 @@ let seq = 0;
 /** A valid event for ACCOUNT, folded at once by `fold`. */
 export function event(input: Record<string, unknown>): DomainEvent {
   seq++;
-  const result = validateEvent({ id: `e${seq}`, account: ACCOUNT, at: 1_800_000_000_000 + seq, ...input });
+  const result = validateEvent({ id: `e${seq}`, account: ACCOUNT, at: 1_700_000_000_000 + seq, ...input });
   if (!result.ok) throw new Error(result.errors.join('; '));
   return result.event;
 }
@@ -41,7 +41,7 @@ export function harness() {
     driftFound: (d) => observed.push(d),
     driftRepaired: (d) => repaired.push(d),
   };
-  let clock = 1_800_000_100_000;
+  let clock = 1_700_000_100_000;
   const deps: ReconcileDeps = {
     store,
     provider,

@@ -33,6 +33,7 @@ describe('fsFencedWrite', () => {
         keys.status('a'),
         keys.resyncRequests,
         keys.verifyRequests,
+        keys.parked,
         lease.token,
         ...ops,
       );

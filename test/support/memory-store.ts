@@ -20,6 +20,7 @@ export class MemoryStore implements ReconcileStore {
   /** account → pending resync request number */
   readonly resync = new Map<string, string>();
   readonly verify = new Map<string, string>();
+  readonly parked = new Map<string, string>();
   readonly verified = new Map<string, number>();
   readonly quarantined: Array<Record<string, string>> = [];
   lease: { token: string } | undefined;
@@ -39,6 +40,7 @@ export class MemoryStore implements ReconcileStore {
       status: plain(this.hashes.status),
       resyncRequest: this.resync.get(_account) ?? null,
       verifyRequest: this.verify.get(_account) ?? null,
+      parked: this.parked.get(_account) ?? null,
       deployment: this.deployment,
       rulesGeneration: this.rulesGeneration,
     });
@@ -71,8 +73,8 @@ export class MemoryStore implements ReconcileStore {
     if (this.lease?.token !== lease.token) throw new LeaseLostError(lease.account);
     this.writes++;
     for (const o of ops) {
-      const hash =
-        o.hash === 'resync' ? this.resync : o.hash === 'verify' ? this.verify : this.hashes[o.hash];
+      const byName: Record<string, Hash> = { resync: this.resync, verify: this.verify, parked: this.parked };
+      const hash = byName[o.hash] ?? this.hashes[o.hash as keyof MemoryStore['hashes']];
       if (o.op === 'set') hash.set(o.field, o.value);
       else if (o.op === 'del') hash.delete(o.field);
       else if (o.op === 'clear') hash.clear();

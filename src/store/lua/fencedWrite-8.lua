@@ -5,9 +5,9 @@
 
   KEYS[1] lease:<account>  KEYS[2] ledger:<account>  KEYS[3] rejections:<account>
   KEYS[4] retries:<account>  KEYS[5] status:<account>  KEYS[6] resync requests (hash)
-  KEYS[7] verification requests (hash)
+  KEYS[7] verification requests (hash)   KEYS[8] parked accounts (hash)
   ARGV[1] lease token
-  ARGV[2..] per op: key index (2..7), op, field, value
+  ARGV[2..] per op: key index (2..8), op, field, value
     op 's' HSET field value | 'd' HDEL field | 'x' DEL the key
        'c' HDEL field only while it still holds value (a request handled: one asked for
            meanwhile has another value and stays)

@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { AccountLimits } from '../events/limits.js';
+import type { DomainEvent } from '../events/schema.js';
+import { eventWrites } from '../facts/encode.js';
+import { parseRegister } from '../facts/registers.js';
+import type { Keys } from '../store/keys.js';
+
+type Counter = 'conversations' | 'folders';
+const LIMIT_NAME = {
+  conversations: 'ACCOUNT_MAX_CONVERSATIONS',
+  folders: 'ACCOUNT_MAX_USER_FOLDERS',
+} as const;
+const limitOf = (limits: AccountLimits, counter: Counter) =>
+  counter === 'conversations' ? limits.conversations : limits.userFolders;
+
+/** The registers an event would make live or not live, with the hash each lives in. */
+function liveness(e: DomainEvent) {
+  return eventWrites(e).flatMap((w) =>
+    w.counts
+      ? [{ counter: w.counts, hash: w.hash, field: w.field, live: w.payload !== '' && w.payload !== '0' }]
+      : [],
+  );
+}
+
+/**
+ * The events that would take their account over ACCOUNT_MAX_CONVERSATIONS or
+ * ACCOUNT_MAX_USER_FOLDERS, by index, with the reason — checked before they are queued so the
+ * producer hears it. Only accounts that could reach a limit with this batch are looked at
+ * closely (one pipeline for the counts, one for the registers of those). The fold enforces
+ * the limits exactly; this is the early answer (two producers racing may both pass here).
+ */
+export async function findOverAccountLimits(
+  redis: Redis,
+  keys: Keys,
+  events: readonly DomainEvent[],
+  limits: AccountLimits,
+): Promise<Map<number, string>> {
+  const byAccount = new Map<string, number[]>();
+  events.forEach((e, i) => byAccount.set(e.account, [...(byAccount.get(e.account) ?? []), i]));
+  const accounts = [...byAccount.keys()];
+  const counts = await redis.pipeline(accounts.map((a) => ['hmget', keys.counts(a), 'c', 'f'])).exec();
+  const close = accounts.flatMap((account, i) => {
+    const [c, f] = (counts?.[i]?.[1] as Array<string | null> | undefined) ?? [];
+    const have = { conversations: Number(c ?? 0), folders: Number(f ?? 0) };
+    const batch = byAccount.get(account)!.length;
+    const near = (counter: Counter) => have[counter] + batch > limitOf(limits, counter);
+    return near('conversations') || near('folders') ? [{ account, have }] : [];
+  });
+  const refused = new Map<number, string>();
+  for (const { account, have } of close) {
+    const indexes = byAccount.get(account)!;
+    const registers = indexes.flatMap((i) => liveness(events[i]!));
+    const stored = await redis
+      .pipeline(
+        registers.map((r) => [
+          'hget',
+          r.hash === 'facts' ? keys.facts(account) : keys.folders(account),
+          r.field,
+        ]),
+      )
+      .exec();
+    const liveNow = new Map<string, boolean>();
+    registers.forEach((r, j) => {
+      const payload = parseRegister((stored?.[j]?.[1] as string | null) ?? '')?.payload;
+      liveNow.set(`${r.hash}|${r.field}`, payload !== undefined && payload !== '' && payload !== '0');
+    });
+    // in publishing order, as the fold will take them (a later `at` wins there; close enough)
+    for (const i of indexes) {
+      for (const r of liveness(events[i]!)) {
+        const key = `${r.hash}|${r.field}`;
+        if (r.live === liveNow.get(key)) continue;
+        const next = have[r.counter] + (r.live ? 1 : -1);
+        if (r.live && next > limitOf(limits, r.counter)) {
+          refused.set(
+            i,
+            `account: ${account} has ${have[r.counter]} live ${r.counter === 'conversations' ? 'conversations' : 'user folders'}; at most ${limitOf(limits, r.counter)} are allowed (${LIMIT_NAME[r.counter]})`,
+          );
+          break;
+        }
+        have[r.counter] = next;
+        liveNow.set(key, r.live);
+      }
+    }
+  }
+  return refused;
+}
