@@ -36,7 +36,11 @@ export async function findOverAccountLimits(
   limits: AccountLimits,
 ): Promise<Map<number, string>> {
   const byAccount = new Map<string, number[]>();
-  events.forEach((e, i) => byAccount.set(e.account, [...(byAccount.get(e.account) ?? []), i]));
+  for (const [i, e] of events.entries()) {
+    const list = byAccount.get(e.account);
+    if (list) list.push(i);
+    else byAccount.set(e.account, [i]);
+  }
   const accounts = [...byAccount.keys()];
   const counts = await redis.pipeline(accounts.map((a) => ['hmget', keys.counts(a), 'c', 'f'])).exec();
   const close = accounts.flatMap((account, i) => {

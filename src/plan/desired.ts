@@ -9,11 +9,12 @@ import {
   type ConversationKey,
   type ConversationView,
   conversationKey,
-  desiredMembership,
+  desiredMembershipSteps,
   userFolderDef,
 } from '../rules/evaluate.js';
 import type { FolderKey } from '../rules/folder-key.js';
 import type { AppFolder } from '../rules/schema.js';
+import { drain, type Steps } from '../steps.js';
 import { type FolderSpec, type Ledger, type PlanInput, type ProviderLimits, pairKey } from './types.js';
 
 export interface AccountSnapshot {
@@ -34,12 +35,22 @@ export interface DesiredState {
   nextRetryAt: number | undefined;
 }
 
-export function desiredState(
+type NamingProvider = { limits: ProviderLimits; groupName(name: string, suffix?: string): string };
+
+/** desiredStateSteps run at once. */
+export const desiredState = (
   snapshot: AccountSnapshot,
   appFolders: readonly AppFolder[],
-  provider: { limits: ProviderLimits; groupName(name: string, suffix?: string): string },
+  provider: NamingProvider,
   now: number,
-): DesiredState {
+): DesiredState => drain(desiredStateSteps(snapshot, appFolders, provider, now));
+
+export function* desiredStateSteps(
+  snapshot: AccountSnapshot,
+  appFolders: readonly AppFolder[],
+  provider: NamingProvider,
+  now: number,
+): Steps<DesiredState> {
   const defs = [
     ...appFolders.map((f) => ({
       def: appFolderDef(f),
@@ -56,7 +67,7 @@ export function desiredState(
       deleteWhenEmpty: false,
     })),
   ];
-  const membership = desiredMembership(
+  const membership = yield* desiredMembershipSteps(
     defs.map((d) => d.def),
     snapshot.facts.views,
   );

@@ -1,9 +1,10 @@
 import type { Logger } from '../log.js';
-import { type DesiredState, desiredState } from '../plan/desired.js';
+import { type DesiredState, desiredStateSteps } from '../plan/desired.js';
 import { plan as makePlan } from '../plan/planner.js';
 import type { FolderKey, Overflow, Plan } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
 import type { AppFolder } from '../rules/schema.js';
+import { runSliced } from '../steps.js';
 import type { Lease, LoadedAccount } from '../store/account-store.js';
 import { backoffMs } from './backoff.js';
 import type { ReconcileContext, ReconcileGate } from './context.js';
@@ -97,9 +98,11 @@ export async function reconcileAccount(
     const rules = await deps.rules(state.fleet.rulesGeneration);
     const epoch = await deps.epoch(state.fleet.deployment);
     const ctx: ReconcileContext = { ...deps, session, calls: 0, requests: 0, signal };
-    const desire = () => desiredState(planView(state), rules.folders, deps.provider, deps.now());
+    // sliced: a 100k-conversation account must not hold the event loop (health checks, job locks)
+    const desire = () =>
+      runSliced(desiredStateSteps(planView(state), rules.folders, deps.provider, deps.now()));
 
-    const drift = await readBackIfNeeded(ctx, deps, epoch, desire());
+    const drift = await readBackIfNeeded(ctx, deps, epoch, desire);
     const { last, desired, settled, failedFolders } = await converge(ctx, desire);
     // drift counts as repaired once the plan after the read-back ran to the end
     if (drift && driftCount(drift) > 0 && settled) deps.observer?.driftRepaired?.(drift);
@@ -141,7 +144,7 @@ async function readBackIfNeeded(
   ctx: ReconcileContext,
   deps: ReconcileDeps,
   epoch: string,
-  desired: DesiredState,
+  desire: () => Promise<DesiredState>,
 ): Promise<RepairResult | undefined> {
   const { state } = ctx.session;
   const firstContact = state.ledger.epoch !== epoch;
@@ -150,6 +153,7 @@ async function readBackIfNeeded(
   const pending = [...state.ledger.groups.values()].some((g) => g.pending);
   if (!firstContact && !requested && !pending) return undefined;
   const requestsBefore = ctx.requests;
+  const desired = await desire();
   const drift = await repair(ctx, {
     full: firstContact || requested,
     desiredNames: new Map(desired.input.folders.map((f) => [f.key, f.groupName])),
@@ -165,13 +169,13 @@ async function readBackIfNeeded(
 }
 
 /** Plan, execute, plan again until nothing is left to do (or MAX_ROUNDS). */
-async function converge(ctx: ReconcileContext, desire: () => DesiredState) {
+async function converge(ctx: ReconcileContext, desire: () => Promise<DesiredState>) {
   let settled = false;
   let last: Plan | undefined;
-  let desired = desire();
+  let desired = await desire();
   const failedFolders = new Set<FolderKey>();
   for (let round = 0; round <= MAX_ROUNDS && !settled; round++) {
-    if (round > 0) desired = desire();
+    if (round > 0) desired = await desire();
     last = makePlan(desired.input);
     if (last.unresolved.length > 0) {
       await repair(ctx, {

@@ -1,3 +1,4 @@
+import { drain, STEP_EVERY, type Steps } from '../steps.js';
 import { appFolderKey, type FolderKey, userFolderKey } from './folder-key.js';
 import type { AppFolder, ConversationRef, ConversationType, Rule, UserFolder } from './schema.js';
 
@@ -105,21 +106,28 @@ export function compileMembership(
  * result does not depend on input order or locale. Every folder gets an entry, even if empty.
  * Throws on a repeated folder key: that is a caller bug, and merging would hide it.
  */
-export function desiredMembership(
+export function* desiredMembershipSteps(
   folders: readonly FolderDef[],
   conversations: readonly ConversationView[],
-): Map<FolderKey, ConversationKey[]> {
+): Steps<Map<FolderKey, ConversationKey[]>> {
   const keys = conversations.map(conversationKey);
   const result = new Map<FolderKey, ConversationKey[]>();
   for (const folder of folders) {
     if (result.has(folder.key)) throw new Error(`duplicate folder key ${folder.key}`);
     const isIn = compileMembership(folder);
-    const members = new Set<ConversationKey>();
-    conversations.forEach((conv, i) => {
-      const key = keys[i]!;
-      if (isIn(conv, key)) members.add(key);
-    });
-    result.set(folder.key, [...members].sort());
+    const members: ConversationKey[] = [];
+    for (let i = 0; i < conversations.length; i++) {
+      if ((i + 1) % STEP_EVERY === 0) yield;
+      if (isIn(conversations[i]!, keys[i]!)) members.push(keys[i]!);
+    }
+    yield;
+    result.set(folder.key, [...new Set(members)].sort());
   }
   return result;
 }
+
+/** desiredMembershipSteps run at once. */
+export const desiredMembership = (
+  folders: readonly FolderDef[],
+  conversations: readonly ConversationView[],
+) => drain(desiredMembershipSteps(folders, conversations));

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type AccountFacts, buildUserFolders, buildViews, type StoredUserFolder } from '../facts/views.js';
+import {
+  type AccountFacts,
+  buildUserFolders,
+  buildViewsSteps,
+  type StoredUserFolder,
+} from '../facts/views.js';
 import type { FolderKey } from '../plan/types.js';
+import { drain, runSliced, type Steps } from '../steps.js';
 import type { Keys } from './keys.js';
 import {
   type AccountStatusRecord,
@@ -55,8 +61,8 @@ export interface RawAccount {
 }
 
 /** Decodes what `load` read (pure): every record through the codec, corrupt ones reported. */
-export function decodeAccount(raw: RawAccount): LoadedAccount {
-  const views = buildViews(raw.facts);
+export function* decodeAccountSteps(raw: RawAccount): Steps<LoadedAccount> {
+  const views = yield* buildViewsSteps(raw.facts);
   const userFolders = buildUserFolders(raw.folders);
   const ledger = decodeLedger(raw.ledger);
   const rejections = decodeRejections(raw.rejections);
@@ -86,6 +92,9 @@ export function decodeAccount(raw: RawAccount): LoadedAccount {
     },
   };
 }
+
+/** decodeAccountSteps run at once. */
+export const decodeAccount = (raw: RawAccount): LoadedAccount => drain(decodeAccountSteps(raw));
 
 /** Index into the fenced-write script's KEYS. */
 const HASH = { ledger: 2, rejections: 3, retries: 4, status: 5, resync: 6, verify: 7, parked: 8 } as const;
@@ -143,19 +152,21 @@ export class AccountStore {
     });
     const hash = (i: number) => values[i] as Record<string, string>;
     const text = (i: number) => values[i] as string | null;
-    return decodeAccount({
-      facts: hash(0),
-      folders: hash(1),
-      ledger: hash(2),
-      rejections: hash(3),
-      retries: hash(4),
-      status: hash(5),
-      resyncRequest: text(6),
-      verifyRequest: text(7),
-      parked: text(8),
-      deployment: text(9),
-      rulesGeneration: text(10),
-    });
+    return runSliced(
+      decodeAccountSteps({
+        facts: hash(0),
+        folders: hash(1),
+        ledger: hash(2),
+        rejections: hash(3),
+        retries: hash(4),
+        status: hash(5),
+        resyncRequest: text(6),
+        verifyRequest: text(7),
+        parked: text(8),
+        deployment: text(9),
+        rulesGeneration: text(10),
+      }),
+    );
   }
 
   async acquireLease(account: string, ttlMs: number): Promise<Lease | undefined> {

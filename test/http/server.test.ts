@@ -170,6 +170,21 @@ describe('POST /v1/events', () => {
     });
   });
 
+  it('lists the first 100 refusals and the total, so 10,000 bad events cannot make a huge answer', async () => {
+    const res = await post(Array.from({ length: 150 }, () => '1').join('\n'), {
+      'content-type': 'application/x-ndjson',
+    });
+    expect(res.status).toBe(202);
+    const json = (await res.json()) as {
+      accepted: number;
+      refused: Array<{ index: number }>;
+      refusedTotal: number;
+    };
+    expect(json.accepted).toBe(0);
+    expect(json.refusedTotal).toBe(150);
+    expect(json.refused.map((r) => r.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
   it('refuses a body over INGEST_MAX_BYTES with 413', async () => {
     const big = JSON.stringify(Array.from({ length: 60 }, (_, i) => valid(100 + i)));
     expect(big.length).toBeGreaterThan(4096);

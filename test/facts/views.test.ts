@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { buildViews, buildViewsSteps } from '../../src/facts/views.js';
+
+const reg = (payload: string, at = 1_700_000_000_000) => `${at}|1|${payload}`;
+
+describe('buildViews', () => {
+  it('reads attributes of every kind the contract allows, lists of strings included', () => {
+    const { facts, corrupt } = buildViews({
+      '2|t|p': reg('1'),
+      '2|t|a|kind': reg('"project"'),
+      '2|t|a|size': reg('3'),
+      '2|t|a|labels': reg('["a","b"]'),
+      '2|t|a|gone': reg('null'),
+      '2|t|t|vip|gold': reg('1'),
+    });
+    expect(corrupt).toBe(0);
+    expect(facts.views).toEqual([
+      {
+        type: 2,
+        target: 't',
+        attributes: { kind: 'project', size: 3, labels: ['a', 'b'], tags: ['vip|gold'] },
+      },
+    ]);
+  });
+
+  it('skips and counts what the fold never writes, and keeps the rest', () => {
+    const { facts, corrupt } = buildViews({
+      '2|t|p': reg('1'),
+      '9|x|p': reg('1'), // no such conversation type
+      '2|t|a|deep': reg('{"nested":true}'), // not an attribute value
+      '2|t|a|tags': reg('"customer"'), // reserved: only tag registers make tags
+      '2|t|a|bad': 'no register',
+      '2|t|q': reg('1'), // unknown kind
+      '2|t': reg('1'),
+    });
+    expect(corrupt).toBe(6);
+    expect(facts.views).toEqual([{ type: 2, target: 't', attributes: {} }]);
+  });
+
+  it('yields along the way on a big account, with the same result', () => {
+    const hash: Record<string, string> = {};
+    for (let i = 0; i < 10_000; i++) hash[`1|u${i}|p`] = reg('1');
+    const steps = buildViewsSteps(hash);
+    let yields = 0;
+    let step = steps.next();
+    while (!step.done) {
+      yields++;
+      step = steps.next();
+    }
+    expect(yields).toBeGreaterThan(5);
+    expect(step.value).toEqual(buildViews(hash));
+  });
+});
