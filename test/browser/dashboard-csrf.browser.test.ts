@@ -19,8 +19,8 @@ import { DASHBOARD_PASSWORD, type ServerHarness, startTestServer } from '../supp
  *
  * Two attacking origins: 127.0.0.1 on another port (same site, another origin: Chromium sends
  * the cached credentials along, and before the check its form POST and fetch added jobs) and
- * localhost (another site: Chromium keys its HTTP auth cache by the top-level site and sends
- * none, yet the answer must not depend on that).
+ * localhost (another site: Chromium sends it no credentials, a choice of that browser the board
+ * must not depend on).
  */
 
 const CREDENTIALS = { username: 'admin', password: DASHBOARD_PASSWORD };
