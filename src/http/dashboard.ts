@@ -5,6 +5,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { type Credentials, requireAuth } from './auth.js';
+import { sameOriginWrites } from './same-origin.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
 
@@ -14,7 +15,10 @@ const DESCRIPTIONS: Record<string, string> = {
   maintenance: 'Fleet-wide work: re-reconcile after a rules change, resync --all',
 };
 
-/** bull-board over every queue of the product, behind authentication; optionally read-only. */
+/**
+ * bull-board over every queue of the product, behind authentication; optionally read-only.
+ * Writes must come from the board's own pages (CSRF: see same-origin.ts).
+ */
 export function dashboard(
   queues: readonly Queue[],
   opts: { readOnly: boolean; credentials: Credentials },
@@ -34,6 +38,9 @@ export function dashboard(
     options: { uiConfig: { boardTitle: 'folder-sync' } },
   });
   const app = new Hono();
+  // before auth: a cross-site write is refused whatever it carries, and is never answered with a
+  // 401 challenge, which would make the browser ask the user for the credentials on its behalf
+  app.use('*', sameOriginWrites());
   app.use('*', requireAuth(opts.credentials));
   app.route('/', adapter.registerPlugin());
   return app;

@@ -1,13 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { Queue } from 'bullmq';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/cli/serve-command.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/log.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import { browserSkipReason, launchChromium } from '../support/browser.js';
+import { type BasicCredentials, dashboardContext } from '../support/dashboard-browser.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 
 /**
@@ -23,7 +24,6 @@ const INGEST_TOKEN = 'browser-ingest-token-0123456789';
 const SCREENSHOT = 'test-results/dashboard.png';
 const EVENTS_SCREENSHOT = 'test-results/dashboard-events.png';
 const QUEUE_NAMES = [QUEUES.events, QUEUES.reconcile, QUEUES.maintenance];
-const UI_TIMEOUT_MS = 15_000;
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(skipReason);
@@ -39,11 +39,7 @@ let base = '';
 let counts: Counts = {};
 let logged = '';
 
-async function newContext(credentials?: { username: string; password: string }): Promise<BrowserContext> {
-  const context = await browser!.newContext(credentials ? { httpCredentials: credentials } : {});
-  context.setDefaultTimeout(UI_TIMEOUT_MS);
-  return context;
-}
+const newContext = (credentials?: BasicCredentials) => dashboardContext(browser!, credentials);
 
 /** The overview card of one queue (the sidebar also links each queue: stay inside <main>). */
 const card = (page: Page, name: string) =>
