@@ -90,8 +90,10 @@ function printStatus(s: StatusReport): void {
     );
     for (const r of f.rejections)
       console.log(`    rejected ${r.conversation}: ${r.code} ${r.msg} (${time(r.at)})`);
-    for (const o of f.overflow)
+    for (const o of f.overflow.slice(0, 20))
       console.log(`    over ${o.limit}${o.conversation ? `: ${o.conversation}` : ''}`);
+    if (f.overflow.length > 20)
+      console.log(`    … and ${f.overflow.length - 20} more over limits (--json lists all)`);
     if (f.lastError)
       console.log(
         `    last error: ${f.lastError.code} ${f.lastError.msg} at ${f.lastError.endpoint} (trace ${f.lastError.traceId}, ${time(f.lastError.at)})`,

@@ -86,12 +86,14 @@ export function* desiredStateSteps(
     deleteWhenEmpty: d.deleteWhenEmpty,
   }));
 
+  yield;
   const folderFp = new Map(defs.map((d) => [d.def.key, contentHash(d.source)]));
-  const views = new Map<ConversationKey, ConversationView>(
-    snapshot.facts.views.map((v) => [conversationKey(v), v]),
-  );
-  const fingerprint = (folder: FolderKey, conv: ConversationKey) =>
-    contentHash(`${folderFp.get(folder) ?? 'gone'} ${canonicalJson(views.get(conv) ?? null)}`);
+  // built on first use: only rejections and failed items need it, and it costs 100k entries
+  let views: Map<ConversationKey, ConversationView> | undefined;
+  const fingerprint = (folder: FolderKey, conv: ConversationKey) => {
+    views ??= new Map(snapshot.facts.views.map((v) => [conversationKey(v), v]));
+    return contentHash(`${folderFp.get(folder) ?? 'gone'} ${canonicalJson(views.get(conv) ?? null)}`);
+  };
 
   const blocked = new Set<string>();
   const staleRejections: string[] = [];

@@ -2,6 +2,7 @@
  * Provider limits applied to the rules' membership (planner rule 2), in a fixed order so the
  * same input always yields the same desired membership and overflow records.
  */
+import { drain, STEP_EVERY, type Steps } from '../steps.js';
 import { compareKeys } from './chunk.js';
 import type { ConversationKey, FolderKey, FolderSpec, Overflow, ProviderLimits } from './types.js';
 
@@ -24,7 +25,21 @@ export interface LimitsOutcome {
   overflow: Overflow[];
 }
 
-export function applyLimits(input: LimitsInput): LimitsOutcome {
+/**
+ * Sorted (UTF-16 code units, as compareKeys) and without repeats. Members usually arrive so
+ * (desiredMembership sorts them): then the list is only checked, not sorted again.
+ */
+function sortedUnique(list: readonly ConversationKey[]): readonly ConversationKey[] {
+  for (let i = 1; i < list.length; i++) {
+    if (!(list[i - 1]! < list[i]!)) return [...new Set(list)].sort();
+  }
+  return list;
+}
+
+/** applyLimitsSteps run at once. */
+export const applyLimits = (input: LimitsInput): LimitsOutcome => drain(applyLimitsSteps(input));
+
+export function* applyLimitsSteps(input: LimitsInput): Steps<LimitsOutcome> {
   const { folders, limits, unresolved } = input;
   const overflowByFolder: Overflow[][] = folders.map(() => []);
 
@@ -60,29 +75,42 @@ export function applyLimits(input: LimitsInput): LimitsOutcome {
     return ranked.map((r) => r.c);
   };
   for (const i of allowed) {
+    yield;
     const f = folders[i]!;
-    const dropped: Overflow[] = [];
+    let dropped: Overflow[] = [];
     let keep: ConversationKey[] = [];
-    for (const c of [...new Set(f.members)].sort(compareKeys)) {
+    const members = sortedUnique(f.members);
+    yield;
+    for (const [n, c] of members.entries()) {
+      if ((n + 1) % STEP_EVERY === 0) yield;
       if ((taken.get(c) ?? 0) < limits.groupsPerConversation) keep.push(c);
       else dropped.push({ folder: f.key, conversation: c, limit: 'groupsPerConversation' });
     }
     if (keep.length > limits.conversationsPerGroup || taken.size + keep.length > accountCap) {
+      const limited = new Map<ConversationKey, Overflow['limit']>(
+        dropped.map((o) => [o.conversation!, o.limit]),
+      );
+      yield;
       const ranked = newestFirst(keep);
+      yield;
       keep = [];
-      for (const c of ranked) {
-        if (keep.length >= limits.conversationsPerGroup) {
-          dropped.push({ folder: f.key, conversation: c, limit: 'conversationsPerGroup' });
-        } else if (!taken.has(c) && taken.size >= accountCap) {
-          dropped.push({ folder: f.key, conversation: c, limit: 'conversationsPerAccount' });
-        } else {
+      for (const [n, c] of ranked.entries()) {
+        if ((n + 1) % STEP_EVERY === 0) yield;
+        if (keep.length >= limits.conversationsPerGroup) limited.set(c, 'conversationsPerGroup');
+        else if (!taken.has(c) && taken.size >= accountCap) limited.set(c, 'conversationsPerAccount');
+        else {
           keep.push(c);
           if (!taken.has(c)) taken.set(c, 0);
         }
       }
-      keep.sort(compareKeys);
-      // A conversation is dropped at most once per folder, so the key alone orders the records.
-      dropped.sort((a, b) => compareKeys(a.conversation!, b.conversation!));
+      keep.sort();
+      yield;
+      // in key order, read off the sorted members (no sort of tens of thousands of records)
+      dropped = [];
+      for (const c of members) {
+        const limit = limited.get(c);
+        if (limit) dropped.push({ folder: f.key, conversation: c, limit });
+      }
     }
     for (const c of keep) taken.set(c, (taken.get(c) ?? 0) + 1);
     desired.set(f.key, keep);

@@ -3,8 +3,10 @@
  * fewest provider calls that make them equal, none of which must fail. Pure and deterministic;
  * linear in the number of memberships apart from sorting.
  */
+
+import { drain, type Steps } from '../steps.js';
 import { chunk, compareKeys } from './chunk.js';
-import { applyLimits } from './limits.js';
+import { applyLimitsSteps } from './limits.js';
 import {
   type ConversationKey,
   type FolderKey,
@@ -45,7 +47,11 @@ function checkLimits(limits: ProviderLimits): void {
   }
 }
 
-export function plan(input: PlanInput): Plan {
+/** planSteps run at once. */
+export const plan = (input: PlanInput): Plan => drain(planSteps(input));
+
+/** The planner cut into steps (src/steps.ts): it yields between folders on big accounts. */
+export function* planSteps(input: PlanInput): Steps<Plan> {
   const { folders, ledger, blocked, limits } = input;
   checkLimits(limits);
   const inInput = new Set<FolderKey>();
@@ -62,7 +68,7 @@ export function plan(input: PlanInput): Plan {
     ...[...unresolvedSet].filter((k) => !inInput.has(k)).sort(compareKeys),
   ];
 
-  const { desired, overflow } = applyLimits({
+  const { desired, overflow } = yield* applyLimitsSteps({
     folders,
     hasGroup: (folder) => ledger.groups.has(folder),
     unresolved: unresolvedSet,
@@ -105,6 +111,7 @@ export function plan(input: PlanInput): Plan {
 
   // Rule 3/4, folders in priority order: decide each group's fate and its membership diff.
   for (const spec of folders) {
+    yield;
     const group = ledger.groups.get(spec.key);
     if (group !== undefined && !isKnown(group)) continue;
     const want = desired.get(spec.key);
@@ -143,6 +150,7 @@ export function plan(input: PlanInput): Plan {
   let grouped = 0;
   for (const n of holders.values()) if (n > 0) grouped += 1;
   for (const { spec, group, toRemove, toAdd } of work) {
+    yield;
     const folder = spec.key;
     // Likewise for group size: while blocked removals keep members in a group, adds past
     // conversationsPerGroup would be refused, so they wait too.

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { type DesiredState, desiredStateSteps } from '../plan/desired.js';
-import { plan as makePlan } from '../plan/planner.js';
+import { planSteps } from '../plan/planner.js';
 import type { FolderKey, Overflow, Plan } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
 import type { AppFolder } from '../rules/schema.js';
@@ -176,7 +176,7 @@ async function converge(ctx: ReconcileContext, desire: () => Promise<DesiredStat
   const failedFolders = new Set<FolderKey>();
   for (let round = 0; round <= MAX_ROUNDS && !settled; round++) {
     if (round > 0) desired = await desire();
-    last = makePlan(desired.input);
+    last = await runSliced(planSteps(desired.input));
     if (last.unresolved.length > 0) {
       await repair(ctx, {
         full: false,

@@ -235,7 +235,7 @@ export class AccountSession {
       this.statusNumber('lastSyncAt', now),
       this.statusNumber('lastDurationMs', now - summary.startedAt),
       this.statusNumber('lastCalls', summary.calls),
-      { hash: 'status', op: 'set', field: statusField.overflow, value: encode.overflow(summary.overflow) },
+      this.statusNumber('overflow', summary.overflow.length),
     );
     if (summary.rulesGeneration !== undefined)
       ops.push(this.statusNumber('rulesGeneration', summary.rulesGeneration));
@@ -244,7 +244,6 @@ export class AccountSession {
       this.state.status.folderErrors.delete(folder);
       ops.push({ hash: 'status', op: 'del', field: statusField.folderError(folder) });
     }
-    this.state.status.overflow = [...summary.overflow];
     if (this.state.parked) {
       // it went through this time: no longer given up
       ops.push({ hash: 'parked', op: 'del', field: this.account });
@@ -274,7 +273,7 @@ export class AccountSession {
   }
 
   private statusNumber(
-    field: 'lastSyncAt' | 'lastDurationMs' | 'lastCalls' | 'rulesGeneration' | 'verifiedAt',
+    field: 'lastSyncAt' | 'lastDurationMs' | 'lastCalls' | 'rulesGeneration' | 'verifiedAt' | 'overflow',
     value: number,
   ): WriteOp {
     this.state.status[field] = value;

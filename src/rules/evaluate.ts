@@ -122,6 +122,7 @@ export function* desiredMembershipSteps(
     }
     yield;
     result.set(folder.key, [...new Set(members)].sort());
+    yield;
   }
   return result;
 }

@@ -119,6 +119,9 @@ export interface Lease {
   token: string;
 }
 
+/** Facts fields read in one reply; a bigger hash is read page by page. */
+const FACTS_PAGE = 5_000;
+
 /** How long a quarantined ledger is kept for a post-mortem. */
 const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -133,7 +136,7 @@ export class AccountStore {
     const k = this.keys;
     const res = await this.redis
       .multi()
-      .hgetall(k.facts(account))
+      .hlen(k.facts(account))
       .hgetall(k.folders(account))
       .hgetall(k.ledger(account))
       .hgetall(k.rejections(account))
@@ -152,9 +155,10 @@ export class AccountStore {
     });
     const hash = (i: number) => values[i] as Record<string, string>;
     const text = (i: number) => values[i] as string | null;
+    const facts = await this.readFacts(account, values[0] as number);
     return runSliced(
       decodeAccountSteps({
-        facts: hash(0),
+        facts,
         folders: hash(1),
         ledger: hash(2),
         rejections: hash(3),
@@ -167,6 +171,26 @@ export class AccountStore {
         rulesGeneration: text(10),
       }),
     );
+  }
+
+  /**
+   * An account's facts: in one reply when small; a big account's (100k conversations are some
+   * 300k fields) page by page, giving the event loop a turn between pages, since parsing one
+   * huge reply would hold it for half a second. Pages are not one snapshot: a fold meanwhile
+   * marks the account for another reconcile, which reads again.
+   */
+  private async readFacts(account: string, fields: number): Promise<Record<string, string>> {
+    const key = this.keys.facts(account);
+    if (fields <= FACTS_PAGE) return this.redis.hgetall(key);
+    const facts: Record<string, string> = {};
+    let cursor = '0';
+    do {
+      const [next, page] = await this.redis.hscan(key, cursor, 'COUNT', FACTS_PAGE);
+      cursor = next;
+      for (let i = 0; i + 1 < page.length; i += 2) facts[page[i]!] = page[i + 1]!;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } while (cursor !== '0');
+    return facts;
   }
 
   async acquireLease(account: string, ttlMs: number): Promise<Lease | undefined> {

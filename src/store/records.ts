@@ -5,7 +5,7 @@
  * write cannot make an account fail on every retry for ever.
  */
 import { z } from 'zod';
-import type { ConversationKey, FolderKey, LedgerGroup, Overflow } from '../plan/types.js';
+import type { ConversationKey, FolderKey, LedgerGroup } from '../plan/types.js';
 import { isFolderKey } from '../rules/folder-key.js';
 
 /** A permanent item refusal; not retried while the conversation's facts and the folder stay as they were. */
@@ -62,7 +62,8 @@ export interface AccountStatusRecord {
   rulesGeneration?: number;
   /** last read-back of the provider's groups (first contact, resync or verification) */
   verifiedAt?: number;
-  overflow: Overflow[];
+  /** memberships the last reconcile left out for a provider limit (`status` lists them) */
+  overflow?: number;
   folderErrors: Map<FolderKey, FolderError>;
 }
 
@@ -82,18 +83,6 @@ const folderErrorCodec = z.strictObject({
   at: int,
 });
 const parkedCodec = z.strictObject({ reason: z.string(), at: int, attempts: int });
-const overflowCodec = z.array(
-  z.strictObject({
-    folder: z.string().refine(isFolderKey),
-    conversation: z.string().optional(),
-    limit: z.enum([
-      'groupsPerAccount',
-      'groupsPerConversation',
-      'conversationsPerGroup',
-      'conversationsPerAccount',
-    ]),
-  }),
-);
 
 /** Ledger fields: `g|<folder>` group, `m|<folder>|<conversation>` member, `foreign`, `epoch`. */
 export const ledgerField = {
@@ -109,13 +98,13 @@ const STATUS_NUMBERS = [
   'lastCalls',
   'rulesGeneration',
   'verifiedAt',
+  'overflow',
 ] as const;
 type StatusNumber = (typeof STATUS_NUMBERS)[number];
 
-/** Status fields: the numbers above, `overflow`, and `error|<folder>` per failed folder. */
+/** Status fields: the numbers above and `error|<folder>` per failed folder. */
 export const statusField = {
   folderError: (folder: FolderKey) => `error|${folder}`,
-  overflow: 'overflow',
 };
 
 export const encode = {
@@ -123,7 +112,6 @@ export const encode = {
   rejection: (r: Rejection) => JSON.stringify(r),
   retry: (r: RetryRecord) => JSON.stringify(r),
   folderError: (e: FolderError) => JSON.stringify(e),
-  overflow: (o: readonly Overflow[]) => JSON.stringify(o),
   parked: (p: ParkedRecord) => JSON.stringify(p),
 };
 
@@ -205,15 +193,11 @@ export const decodeRejections = (hash: Readonly<Record<string, string>>) =>
 export const decodeRetries = (hash: Readonly<Record<string, string>>) => decodeJsonMap(hash, retryCodec);
 
 export function decodeStatus(hash: Readonly<Record<string, string>>): Decoded<AccountStatusRecord> {
-  const status: AccountStatusRecord = { overflow: [], folderErrors: new Map() };
+  const status: AccountStatusRecord = { folderErrors: new Map() };
   const corrupt: string[] = [];
   for (const [field, text] of Object.entries(hash)) {
     if ((STATUS_NUMBERS as readonly string[]).includes(field) && /^[0-9]{1,16}$/.test(text)) {
       status[field as StatusNumber] = Number(text);
-    } else if (field === statusField.overflow) {
-      const overflow = json(overflowCodec, text);
-      if (overflow) status.overflow = overflow as Overflow[];
-      else corrupt.push(field);
     } else if (field.startsWith('error|') && isFolderKey(field.slice(6))) {
       const error = json(folderErrorCodec, text);
       if (error) status.folderErrors.set(field.slice(6) as FolderKey, error);
