@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { AccountLimits } from '../events/limits.js';
+import type { AccountLimits, EventLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { defaultValidation, type ValidationContext, validateEvent } from '../events/validate.js';
 import { keysFor } from '../store/keys.js';
@@ -158,6 +158,12 @@ export interface PublisherOptions {
    * wait for the first connection, however long that takes.
    */
   timeoutMs?: number;
+  /** how far ahead of this machine's clock an `at` may be (default 24 h, as the workers) */
+  maxFutureMs?: number;
+  /** the limits on user folders (default: the workers' defaults) */
+  limits?: EventLimits;
+  /** refuse, with the reason, events that would take their account over these (the fold does anyway) */
+  accountLimits?: AccountLimits;
 }
 
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
@@ -216,7 +222,15 @@ export function createPublisher(options: PublisherOptions): Publisher {
   let closing: Promise<void> | undefined;
   const many = (events: readonly unknown[]) => {
     if (closing) return Promise.reject(new Error('the publisher is closed'));
-    return withTimeout(publishMany(queue, events), timeoutMs);
+    const validation = {
+      ...defaultValidation(),
+      ...(options.maxFutureMs === undefined ? {} : { maxFutureMs: options.maxFutureMs }),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+    };
+    const opts = options.accountLimits
+      ? { validation, accountLimits: options.accountLimits }
+      : { validation };
+    return withTimeout(publishMany(queue, events, opts), timeoutMs);
   };
   return {
     publish: (event) => many([event]),
