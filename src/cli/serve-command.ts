@@ -6,7 +6,7 @@ import { type Listening, listen } from '../http/listen.js';
 import { within } from '../http/within.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
-import { createLogger, type Logger, logErrors } from '../log.js';
+import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { keysFor } from '../store/keys.js';
 import { configOrExit } from './config-or-exit.js';
@@ -27,11 +27,11 @@ export async function startServer(
   opts: { metrics?: Metrics; extraReady?: () => Promise<boolean> } = {},
 ): Promise<RunningServer> {
   // producer connection: retries briefly so a slow Redis delays a request instead of failing it
-  const redis = createRedis(config.REDIS_URL, 'producer', { maxRetriesPerRequest: 20 });
-  const queues = openAllQueues(redis, config.QUEUE_PREFIX);
+  const redis = createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis'), {
+    maxRetriesPerRequest: 20,
+  });
+  const queues = openAllQueues(redis, config.QUEUE_PREFIX, errorSink(log, 'queues'));
   const keys = keysFor(config.QUEUE_PREFIX);
-  logErrors(redis, log, 'redis');
-  for (const q of Object.values(queues)) logErrors(q, log, `queue ${q.name}`);
   const metrics = opts.metrics ?? new Metrics();
   metrics.watchQueues(Object.values(queues));
   let closing = false;

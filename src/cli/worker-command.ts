@@ -3,8 +3,9 @@ import { httpApp } from '../http/app.js';
 import { listen } from '../http/listen.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
-import { createLogger, logErrors } from '../log.js';
+import { createLogger, errorSink } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { describeRedisError } from '../redis/errors.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -23,10 +24,12 @@ export function workerCommand(program: Command): void {
       const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
       exitOnUncaught(log);
       try {
-        const redis = config.WORKER_METRICS_PORT ? createRedis(config.REDIS_URL, 'producer') : undefined;
-        const queues = redis ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX)) : [];
-        if (redis) logErrors(redis, log, 'redis (metrics)');
-        for (const q of queues) logErrors(q, log, `queue ${q.name}`);
+        const redis = config.WORKER_METRICS_PORT
+          ? createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis (metrics)'))
+          : undefined;
+        const queues = redis
+          ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX, errorSink(log, 'queues (metrics)')))
+          : [];
         const metrics = new Metrics(queues);
         const running = await startWorkers(config, log, metrics);
         const http = config.WORKER_METRICS_PORT
@@ -56,7 +59,8 @@ export function workerCommand(program: Command): void {
           config.SHUTDOWN_TIMEOUT_MS,
         );
       } catch (error) {
-        log.error({ err: error }, 'worker failed to start');
+        const why = error instanceof Error ? describeRedisError(error) : String(error);
+        log.error({ err: error }, `worker failed to start: ${why}`);
         process.exit(isConfigProblem(error) ? EXIT.usage : EXIT.failure);
       }
     });

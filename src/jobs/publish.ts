@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { DomainEvent } from '../events/schema.js';
 import { validateEvent } from '../events/validate.js';
+import { redactRedisError } from '../redis/errors.js';
 import { keysFor } from '../store/keys.js';
 import { createRedis } from './connection.js';
 import {
@@ -166,15 +167,20 @@ export interface Publisher {
  * ```
  */
 export function createPublisher(options: PublisherOptions): Publisher {
-  const connection = createRedis(options.redisUrl, 'producer');
-  const queue = openQueue(QUEUES.events, connection, options.prefix);
-  const onError = options.onError ?? (() => {});
+  const callerOnError = options.onError ?? (() => {});
+  // the caller's handler may well log what it gets: never hand it a password (HELLO/AUTH args)
+  const onError = (error: Error) => callerOnError(redactRedisError(error));
+  // the queue reports its connection's errors too: the connection's own listener only keeps
+  // ioredis from printing them
+  const connection = createRedis(options.redisUrl, 'producer', () => {});
+  const queue = openQueue(QUEUES.events, connection, options.prefix, onError);
   const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-  queue.on('error', onError);
   let closing: Promise<void> | undefined;
   const many = (events: readonly unknown[]) => {
     if (closing) return Promise.reject(new Error('the publisher is closed'));
-    return withTimeout(publishMany(queue, events), timeoutMs);
+    return withTimeout(publishMany(queue, events), timeoutMs).catch((error: unknown) => {
+      throw redactRedisError(error);
+    });
   };
   return {
     publish: (event) => many([event]),

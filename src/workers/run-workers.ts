@@ -1,13 +1,13 @@
 import { setMaxListeners } from 'node:events';
-import { Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { Deployment } from '../fleet/deployment.js';
 import { FleetRules } from '../fleet/rules.js';
 import { fleetState } from '../fleet/state.js';
 import { createRedis } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
-import { openQueue, QUEUES } from '../jobs/queues.js';
-import { type Logger, logErrors } from '../log.js';
+import { openQueue, openWorker, QUEUES } from '../jobs/queues.js';
+import { errorSink, type Logger } from '../log.js';
 import { createProvider, providerProfile, providerRateLimit } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
 import { backoffMs } from '../reconcile/backoff.js';
@@ -48,8 +48,7 @@ export async function startWorkers(
   log: Logger,
   observer: EngineObserver = {},
 ): Promise<RunningWorkers> {
-  const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
-  logErrors(redis, log, 'redis');
+  const redis = withScripts(createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis')));
   const prefix = config.QUEUE_PREFIX;
   const keys = keysFor(prefix);
   await warnUnlessNoEviction(redis, log);
@@ -68,9 +67,8 @@ export async function startWorkers(
   }, SENTINEL_CHECK_MS);
   sentinelCheck.unref();
 
-  const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
-  const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
-  for (const q of [reconcileQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
+  const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix, errorSink(log, 'queue reconcile'));
+  const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix, errorSink(log, 'queue maintenance'));
 
   const store = new AccountStore(redis, keys);
   const rules = new FleetRules({
@@ -140,11 +138,14 @@ export async function startWorkers(
     },
   };
   const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
-  const eventWorker = new Worker(QUEUES.events, eventsProcessor({ ...common, observer }), {
-    ...workerOpts,
-    concurrency: config.EVENT_CONCURRENCY,
-  });
-  const reconcileWorker = new Worker(
+  // during a Redis outage every worker reports each failed command: errorSink logs each message once per 30 s
+  const eventWorker = openWorker(
+    QUEUES.events,
+    eventsProcessor({ ...common, observer }),
+    { ...workerOpts, concurrency: config.EVENT_CONCURRENCY },
+    errorSink(log, 'worker events'),
+  );
+  const reconcileWorker = openWorker(
     QUEUES.reconcile,
     reconcileProcessor({
       reconcileDeps,
@@ -157,17 +158,17 @@ export async function startWorkers(
       signal: shutdown.signal,
     }),
     { ...workerOpts, concurrency: config.WORKER_CONCURRENCY },
+    errorSink(log, 'worker reconcile'),
   );
-  const maintenanceWorker = new Worker(
+  const maintenanceWorker = openWorker(
     QUEUES.maintenance,
     maintenanceProcessor({ ...common, signal: shutdown.signal }),
     { ...workerOpts, concurrency: 1 },
+    errorSink(log, 'worker maintenance'),
   );
 
   const workers = [eventWorker, reconcileWorker, maintenanceWorker];
   for (const w of workers) {
-    // during a Redis outage every worker reports each failed command: once per message per 30 s
-    logErrors(w, log, `worker ${w.name}`);
     w.on('failed', (job, error) => {
       log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed');
       const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
