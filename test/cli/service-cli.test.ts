@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
+import { PLACEHOLDER_PREFIX, SECRET_VARIABLES } from '../../src/config.js';
+import { parseEnvFile, readRepoFile } from '../support/compose.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { CLI, type Spawned, spawnCli } from '../support/processes.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
@@ -57,6 +59,31 @@ describe('the folder-sync command line', () => {
       }).catch((e: { code: number; stderr: string }) => e);
       expect(res).toMatchObject({ code: 2 });
       expect((res as { stderr: string }).stderr).toMatch(/WORKER_CONCURRENCY: .*\n.*HTTP_PORT: /);
+    },
+  );
+
+  it.each([['worker'], ['serve'], ['dev', '--no-demo']])(
+    '%s refuses every placeholder secret of .env.example (exit 2), naming each variable',
+    async (...args) => {
+      const placeholders = parseEnvFile(readRepoFile('.env.example')).filter((l) =>
+        l.value.startsWith(`${PLACEHOLDER_PREFIX}-`),
+      );
+      const res = await run(process.execPath, [CLI, ...args], {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl(),
+          QUEUE_PREFIX: uniquePrefix('placeholders'),
+          HTTP_PORT: '0',
+          YUNXIN_APP_KEY: 'k',
+          ...Object.fromEntries(placeholders.map((l) => [l.key, l.value])),
+        },
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect(res).toMatchObject({ code: 2 });
+      for (const key of SECRET_VARIABLES) {
+        expect((res as { stderr: string }).stderr).toMatch(
+          new RegExp(`${key}: still the placeholder from .env.example`),
+        );
+      }
     },
   );
 
