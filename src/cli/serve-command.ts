@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { fleetState } from '../fleet/state.js';
 import { httpApp } from '../http/app.js';
-import { type Listening, listen } from '../http/listen.js';
+import { type Listening, listen, logListening } from '../http/listen.js';
 import { within } from '../http/within.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
@@ -55,7 +55,13 @@ export async function startServer(
     log.warn('neither DASHBOARD_PASSWORD nor DASHBOARD_TOKEN is set: the dashboard refuses everyone');
   }
   if (!config.INGEST_TOKEN) log.warn('INGEST_TOKEN is not set: POST /v1/events refuses everyone');
-  log.info({ url: http.url, dashboard: `${http.url}/admin/queues` }, 'HTTP server listening');
+  logListening(
+    log,
+    http,
+    'HTTP server',
+    '/metrics and /readyz (no authentication), the dashboard and ingest (their credentials only)',
+    { dashboard: `${http.url}/admin/queues` },
+  );
   return {
     http,
     close: async () => {

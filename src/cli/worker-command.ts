@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { httpApp } from '../http/app.js';
-import { listen } from '../http/listen.js';
+import { listen, logListening } from '../http/listen.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
 import { createLogger, errorSink } from '../log.js';
@@ -47,7 +47,9 @@ export function workerCommand(program: Command): void {
               config.WORKER_METRICS_PORT,
             )
           : undefined;
-        if (http) log.info({ url: http.url }, 'worker metrics and health listening');
+        if (http) {
+          logListening(log, http, 'worker metrics and health', '/metrics and /readyz (no authentication)');
+        }
         onShutdown(
           log,
           async () => {
