@@ -45,6 +45,13 @@ export const configSchema = z.object({
     .regex(/^[^:\s]+$/, 'no ":" or spaces')
     .default('{folder-sync}')
     .describe('prefix of every Redis key; keep the {hash tag} for Redis Cluster'),
+  REDIS_ALLOW_EVICTION: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(
+      "true: start even when Redis' `maxmemory-policy` is not `noeviction` (evicted keys lose jobs, locks and facts)",
+    ),
   FOLDER_RULES: z
     .string()
     .default('examples/rules.json')

@@ -8,8 +8,10 @@ import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
 import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { describeRedisError } from '../redis/errors.js';
+import { checkEvictionPolicy } from '../redis/eviction.js';
 import { keysFor } from '../store/keys.js';
-import { configOrExit } from './config-or-exit.js';
+import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 
 export interface RunningServer {
@@ -75,6 +77,29 @@ export async function startServer(
   };
 }
 
+/**
+ * serve answers /healthz while Redis is away, so Redis is checked beside it rather than before:
+ * once Redis answers, a password it refuses or a policy that evicts keys ends the process
+ * (exit 2), as it stops a worker.
+ */
+function checkRedisBeside(config: Config, log: Logger): void {
+  // a worker-role connection waits for Redis however long it is away
+  const redis = createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis'));
+  checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log }).then(
+    () => redis.disconnect(),
+    (error: unknown) => {
+      redis.disconnect();
+      const why = error instanceof Error ? describeRedisError(error) : String(error);
+      if (!isConfigProblem(error)) {
+        log.warn({ err: error }, `could not check Redis' settings: ${why}`);
+        return;
+      }
+      log.error({ err: error }, `serve refused to start: ${why}`);
+      process.exit(EXIT.usage);
+    },
+  );
+}
+
 export function serveCommand(program: Command): void {
   program
     .command('serve')
@@ -88,5 +113,6 @@ export function serveCommand(program: Command): void {
       exitOnUncaught(log);
       const server = await startServer(config, log);
       onShutdown(log, () => server.close(), config.SHUTDOWN_TIMEOUT_MS);
+      checkRedisBeside(config, log);
     });
 }

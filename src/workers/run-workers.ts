@@ -14,6 +14,7 @@ import { backoffMs } from '../reconcile/backoff.js';
 import { checkCallGuard } from '../reconcile/call-guard.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { ReconcileDeps } from '../reconcile/reconcile.js';
+import { checkEvictionPolicy } from '../redis/eviction.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { keysFor } from '../store/keys.js';
@@ -51,7 +52,7 @@ export async function startWorkers(
   const redis = withScripts(createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis')));
   const prefix = config.QUEUE_PREFIX;
   const keys = keysFor(prefix);
-  await warnUnlessNoEviction(redis, log);
+  await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
   await migrateLegacyResync(redis, keys);
   const deployment = new Deployment({
     redis,
@@ -206,20 +207,4 @@ export async function startWorkers(
       await redis.quit();
     },
   };
-}
-
-/** BullMQ loses jobs and locks under eviction: say so loudly (managed Redis may hide CONFIG). */
-async function warnUnlessNoEviction(redis: { config(...args: string[]): Promise<unknown> }, log: Logger) {
-  try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const policy = reply[1];
-    if (policy && policy !== 'noeviction') {
-      log.warn(
-        { policy },
-        'Redis maxmemory-policy should be "noeviction": evicted keys lose jobs, locks and facts',
-      );
-    }
-  } catch {
-    // CONFIG may be disabled on managed Redis
-  }
 }
