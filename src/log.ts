@@ -47,16 +47,24 @@ const MAX_ERROR_DEPTH = 6;
  */
 function scrubError(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (typeof value === 'string') return redactUrlCredentials(value);
-  if (typeof value !== 'object' || value === null) return value;
+  if (!isWalked(value)) return value;
   if (depth > MAX_ERROR_DEPTH || seen.has(value)) return '[…]';
   seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => scrubError(item, depth + 1, seen));
   const plain: object = value instanceof Error ? pino.stdSerializers.err(value) : value;
-  if (Array.isArray(plain)) return plain.map((item) => scrubError(item, depth + 1, seen));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(plain)) {
     out[key] = key === 'args' ? CENSOR : scrubError(item, depth + 1, seen);
   }
   return out;
+}
+
+/** Errors, arrays and plain objects are walked; dates, buffers and the like are left as they are. */
+function isWalked(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  if (value instanceof Error || Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
 /** pino's error serializer, then scrubbed (see scrubError). */
