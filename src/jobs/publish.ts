@@ -107,8 +107,10 @@ export interface PublisherOptions {
   /** QUEUE_PREFIX */
   prefix: string;
   /**
-   * Connection problems reported while the publisher is open (reconnects, …). Failed
-   * publishes also reject, so the default ignores them.
+   * Connection problems reported while the publisher is open (reconnects, a refused password,
+   * …). Failed publishes also reject, so the default ignores them. These errors, like the
+   * rejections, come with the arguments of their Redis command censored (a refused HELLO/AUTH
+   * holds the password), so they are safe to log.
    */
   onError?: (error: Error) => void;
   /**
