@@ -8,6 +8,31 @@ import { YUNXIN_LIMITS } from './yunxin/limits.js';
 const int = (min: number) => z.coerce.number().int().min(min);
 
 /**
+ * .env.example ships every secret as `change-me-…`; a copied file left as it is would run with
+ * secrets everyone knows. Such a value is refused, whatever follows the prefix.
+ */
+export const PLACEHOLDER_PREFIX = 'change-me';
+
+/** The secrets .env.example holds a placeholder for (test/compose/compose.test.ts keeps both in step). */
+export const SECRET_VARIABLES = [
+  'YUNXIN_APP_SECRET',
+  'TENCENT_SECRET_KEY',
+  'DASHBOARD_PASSWORD',
+  'DASHBOARD_TOKEN',
+  'INGEST_TOKEN',
+] as const;
+
+/** A secret: any string but the .env.example placeholder. */
+const secret = (min: number, tooShort: string) =>
+  z
+    .string()
+    .min(min, tooShort)
+    .refine(
+      (v) => !v.toLowerCase().startsWith(PLACEHOLDER_PREFIX),
+      `still the placeholder from .env.example (${PLACEHOLDER_PREFIX}-…): set a secret of your own, e.g. openssl rand -hex 24`,
+    );
+
+/**
  * Every environment variable the service reads, in one schema (the README's table is made
  * from the `describe` texts). A bad value stops the process with a message naming the variable.
  */
@@ -22,6 +47,13 @@ export const configSchema = z.object({
     .regex(/^[^:\s]+$/, 'no ":" or spaces')
     .default('{folder-sync}')
     .describe('prefix of every Redis key; keep the {hash tag} for Redis Cluster'),
+  REDIS_ALLOW_EVICTION: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(
+      "true: start even when Redis' `maxmemory-policy` is not `noeviction` (evicted keys lose jobs, locks and facts)",
+    ),
   FOLDER_RULES: z
     .string()
     .default('examples/rules.json')
@@ -42,7 +74,7 @@ export const configSchema = z.object({
     .pipe(z.array(z.string().url()).min(1))
     .describe('Yunxin base URLs, primary first, comma-separated'),
   YUNXIN_APP_KEY: z.string().min(1).optional().describe('Yunxin AppKey'),
-  YUNXIN_APP_SECRET: z.string().min(1).optional().describe('Yunxin AppSecret (never logged)'),
+  YUNXIN_APP_SECRET: secret(1, 'empty').optional().describe('Yunxin AppSecret (never logged)'),
   YUNXIN_RATE_LIMIT: int(1)
     .default(YUNXIN_LIMITS.defaultCallsPerSecond)
     .describe('provider calls per second, all processes together'),
@@ -64,7 +96,7 @@ export const configSchema = z.object({
     .min(1)
     .default('administrator')
     .describe('Tencent app admin account (the REST identifier)'),
-  TENCENT_SECRET_KEY: z.string().min(1).optional().describe('Tencent key for UserSig (never logged)'),
+  TENCENT_SECRET_KEY: secret(1, 'empty').optional().describe('Tencent key for UserSig (never logged)'),
   TENCENT_RATE_LIMIT: int(1)
     .default(TENCENT_LIMITS.defaultCallsPerSecond)
     .describe('Tencent calls per second, all processes together'),
@@ -105,14 +137,10 @@ export const configSchema = z.object({
     .default(0)
     .describe('when set, `folder-sync worker` serves /metrics, /healthz and /readyz on this port'),
   DASHBOARD_USER: z.string().min(1).default('admin').describe('basic-auth user of /admin/queues'),
-  DASHBOARD_PASSWORD: z
-    .string()
-    .min(8, 'at least 8 characters')
+  DASHBOARD_PASSWORD: secret(8, 'at least 8 characters')
     .optional()
     .describe('basic-auth password of /admin/queues (unset: basic auth off)'),
-  DASHBOARD_TOKEN: z
-    .string()
-    .min(16, 'at least 16 characters')
+  DASHBOARD_TOKEN: secret(16, 'at least 16 characters')
     .optional()
     .describe(
       'bearer token accepted by /admin/queues (unset: off); with neither set the dashboard refuses everyone',
@@ -122,9 +150,7 @@ export const configSchema = z.object({
     .default('false')
     .transform((v) => v === 'true')
     .describe('dashboard shows queues but every write (retry, remove, pause…) answers 405'),
-  INGEST_TOKEN: z
-    .string()
-    .min(16, 'at least 16 characters')
+  INGEST_TOKEN: secret(16, 'at least 16 characters')
     .optional()
     .describe('bearer token for POST /v1/events (unset: ingest refuses everyone)'),
   INGEST_MAX_BYTES: int(1024)

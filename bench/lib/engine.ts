@@ -7,7 +7,7 @@ import { installRules, markWalked } from '../../src/fleet/rules.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import { createLogger, errorSink, type Logger } from '../../src/log.js';
 import { providerProfile } from '../../src/provider/create-provider.js';
 import type { ProviderProfile } from '../../src/provider/types.js';
 import type { EngineObserver } from '../../src/reconcile/observer.js';
@@ -103,14 +103,15 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   };
   const config = loadConfig(env);
   const keys = keysFor(prefix);
-  const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
+  const redis = withScripts(createRedis(config.REDIS_URL, 'worker', errorSink(benchLog, 'bench redis')));
   // the fleet runs these rules already: workers starting later find them and walk nothing
   await new Deployment({ redis, keys, log: benchLog }).check();
   const { rules, hash } = await loadRulesFile(config.FOLDER_RULES);
   await markWalked(redis, keys, await installRules(redis, keys, rules, hash, undefined, Date.now()));
-  const events = openQueue(QUEUES.events, redis, prefix);
-  const reconcile = openQueue(QUEUES.reconcile, redis, prefix);
-  const maintenance = openQueue(QUEUES.maintenance, redis, prefix);
+  const queueErrors = errorSink(benchLog, 'bench queue');
+  const events = openQueue(QUEUES.events, redis, prefix, queueErrors);
+  const reconcile = openQueue(QUEUES.reconcile, redis, prefix, queueErrors);
+  const maintenance = openQueue(QUEUES.maintenance, redis, prefix, queueErrors);
 
   const engine: BenchEngine = {
     provider,

@@ -59,7 +59,7 @@ export async function runNaive(opts: {
   concurrency?: number;
 }): Promise<NaiveResult> {
   const prefix = benchPrefix('naive');
-  const connection = createRedis(opts.redisUrl, 'worker');
+  const connection = createRedis(opts.redisUrl, 'worker', () => {});
   const queue = new Queue('naive-events', {
     connection,
     prefix,

@@ -39,8 +39,8 @@ const PUBLISH_CHUNK = 5_000;
 
 async function rawRound(redisUrl: string, n: number) {
   const prefix = benchPrefix('raw');
-  const producer = createRedis(redisUrl, 'worker');
-  const consumer = createRedis(redisUrl, 'worker');
+  const producer = createRedis(redisUrl, 'worker', () => {});
+  const consumer = createRedis(redisUrl, 'worker', () => {});
   const queue = new Queue('raw', { connection: producer, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
   let completed = 0;
   const worker = new Worker('raw', async () => {}, {

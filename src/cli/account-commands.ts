@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
 import { type HeldRules, readFleetRules } from '../fleet/rules.js';
-import { createRedis } from '../jobs/connection.js';
 import { enqueueResyncAll } from '../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
@@ -12,10 +11,11 @@ import { type AccountStatus, accountStatus } from '../status/account-status.js';
 import { AccountStore } from '../store/account-store.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
+import { commandRedis } from './command-redis.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 
 async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
-  const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
+  const redis = withScripts(commandRedis(config, 'status').redis);
   try {
     return await fn(new AccountStore(redis, keysFor(config.QUEUE_PREFIX)));
   } finally {
@@ -152,16 +152,16 @@ export function accountCommands(program: Command): void {
         process.exit(EXIT.usage);
       }
       const config = configOrExit();
-      const redis = createRedis(config.REDIS_URL, 'producer');
+      const { redis, onError } = commandRedis(config, 'resync');
       try {
         if (o.account) {
           await new AccountStore(redis, keysFor(config.QUEUE_PREFIX)).requestResync(o.account);
-          const queue = openQueue(QUEUES.reconcile, redis, config.QUEUE_PREFIX);
+          const queue = openQueue(QUEUES.reconcile, redis, config.QUEUE_PREFIX, onError);
           await enqueueReconcile(queue, [o.account], 0, 'resync');
           await queue.close();
           console.log(`resync of ${o.account} queued`);
         } else {
-          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX);
+          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX, onError);
           await enqueueResyncAll(queue);
           await queue.close();
           console.log('resync of every known account queued');

@@ -1,4 +1,6 @@
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { isRedisAuthError } from '../redis/errors.js';
+import { EvictionPolicyError } from '../redis/eviction.js';
 import { RulesFileError } from '../rules/load.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
@@ -17,11 +19,16 @@ export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-/** Configuration problems found while starting (rules file, credentials) exit 2 as well. */
+/**
+ * Configuration problems found while starting (rules file, credentials, a Redis password it
+ * refuses, a Redis that may evict keys) exit 2 as well.
+ */
 export function isConfigProblem(error: unknown): boolean {
   return (
     error instanceof ConfigError ||
     error instanceof RulesFileError ||
+    error instanceof EvictionPolicyError ||
+    isRedisAuthError(error) ||
     (error instanceof Error && /are required/.test(error.message))
   );
 }

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { runDemo } from '../demo/run-demo.js';
-import { createRedis } from '../jobs/connection.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createProvider } from '../provider/create-provider.js';
 import { PROVIDER_LABELS } from '../provider/types.js';
+import { redactUrlCredentials } from '../redact.js';
 import { deleteKeysWithPrefix } from '../redis/delete-prefix.js';
 import { findRedis } from '../redis/discover.js';
 import { loadRulesFile } from '../rules/load.js';
@@ -18,6 +18,7 @@ import { withScripts } from '../store/scripts.js';
 import { startTencentSimulator, TENCENT_DEMO_APP } from '../tencent/simulator/server.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { DEMO_APP, startSimulator } from '../yunxin/simulator/server.js';
+import { commandRedis } from './command-redis.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 import { startServer } from './serve-command.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -26,8 +27,9 @@ const DEV_PREFIX = '{folder-sync-dev}';
 
 /** Runs the demo story against the stack the configuration points at. */
 async function demoAgainst(config: Config, print: (line: string) => void): Promise<void> {
-  const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
-  const events = openQueue(QUEUES.events, redis, config.QUEUE_PREFIX);
+  const { redis: connection, onError } = commandRedis(config, 'demo');
+  const redis = withScripts(connection);
+  const events = openQueue(QUEUES.events, redis, config.QUEUE_PREFIX, onError);
   const provider = createProvider(config, {
     beforeCall: async () => {},
     onCall: () => {},
@@ -122,7 +124,7 @@ export function devCommand(program: Command): void {
         // The simulator starts empty, so the ledger must too: a namespace of dev's own, cleared.
         if (!env.QUEUE_PREFIX) {
           env.QUEUE_PREFIX = DEV_PREFIX;
-          await deleteKeysWithPrefix(redis.url, DEV_PREFIX);
+          await deleteKeysWithPrefix(redis.url, DEV_PREFIX, errorSink(log, 'redis'));
         }
       }
       env.DASHBOARD_PASSWORD ||= randomBytes(9).toString('base64url');
@@ -154,7 +156,7 @@ export function devCommand(program: Command): void {
         [
           '',
           'yunxin-folder-sync is running',
-          `  Redis          ${redis.url} (${redis.source}), key prefix ${config.QUEUE_PREFIX}`,
+          `  Redis          ${redactUrlCredentials(redis.url)} (${redis.source}), key prefix ${config.QUEUE_PREFIX}`,
           `  ${PROVIDER_LABELS[config.PROVIDER]!.padEnd(15)}${(config.PROVIDER === 'tencent' ? config.TENCENT_ENDPOINT : config.YUNXIN_ENDPOINT).join(', ')}${sim ? ' (the simulator; state at /_sim/accounts/<account>/groups)' : ''}`,
           `  rules          ${config.FOLDER_RULES}`,
           `  dashboard      ${url}/admin/queues   user ${config.DASHBOARD_USER}, password ${env.DASHBOARD_PASSWORD}`,

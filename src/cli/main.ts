@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
-import { EXIT } from './config-or-exit.js';
+import { describeRedisError } from '../redis/errors.js';
+import { EXIT, isConfigProblem } from './config-or-exit.js';
 import { buildProgram } from './program.js';
 
 try {
@@ -10,6 +11,7 @@ try {
       error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage,
     );
   }
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(EXIT.failure);
+  // the message only: a Redis error's own properties hold its command's arguments (a password)
+  console.error(error instanceof Error ? describeRedisError(error) : error);
+  process.exit(isConfigProblem(error) ? EXIT.usage : EXIT.failure);
 }

@@ -8,12 +8,11 @@ import { parseNdjsonLine, type ValidationContext } from '../events/validate.js';
 import { createRedis } from '../jobs/connection.js';
 import { queueValidated } from '../jobs/publish.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
+import { describeRedisError, isRedisAuthError } from '../redis/errors.js';
+import { commandRetryStrategy } from './command-redis.js';
 
 /** Exit codes of `publish` (the same meanings as the CLI's EXIT in main.ts). */
 const EXIT = { ok: 0, refused: 1, failure: 1, usage: 2 } as const;
-
-/** Reconnect attempts before a Redis that does not answer fails the command. */
-const REDIS_ATTEMPTS = 5;
 
 /**
  * Valid events are added once this many have accumulated (a multiple of EVENTS_PER_JOB, so
@@ -104,7 +103,7 @@ export function publishCommand(program: Command): void {
         '\n\nExit codes:' +
         '\n  0  every line was published' +
         '\n  1  some lines were refused (the others were published), or Redis failed' +
-        '\n  2  bad configuration (environment variables) or an unreadable file',
+        '\n  2  bad configuration (environment variables, a password Redis refuses) or an unreadable file',
     )
     .action(async (file: string | undefined, options: { json: boolean }) => {
       let config: ReturnType<typeof loadConfig>;
@@ -125,14 +124,16 @@ export function publishCommand(program: Command): void {
         return;
       }
 
-      // A one-shot command: give up after a few reconnect attempts instead of waiting forever.
-      const connection = createRedis(config.REDIS_URL, 'producer', {
-        retryStrategy: (attempt) => (attempt > REDIS_ATTEMPTS ? null : Math.min(attempt * 200, 1000)),
+      // Connection errors are not printed: stderr holds the refused lines, and a failure rejects
+      // the add and ends the command with one message (describeRedisError: never the arguments).
+      const quiet = () => {};
+      const connection = createRedis(config.REDIS_URL, 'producer', quiet, {
+        retryStrategy: commandRetryStrategy,
       });
-      const queue = openQueue(QUEUES.events, connection, config.QUEUE_PREFIX);
-      queue.on('error', () => {}); // failures reject the add and end the command
+      const queue = openQueue(QUEUES.events, connection, config.QUEUE_PREFIX, quiet);
       const summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 };
       let failure: string | undefined;
+      let exitCode: number = EXIT.failure;
       try {
         await publishStream(
           input,
@@ -147,7 +148,8 @@ export function publishCommand(program: Command): void {
           summary,
         );
       } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
+        failure = error instanceof Error ? describeRedisError(error) : String(error);
+        if (isRedisAuthError(error)) exitCode = EXIT.usage;
       } finally {
         input.destroy();
         await queue.close().catch(() => {});
@@ -161,7 +163,7 @@ export function publishCommand(program: Command): void {
             ? `${JSON.stringify({ ...summary, error: failure })}\n`
             : `published ${plural(summary.published, 'event')} before the failure, refused ${summary.refused}\n`,
         );
-        process.exitCode = EXIT.failure;
+        process.exitCode = exitCode;
         return;
       }
       process.stdout.write(

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { parseDeployment } from '../fleet/deployment.js';
 import { installRules, readFleetRules } from '../fleet/rules.js';
-import { createRedis } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
+import { commandRedis } from './command-redis.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 
 const time = (ms: number) => new Date(ms).toISOString();
@@ -22,7 +22,7 @@ export function rulesCommand(program: Command): void {
     .option('--json', 'print JSON', false)
     .action(async (o: { json: boolean }) => {
       const config = configOrExit();
-      const redis = createRedis(config.REDIS_URL, 'producer');
+      const { redis } = commandRedis(config, 'rules');
       try {
         const keys = keysFor(config.QUEUE_PREFIX);
         const { stored, held } = await readFleetRules(redis, keys);
@@ -61,7 +61,8 @@ export function rulesCommand(program: Command): void {
     .argument('<version-or-hash>', 'the held version, or the first characters (6 or more) of its hash')
     .action(async (which: string) => {
       const config = configOrExit();
-      const redis = withScripts(createRedis(config.REDIS_URL, 'producer'));
+      const { redis: connection, onError } = commandRedis(config, 'rules');
+      const redis = withScripts(connection);
       const keys = keysFor(config.QUEUE_PREFIX);
       try {
         const { stored, held } = await readFleetRules(redis, keys);
@@ -92,7 +93,7 @@ export function rulesCommand(program: Command): void {
         }
         const installed = (await readFleetRules(redis, keys)).stored;
         if (installed) {
-          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX);
+          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX, onError);
           await enqueueRulesWalk(queue, installed);
           await queue.close();
         }

@@ -2,14 +2,16 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { fleetState } from '../fleet/state.js';
 import { httpApp } from '../http/app.js';
-import { type Listening, listen } from '../http/listen.js';
+import { type Listening, listen, logListening } from '../http/listen.js';
 import { within } from '../http/within.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
-import { createLogger, type Logger, logErrors } from '../log.js';
+import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { describeRedisError } from '../redis/errors.js';
+import { checkEvictionPolicy } from '../redis/eviction.js';
 import { keysFor } from '../store/keys.js';
-import { configOrExit } from './config-or-exit.js';
+import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 
 export interface RunningServer {
@@ -27,11 +29,11 @@ export async function startServer(
   opts: { metrics?: Metrics; extraReady?: () => Promise<boolean> } = {},
 ): Promise<RunningServer> {
   // producer connection: retries briefly so a slow Redis delays a request instead of failing it
-  const redis = createRedis(config.REDIS_URL, 'producer', { maxRetriesPerRequest: 20 });
-  const queues = openAllQueues(redis, config.QUEUE_PREFIX);
+  const redis = createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis'), {
+    maxRetriesPerRequest: 20,
+  });
+  const queues = openAllQueues(redis, config.QUEUE_PREFIX, errorSink(log, 'queues'));
   const keys = keysFor(config.QUEUE_PREFIX);
-  logErrors(redis, log, 'redis');
-  for (const q of Object.values(queues)) logErrors(q, log, `queue ${q.name}`);
   const metrics = opts.metrics ?? new Metrics();
   metrics.watchQueues(Object.values(queues));
   metrics.watchParked(redis, keys);
@@ -56,7 +58,13 @@ export async function startServer(
     log.warn('neither DASHBOARD_PASSWORD nor DASHBOARD_TOKEN is set: the dashboard refuses everyone');
   }
   if (!config.INGEST_TOKEN) log.warn('INGEST_TOKEN is not set: POST /v1/events refuses everyone');
-  log.info({ url: http.url, dashboard: `${http.url}/admin/queues` }, 'HTTP server listening');
+  logListening(
+    log,
+    http,
+    'HTTP server',
+    '/metrics and /readyz (no authentication), the dashboard and ingest (their credentials only)',
+    { dashboard: `${http.url}/admin/queues` },
+  );
   return {
     http,
     close: async () => {
@@ -68,6 +76,29 @@ export async function startServer(
       if (redis.status === 'ready') await redis.quit();
     },
   };
+}
+
+/**
+ * serve answers /healthz while Redis is away, so Redis is checked beside it rather than before:
+ * once Redis answers, a password it refuses or a policy that evicts keys ends the process
+ * (exit 2), as it stops a worker.
+ */
+function checkRedisBeside(config: Config, log: Logger): void {
+  // a worker-role connection waits for Redis however long it is away
+  const redis = createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis'));
+  checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log }).then(
+    () => redis.disconnect(),
+    (error: unknown) => {
+      redis.disconnect();
+      const why = error instanceof Error ? describeRedisError(error) : String(error);
+      if (!isConfigProblem(error)) {
+        log.warn({ err: error }, `could not check Redis' settings: ${why}`);
+        return;
+      }
+      log.error({ err: error }, `serve refused to start: ${why}`);
+      process.exit(EXIT.usage);
+    },
+  );
 }
 
 export function serveCommand(program: Command): void {
@@ -83,5 +114,6 @@ export function serveCommand(program: Command): void {
       exitOnUncaught(log);
       const server = await startServer(config, log);
       onShutdown(log, () => server.close(), config.SHUTDOWN_TIMEOUT_MS);
+      checkRedisBeside(config, log);
     });
 }

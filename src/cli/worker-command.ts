@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { httpApp } from '../http/app.js';
-import { listen } from '../http/listen.js';
+import { listen, logListening } from '../http/listen.js';
 import { createRedis } from '../jobs/connection.js';
 import { openAllQueues } from '../jobs/queues.js';
-import { createLogger, logErrors } from '../log.js';
+import { createLogger, errorSink } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
+import { describeRedisError } from '../redis/errors.js';
 import { keysFor } from '../store/keys.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
@@ -24,10 +25,12 @@ export function workerCommand(program: Command): void {
       const log = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
       exitOnUncaught(log);
       try {
-        const redis = config.WORKER_METRICS_PORT ? createRedis(config.REDIS_URL, 'producer') : undefined;
-        const queues = redis ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX)) : [];
-        if (redis) logErrors(redis, log, 'redis (metrics)');
-        for (const q of queues) logErrors(q, log, `queue ${q.name}`);
+        const redis = config.WORKER_METRICS_PORT
+          ? createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis (metrics)'))
+          : undefined;
+        const queues = redis
+          ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX, errorSink(log, 'queues (metrics)')))
+          : [];
         const metrics = new Metrics(queues);
         if (redis) metrics.watchParked(redis, keysFor(config.QUEUE_PREFIX));
         const running = await startWorkers(config, log, metrics);
@@ -46,7 +49,9 @@ export function workerCommand(program: Command): void {
               config.WORKER_METRICS_PORT,
             )
           : undefined;
-        if (http) log.info({ url: http.url }, 'worker metrics and health listening');
+        if (http) {
+          logListening(log, http, 'worker metrics and health', '/metrics and /readyz (no authentication)');
+        }
         onShutdown(
           log,
           async () => {
@@ -58,7 +63,8 @@ export function workerCommand(program: Command): void {
           config.SHUTDOWN_TIMEOUT_MS,
         );
       } catch (error) {
-        log.error({ err: error }, 'worker failed to start');
+        const why = error instanceof Error ? describeRedisError(error) : String(error);
+        log.error({ err: error }, `worker failed to start: ${why}`);
         process.exit(isConfigProblem(error) ? EXIT.usage : EXIT.failure);
       }
     });

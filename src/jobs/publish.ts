@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { AccountLimits, EventLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { defaultValidation, type ValidationContext, validateEvent } from '../events/validate.js';
+import { redactRedisError } from '../redis/errors.js';
 import { keysFor } from '../store/keys.js';
 import { findOverAccountLimits } from './account-limits.js';
 import { createRedis } from './connection.js';
@@ -148,8 +149,10 @@ export interface PublisherOptions {
   /** QUEUE_PREFIX */
   prefix: string;
   /**
-   * Connection problems reported while the publisher is open (reconnects, …). Failed
-   * publishes also reject, so the default ignores them.
+   * Connection problems reported while the publisher is open (reconnects, a refused password,
+   * …). Failed publishes also reject, so the default ignores them. These errors, like the
+   * rejections, come with the arguments of their Redis command censored (a refused HELLO/AUTH
+   * holds the password), so they are safe to log.
    */
   onError?: (error: Error) => void;
   /**
@@ -214,11 +217,14 @@ export interface Publisher {
  * ```
  */
 export function createPublisher(options: PublisherOptions): Publisher {
-  const connection = createRedis(options.redisUrl, 'producer');
-  const queue = openQueue(QUEUES.events, connection, options.prefix);
-  const onError = options.onError ?? (() => {});
+  const callerOnError = options.onError ?? (() => {});
+  // the caller's handler may well log what it gets: never hand it a password (HELLO/AUTH args)
+  const onError = (error: Error) => callerOnError(redactRedisError(error));
+  // the queue reports its connection's errors too: the connection's own listener only keeps
+  // ioredis from printing them
+  const connection = createRedis(options.redisUrl, 'producer', () => {});
+  const queue = openQueue(QUEUES.events, connection, options.prefix, onError);
   const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-  queue.on('error', onError);
   let closing: Promise<void> | undefined;
   const many = (events: readonly unknown[]) => {
     if (closing) return Promise.reject(new Error('the publisher is closed'));
@@ -230,7 +236,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
     const opts = options.accountLimits
       ? { validation, accountLimits: options.accountLimits }
       : { validation };
-    return withTimeout(publishMany(queue, events, opts), timeoutMs);
+    return withTimeout(publishMany(queue, events, opts), timeoutMs).catch((error: unknown) => {
+      throw redactRedisError(error);
+    });
   };
   return {
     publish: (event) => many([event]),

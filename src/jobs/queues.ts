@@ -1,5 +1,13 @@
-import { type DefaultJobOptions, type JobsOptions, Queue } from 'bullmq';
+import {
+  type DefaultJobOptions,
+  type JobsOptions,
+  type Processor,
+  Queue,
+  Worker,
+  type WorkerOptions,
+} from 'bullmq';
 import { Redis } from 'ioredis';
+import type { ErrorSink } from '../log.js';
 
 /** The product's queues: names live here and nowhere else. */
 export const QUEUES = {
@@ -54,14 +62,32 @@ export const MAINTENANCE_JOB_OPTIONS: JobsOptions = {
 /** The events stream feeding QueueEvents/dashboard, capped. */
 export const EVENTS_STREAM_MAX_LEN = 10_000;
 
-/** A product queue with the bounded defaults; `prefix` is QUEUE_PREFIX. */
-export function openQueue(name: QueueName, connection: Redis, prefix: string): Queue {
-  return new Queue(name, {
+/**
+ * A product queue with the bounded defaults; `prefix` is QUEUE_PREFIX. BullMQ writes a queue's
+ * errors to stderr with console.error, raw, when the queue has no 'error' listener: `onError`
+ * is that listener (it also receives the errors of the connection the queue shares).
+ */
+export function openQueue(name: QueueName, connection: Redis, prefix: string, onError: ErrorSink): Queue {
+  const queue = new Queue(name, {
     connection,
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
     streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
   });
+  queue.on('error', onError);
+  return queue;
+}
+
+/** A product worker, its errors (its own, its blocking connection's) going to `onError` as for openQueue. */
+export function openWorker<Data, Result>(
+  name: QueueName,
+  processor: Processor<Data, Result>,
+  options: WorkerOptions & { connection: Redis; prefix: string },
+  onError: ErrorSink,
+): Worker<Data, Result> {
+  const worker = new Worker<Data, Result>(name, processor, options);
+  worker.on('error', onError);
+  return worker;
 }
 
 /** The connection a product queue was opened with (openQueue always passes one). */
@@ -78,10 +104,14 @@ export function connectionOf(queue: Queue): Redis {
 export const PENDING_EVENTS_TTL_SECONDS = 300;
 
 /** Every queue of the product, for the dashboard and the queue-depth metrics. */
-export function openAllQueues(connection: Redis, prefix: string): Record<keyof typeof QUEUES, Queue> {
+export function openAllQueues(
+  connection: Redis,
+  prefix: string,
+  onError: ErrorSink,
+): Record<keyof typeof QUEUES, Queue> {
   return {
-    events: openQueue(QUEUES.events, connection, prefix),
-    reconcile: openQueue(QUEUES.reconcile, connection, prefix),
-    maintenance: openQueue(QUEUES.maintenance, connection, prefix),
+    events: openQueue(QUEUES.events, connection, prefix, onError),
+    reconcile: openQueue(QUEUES.reconcile, connection, prefix, onError),
+    maintenance: openQueue(QUEUES.maintenance, connection, prefix, onError),
   };
 }

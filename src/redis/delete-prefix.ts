@@ -1,8 +1,16 @@
-import { Redis } from 'ioredis';
+import { createRedis } from '../jobs/connection.js';
+import type { ErrorSink } from '../log.js';
 
-/** Deletes every key under a prefix (SCAN + UNLINK; never FLUSHALL: the Redis may be shared). */
-export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
-  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+/**
+ * Deletes every key under a prefix (SCAN + UNLINK; never FLUSHALL: the Redis may be shared).
+ * A failure rejects; `onError` gets the connection's errors meanwhile (default: none printed).
+ */
+export async function deleteKeysWithPrefix(
+  url: string,
+  prefix: string,
+  onError: ErrorSink = () => {},
+): Promise<number> {
+  const client = createRedis(url, 'producer', onError, { maxRetriesPerRequest: 1 });
   let deleted = 0;
   try {
     // the prefix may hold glob characters ({hash tag} braces are fine; escape the rest)

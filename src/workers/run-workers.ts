@@ -1,19 +1,20 @@
 import { setMaxListeners } from 'node:events';
-import { Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { type Config, foldOptions } from '../config.js';
 import { Deployment } from '../fleet/deployment.js';
 import { FleetRules } from '../fleet/rules.js';
 import { fleetState } from '../fleet/state.js';
 import { createRedis } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
-import { openQueue, QUEUES } from '../jobs/queues.js';
-import { type Logger, logErrors } from '../log.js';
+import { openQueue, openWorker, QUEUES } from '../jobs/queues.js';
+import { errorSink, type Logger } from '../log.js';
 import { createProvider, providerProfile, providerRateLimit } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
 import { backoffMs } from '../reconcile/backoff.js';
 import { checkCallGuard } from '../reconcile/call-guard.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { ReconcileDeps } from '../reconcile/reconcile.js';
+import { checkEvictionPolicy } from '../redis/eviction.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { keysFor } from '../store/keys.js';
@@ -48,11 +49,10 @@ export async function startWorkers(
   log: Logger,
   observer: EngineObserver = {},
 ): Promise<RunningWorkers> {
-  const redis = withScripts(createRedis(config.REDIS_URL, 'worker'));
-  logErrors(redis, log, 'redis');
+  const redis = withScripts(createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis')));
   const prefix = config.QUEUE_PREFIX;
   const keys = keysFor(prefix);
-  await warnUnlessNoEviction(redis, log);
+  await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
   await migrateLegacyResync(redis, keys);
   const deployment = new Deployment({
     redis,
@@ -68,9 +68,8 @@ export async function startWorkers(
   }, SENTINEL_CHECK_MS);
   sentinelCheck.unref();
 
-  const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix);
-  const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix);
-  for (const q of [reconcileQueue, maintenanceQueue]) logErrors(q, log, `queue ${q.name}`);
+  const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix, errorSink(log, 'queue reconcile'));
+  const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix, errorSink(log, 'queue maintenance'));
 
   const store = new AccountStore(redis, keys);
   const rules = new FleetRules({
@@ -140,15 +139,14 @@ export async function startWorkers(
     },
   };
   const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
-  const eventWorker = new Worker(
+  // during a Redis outage every worker reports each failed command: errorSink logs each message once per 30 s
+  const eventWorker = openWorker(
     QUEUES.events,
     eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) }),
-    {
-      ...workerOpts,
-      concurrency: config.EVENT_CONCURRENCY,
-    },
+    { ...workerOpts, concurrency: config.EVENT_CONCURRENCY },
+    errorSink(log, 'worker events'),
   );
-  const reconcileWorker = new Worker(
+  const reconcileWorker = openWorker(
     QUEUES.reconcile,
     reconcileProcessor({
       reconcileDeps,
@@ -162,17 +160,17 @@ export async function startWorkers(
       signal: shutdown.signal,
     }),
     { ...workerOpts, concurrency: config.WORKER_CONCURRENCY },
+    errorSink(log, 'worker reconcile'),
   );
-  const maintenanceWorker = new Worker(
+  const maintenanceWorker = openWorker(
     QUEUES.maintenance,
     maintenanceProcessor({ ...common, signal: shutdown.signal }),
     { ...workerOpts, concurrency: 1 },
+    errorSink(log, 'worker maintenance'),
   );
 
   const workers = [eventWorker, reconcileWorker, maintenanceWorker];
   for (const w of workers) {
-    // during a Redis outage every worker reports each failed command: once per message per 30 s
-    logErrors(w, log, `worker ${w.name}`);
     w.on('failed', (job, error) => {
       log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed');
       const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
@@ -210,20 +208,4 @@ export async function startWorkers(
       await redis.quit();
     },
   };
-}
-
-/** BullMQ loses jobs and locks under eviction: say so loudly (managed Redis may hide CONFIG). */
-async function warnUnlessNoEviction(redis: { config(...args: string[]): Promise<unknown> }, log: Logger) {
-  try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const policy = reply[1];
-    if (policy && policy !== 'noeviction') {
-      log.warn(
-        { policy },
-        'Redis maxmemory-policy should be "noeviction": evicted keys lose jobs, locks and facts',
-      );
-    }
-  } catch {
-    // CONFIG may be disabled on managed Redis
-  }
 }

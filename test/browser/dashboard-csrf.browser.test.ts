@@ -116,11 +116,11 @@ describe.skipIf(skipReason !== undefined)(
     beforeAll(async () => {
       h = await startTestServer();
       base = h.url;
-      redis = createRedis(h.config.REDIS_URL, 'producer');
-      events = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX);
-      maintenance = openQueue(QUEUES.maintenance, redis, h.config.QUEUE_PREFIX);
+      redis = createRedis(h.config.REDIS_URL, 'producer', () => {});
+      events = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX, () => {});
+      maintenance = openQueue(QUEUES.maintenance, redis, h.config.QUEUE_PREFIX, () => {});
       const worker = new Worker(QUEUES.maintenance, null, {
-        connection: createRedis(h.config.REDIS_URL, 'worker'),
+        connection: createRedis(h.config.REDIS_URL, 'worker', () => {}),
         prefix: h.config.QUEUE_PREFIX,
         autorun: false,
       });

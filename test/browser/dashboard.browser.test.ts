@@ -98,7 +98,7 @@ describe.skipIf(skipReason !== undefined)(
       expect(res.status).toBe(202);
       expect(await res.json()).toEqual({ accepted: 250, refused: [], refusedTotal: 0 });
 
-      maintenance = openQueue(QUEUES.maintenance, engine.redis, engine.config.QUEUE_PREFIX);
+      maintenance = openQueue(QUEUES.maintenance, engine.redis, engine.config.QUEUE_PREFIX, () => {});
       const queues: Record<string, Queue> = {
         events: engine.events,
         reconcile: engine.reconcile,

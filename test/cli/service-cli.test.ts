@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
+import { PLACEHOLDER_PREFIX, SECRET_VARIABLES } from '../../src/config.js';
+import { freePort, parseEnvFile, readRepoFile } from '../support/compose.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { CLI, type Spawned, spawnCli } from '../support/processes.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
@@ -60,6 +62,31 @@ describe('the folder-sync command line', () => {
     },
   );
 
+  it.each([['worker'], ['serve'], ['dev', '--no-demo']])(
+    '%s refuses every placeholder secret of .env.example (exit 2), naming each variable',
+    async (...args) => {
+      const placeholders = parseEnvFile(readRepoFile('.env.example')).filter((l) =>
+        l.value.startsWith(`${PLACEHOLDER_PREFIX}-`),
+      );
+      const res = await run(process.execPath, [CLI, ...args], {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl(),
+          QUEUE_PREFIX: uniquePrefix('placeholders'),
+          HTTP_PORT: '0',
+          YUNXIN_APP_KEY: 'k',
+          ...Object.fromEntries(placeholders.map((l) => [l.key, l.value])),
+        },
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect(res).toMatchObject({ code: 2 });
+      for (const key of SECRET_VARIABLES) {
+        expect((res as { stderr: string }).stderr).toMatch(
+          new RegExp(`${key}: still the placeholder from .env.example`),
+        );
+      }
+    },
+  );
+
   it('a bad rules file stops the worker with the path and the reason (exit 2)', async () => {
     const prefix = uniquePrefix('badrules');
     try {
@@ -110,6 +137,42 @@ describe('secrets', () => {
     const logs = worker.output() + server.output();
     expect(logs).toContain('yunxin call');
     for (const secret of Object.values(secrets)) expect(logs).not.toContain(secret);
+  });
+});
+
+describe('where the HTTP servers bind', () => {
+  const listening = /(HTTP server|worker metrics and health) listening on/;
+  const exposedWarning =
+    /HTTP_HOST is not a loopback address: .* can be reached from other machines at 0\.0\.0\.0:\d+/;
+
+  it.each([
+    ['serve', ['serve'], false],
+    ['worker', ['worker'], true],
+  ])('%s logs the address it really binds, and warns when it is not loopback', async (_, args, metrics) => {
+    const prefix = uniquePrefix('bind');
+    try {
+      for (const host of ['0.0.0.0', '127.0.0.1']) {
+        const env: NodeJS.ProcessEnv = {
+          REDIS_URL: redisUrl(),
+          QUEUE_PREFIX: prefix,
+          YUNXIN_APP_KEY: 'k',
+          YUNXIN_APP_SECRET: 's',
+          HTTP_HOST: host,
+          HTTP_PORT: '0',
+          ...(metrics ? { WORKER_METRICS_PORT: String(await freePort()) } : {}),
+        };
+        const p = start(args, env);
+        const line = JSON.parse(await p.waitFor(listening, 30_000)) as { bound: string; url: string };
+        expect(line.bound).toMatch(new RegExp(`^${host.replaceAll('.', '\\.')}:\\d+$`));
+        // reachable here all the same, on loopback
+        expect((await fetch(`${line.url}/healthz`)).status).toBe(200);
+        expect(await p.stop('SIGTERM')).toBe(0);
+        if (host === '0.0.0.0') expect(p.output()).toMatch(exposedWarning);
+        else expect(p.output()).not.toContain('HTTP_HOST is not a loopback address');
+      }
+    } finally {
+      await deleteKeys(redisUrl(), prefix);
+    }
   });
 });
 

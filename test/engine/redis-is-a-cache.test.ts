@@ -249,7 +249,7 @@ describe('rules across the fleet', () => {
         for (const x of accounts) expect(names(x)).toContain(customers);
       }, 20_000);
     }
-    const maintenance = openQueue(QUEUES.maintenance, e.redis, e.config.QUEUE_PREFIX);
+    const maintenance = openQueue(QUEUES.maintenance, e.redis, e.config.QUEUE_PREFIX, () => {});
     const walks = await maintenance.getJobs(['completed', 'active', 'waiting', 'delayed']);
     await maintenance.close();
     expect(

@@ -23,8 +23,8 @@ let plantedId = '';
 
 beforeAll(async () => {
   h = await startTestServer();
-  redis = createRedis(h.config.REDIS_URL, 'producer');
-  events = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX);
+  redis = createRedis(h.config.REDIS_URL, 'producer', () => {});
+  events = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX, () => {});
   const planted = await events.add('planted', { events: [], note: 'must not change' });
   plantedId = planted.id!;
 });

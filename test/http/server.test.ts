@@ -151,8 +151,8 @@ describe('POST /v1/events', () => {
     expect(json.refused[0]!.errors).toEqual([
       { path: 'conversation.type', reason: expect.stringContaining('got 9') },
     ]);
-    const redis = createRedis(h.config.REDIS_URL, 'producer');
-    const queue = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX);
+    const redis = createRedis(h.config.REDIS_URL, 'producer', () => {});
+    const queue = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX, () => {});
     const jobs = await queue.getJobs(['waiting']);
     expect(jobs.flatMap((j) => j.data.events.map((e: { id: string }) => e.id))).toEqual(['http-1', 'http-3']);
     await queue.close();

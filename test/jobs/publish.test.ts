@@ -32,8 +32,8 @@ beforeAll(() => {
 
 beforeEach(async () => {
   prefix = uniquePrefix('publish');
-  connection = createRedis(url, 'producer');
-  queue = openQueue(QUEUES.events, connection, prefix);
+  connection = createRedis(url, 'producer', () => {});
+  queue = openQueue(QUEUES.events, connection, prefix, () => {});
   return async () => {
     await queue.close();
     await connection.quit();

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 function gate(opts: { now?: () => number } = {}) {
-  redis = withScripts(createRedis(redisUrl(), 'worker'));
+  redis = withScripts(createRedis(redisUrl(), 'worker', () => {}));
   prefix = uniquePrefix('gate');
   const reservations = vi.spyOn(redis, 'fsAcquireCall');
   // 10 calls/s: slots 105 ms apart

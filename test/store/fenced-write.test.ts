@@ -12,7 +12,7 @@ const keys = keysFor(prefix);
 let redis: Redis;
 let store: AccountStore;
 beforeAll(() => {
-  redis = withScripts(createRedis(redisUrl(), 'worker'));
+  redis = withScripts(createRedis(redisUrl(), 'worker', () => {}));
   store = new AccountStore(redis, keys);
 });
 afterAll(async () => {

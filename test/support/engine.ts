@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
+import { errorSink } from '../../src/log.js';
 import type { EngineObserver } from '../../src/reconcile/observer.js';
 import type { AppFolder } from '../../src/rules/schema.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
@@ -206,9 +207,10 @@ export async function startEngine(
     ...opts.env,
   });
   const { logger: log, text: logged } = capturedLogger({ level: 'info', name: 'test' });
-  const redis = createRedis(config.REDIS_URL, 'worker');
-  const events = openQueue(QUEUES.events, redis, prefix);
-  const reconcile = openQueue(QUEUES.reconcile, redis, prefix);
+  // the test's own connection and queues: their errors land in the captured log
+  const redis = createRedis(config.REDIS_URL, 'worker', errorSink(log, 'test redis'));
+  const events = openQueue(QUEUES.events, redis, prefix, errorSink(log, 'test queue'));
+  const reconcile = openQueue(QUEUES.reconcile, redis, prefix, errorSink(log, 'test queue'));
   const workers = opts.noWorkers
     ? { workers: [], close: async () => {}, ready: async () => true }
     : await startWorkers(config, log, opts.observer);

@@ -6,7 +6,11 @@ export const CLI = join(ROOT, 'bin/folder-sync.js');
 
 export interface Spawned {
   child: ChildProcess;
+  /** stdout and stderr as they arrived, interleaved */
   output(): string;
+  /** each stream on its own, raw */
+  stdout(): string;
+  stderr(): string;
   /** resolves with the first output line matching, or rejects at the deadline / on exit */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<number | null>;
@@ -21,17 +25,21 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  const streams = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
+  const onData = (stream: keyof typeof streams) => (chunk: Buffer) => {
     out += chunk.toString();
+    streams[stream] += chunk.toString();
     for (const l of listeners) l();
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout!.on('data', onData('stdout'));
+  child.stderr!.on('data', onData('stderr'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     output: () => out,
+    stdout: () => streams.stdout,
+    stderr: () => streams.stderr,
     exited,
     waitFor: (pattern, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
