@@ -189,7 +189,8 @@ export const verification: Scenario<VerificationFigures> = {
         ],
       ),
       '',
-      `**On ÷ off = ${f.median.onOverOff}×**: verification takes its share of the rate and no more, so a saturated backlog drains at least ${round(1 - (r.params['VERIFY_SHARE'] as number), 2)} as fast.`,
+      `**On ÷ off = ${f.median.onOverOff}×**: verification takes its share of the rate and no more, so a saturated backlog drains at least ${round(1 - (r.params['VERIFY_SHARE'] as number), 2)} as fast. ` +
+        'Under a backlog it takes less: it claims no new account while two of its read-backs wait in the queue (their reconciles stand in line with the live ones), and each read-back pays for the requests it really sent.',
     ].join('\n');
   },
 };

@@ -44,8 +44,8 @@ export interface ReconcileDeps {
   log: Logger;
   leaseMs?: number;
   observer?: EngineObserver;
-  /** a read-back that served a verification request sent this many requests: charge its budget */
-  chargeVerification?: (requests: number) => Promise<void>;
+  /** a read-back that served this verification request sent this many requests: charge its budget */
+  chargeVerification?: (requests: number, request: string) => Promise<void>;
 }
 
 export type ReconcileOutcome =
@@ -162,7 +162,8 @@ async function readBackIfNeeded(
     ...(verifyRequest === undefined ? {} : { verifyRequest }),
     trusted: !firstContact,
   });
-  if (verifyRequest !== undefined) await deps.chargeVerification?.(ctx.requests - requestsBefore);
+  if (verifyRequest !== undefined)
+    await deps.chargeVerification?.(ctx.requests - requestsBefore, verifyRequest);
   if (firstContact) deps.observer?.firstContact?.(ctx.session.account, ctx.session.ledger.groups.size);
   deps.observer?.driftFound?.(drift);
   return drift;

@@ -123,7 +123,7 @@ export async function startWorkers(
     log,
     leaseMs: config.LOCK_MS,
     observer,
-    chargeVerification: (requests) => verifier.charge(requests),
+    chargeVerification: (requests, request) => verifier.charge(requests, request),
   };
 
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.

@@ -20,12 +20,26 @@ export interface VerifierOptions {
 }
 
 /**
- * What one verification is expected to cost in requests (the list, one page of members): the
- * budget reserves this up front and is charged the rest once the reconcile says what it sent.
+ * What a verification is expected to cost in requests before any was measured (the list, one
+ * page of members). The budget reserves the running average of what they cost, and the read-back
+ * that serves one is charged whatever its reservation did not cover.
  */
 export const VERIFY_REQUESTS = 2;
-/** How long to wait when no account is due. */
+/** How long to wait when no account is due, or too many verifications wait to be served. */
 const IDLE_MS = 1_000;
+/**
+ * Verifications queued and not served yet, fleet-wide, beyond which no more are claimed: under a
+ * backlog their reconciles wait in line, and claiming on would spend budget ahead of them.
+ */
+const MAX_OUTSTANDING = 2;
+/** A request older than this is not waited for (its account may keep failing). */
+const OUTSTANDING_FOR_MS = 5 * 60_000;
+
+/** A verification request: when it was claimed and the requests its reservation covers. */
+export function parseVerifyRequest(value: string): { claimedAt: number; reserved: number } {
+  const [claimedAt, reserved] = value.split(':').map(Number);
+  return { claimedAt: claimedAt || 0, reserved: Number.isFinite(reserved) ? reserved! : VERIFY_REQUESTS };
+}
 
 /**
  * Continuous verification (anti-entropy): the least recently verified account, in turn, gets
@@ -41,6 +55,8 @@ export class Verifier {
   private readonly now: () => number;
   /** ms of the verification budget one request costs */
   readonly spacingMs: number;
+  /** running average of the requests a verification sent (this process's read-backs) */
+  private average = VERIFY_REQUESTS;
 
   constructor(private readonly opts: VerifierOptions) {
     this.now = opts.now ?? Date.now;
@@ -60,9 +76,10 @@ export class Verifier {
     await this.loop;
   }
 
-  /** A verification's read-back sent `requests`: charge what the reservation did not cover. */
-  async charge(requests: number): Promise<void> {
-    const extra = requests - VERIFY_REQUESTS;
+  /** The read-back serving `request` sent `requests`: charge what its reservation did not cover. */
+  async charge(requests: number, request: string): Promise<void> {
+    this.average = 0.8 * this.average + 0.2 * requests;
+    const extra = requests - parseVerifyRequest(request).reserved;
     if (extra > 0) await this.reserve(extra);
   }
 
@@ -71,7 +88,12 @@ export class Verifier {
     await this.seed();
     const signal = this.stopped.signal;
     while (!signal.aborted) {
-      const wait = await this.reserve(VERIFY_REQUESTS);
+      if ((await this.outstanding()) >= MAX_OUTSTANDING) {
+        await sleep(IDLE_MS, undefined, { signal });
+        continue;
+      }
+      const reserved = Math.max(1, Math.round(this.average));
+      const wait = await this.reserve(reserved);
       if (wait !== 0) await sleep(Math.abs(wait), undefined, { signal });
       // negative: the app is paused after a rate-limit answer and nothing was reserved
       if (wait < 0) continue;
@@ -80,10 +102,17 @@ export class Verifier {
         await sleep(IDLE_MS, undefined, { signal });
         continue;
       }
-      await redis.hset(keys.verifyRequests, account, String(this.now()));
+      await redis.hset(keys.verifyRequests, account, `${this.now()}:${reserved}`);
       await enqueueReconcile(this.opts.reconcile, [account], 0, 'verify');
       log.debug({ account }, 'verification queued');
     }
+  }
+
+  /** Verification requests claimed lately and not served yet, all processes together. */
+  private async outstanding(): Promise<number> {
+    const since = this.now() - OUTSTANDING_FOR_MS;
+    const requests = await this.opts.redis.hvals(this.opts.keys.verifyRequests);
+    return requests.filter((r) => parseVerifyRequest(r).claimedAt > since).length;
   }
 
   /**
