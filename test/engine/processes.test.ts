@@ -24,6 +24,7 @@ import { expectedFolders, FOLDER_NAMES, type FolderName, prng } from '../support
 import {
   logLines,
   overlappingReconciles,
+  printTails,
   reconciledLines,
   simGroups,
   WorkerProcesses,
@@ -36,15 +37,7 @@ let engine: Engine<SimulatorBase> | undefined;
 const procs = new WorkerProcesses();
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    for (const [i, output] of procs.outputs().entries()) {
-      const tail = output
-        .split('\n')
-        .slice(-40)
-        .map((line) => line.slice(0, 400));
-      console.error(`--- worker ${i} (last 40 lines) ---\n${tail.join('\n')}`);
-    }
-  }
+  if (ctx.task.result?.state === 'fail') printTails(procs.outputs());
   await procs.stopAll();
   await engine?.close();
   engine = undefined;

@@ -23,10 +23,10 @@ import {
   startEngine,
   team,
 } from '../support/engine.js';
-import { conversationsByAccount, expectedFolders } from '../support/folder-model.js';
+import { conversationsByAccount, exampleRules, expectedFolders } from '../support/folder-model.js';
 import { spawnCli } from '../support/processes.js';
 import { OwnRedis } from '../support/redis-server.js';
-import { simGroups, WorkerProcesses, workerEnv } from '../support/worker-processes.js';
+import { printTails, simGroups, WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 
 type Event = Record<string, unknown>;
 
@@ -35,15 +35,7 @@ let ownRedis: OwnRedis | undefined;
 const procs = new WorkerProcesses();
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    for (const [i, output] of procs.outputs().entries()) {
-      const tail = output
-        .split('\n')
-        .slice(-30)
-        .map((line) => line.slice(0, 400));
-      console.error(`--- worker ${i} (last 30 lines) ---\n${tail.join('\n')}`);
-    }
-  }
+  if (ctx.task.result?.state === 'fail') printTails(procs.outputs(), 30);
   await procs.stopAll();
   await engine?.close();
   engine = undefined;
@@ -52,24 +44,7 @@ afterEach(async (ctx) => {
 });
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + from);
-const EXAMPLE_FOLDERS = [
-  {
-    id: 'projects',
-    name: 'Projects',
-    rule: {
-      all: [
-        { attr: 'kind', eq: 'project' },
-        { attr: 'pinned', eq: true },
-      ],
-    },
-  },
-  { id: 'customers', name: 'Customers', rule: { attr: 'tags', has: 'customer' } },
-  {
-    id: 'direct',
-    name: 'Direct messages',
-    rule: { all: [{ type: [1] }, { not: { attr: 'archived', eq: true } }] },
-  },
-];
+const EXAMPLE_FOLDERS = exampleRules().folders;
 /** Rules B: Customers renamed, Direct messages dropped, VIP new. */
 const RULES_B_FOLDERS = [
   EXAMPLE_FOLDERS[0]!,

@@ -12,7 +12,7 @@ import {
   providerEnv,
   startEngine,
 } from '../support/engine.js';
-import type { WorkerProcesses } from '../support/worker-processes.js';
+import { printTails, type WorkerProcesses } from '../support/worker-processes.js';
 import type { Subject } from './invariants.js';
 import type { Event } from './model.js';
 
@@ -63,13 +63,7 @@ export function dumpTails(outputs: readonly string[], lines = 40): void {
     writeFileSync(join(dir, `${stamp}-process-${i}.log`), output);
   });
   console.error(`full outputs: ${join(dir, `${stamp}-process-*.log`)}`);
-  for (const [i, output] of outputs.entries()) {
-    const tail = output
-      .split('\n')
-      .slice(-lines)
-      .map((line) => line.slice(0, 400));
-    console.error(`--- process ${i} (last ${lines} lines) ---\n${tail.join('\n')}`);
-  }
+  printTails(outputs, lines);
 }
 
 /**

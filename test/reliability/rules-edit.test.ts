@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
-import { expectedFolders, type FolderName } from '../support/folder-model.js';
+import { exampleRules, expectedFolders, type FolderName } from '../support/folder-model.js';
 import { simGroups, WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 import { dumpTails } from './harness.js';
 
@@ -25,21 +25,11 @@ afterEach(async (ctx) => {
 
 const REPETITIONS = 20;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** examples/rules.json with the Customers and Direct messages folders named otherwise. */
 const folders = (customers: string, direct: string) => ({
-  folders: [
-    {
-      id: 'projects',
-      name: 'Projects',
-      rule: {
-        all: [
-          { attr: 'kind', eq: 'project' },
-          { attr: 'pinned', eq: true },
-        ],
-      },
-    },
-    { id: 'customers', name: customers, rule: { attr: 'tags', has: 'customer' } },
-    { id: 'direct', name: direct, rule: { all: [{ type: [1] }, { not: { attr: 'archived', eq: true } }] } },
-  ],
+  folders: exampleRules().folders.map((f) =>
+    f.id === 'customers' ? { ...f, name: customers } : f.id === 'direct' ? { ...f, name: direct } : f,
+  ),
 });
 const VARIANTS = [
   {

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FLAG_EVENTS } from '../../src/events/schema.js';
 import { seededRandom } from '../../src/yunxin/simulator/faults.js';
+import { ROOT } from './processes.js';
 /**
  * An independent model of what examples/rules.json puts in each folder, computed from the
  * published events alone (not with src/rules or src/facts):
@@ -11,6 +14,11 @@ import { seededRandom } from '../../src/yunxin/simulator/faults.js';
  */
 
 export const FOLDER_NAMES = ['Projects', 'Customers', 'Direct messages'] as const;
+
+/** examples/rules.json as plain data, for tests that write variants of it. */
+export function exampleRules(): { folders: Array<{ id: string; name: string; rule: unknown }> } {
+  return JSON.parse(readFileSync(join(ROOT, 'examples/rules.json'), 'utf8'));
+}
 export type FolderName = (typeof FOLDER_NAMES)[number];
 
 /** What the events said of one conversation so far (the models' facts). */

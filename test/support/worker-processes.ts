@@ -38,6 +38,17 @@ export function workerEnv(config: Config, overrides: Record<string, string> = {}
 
 const alive = (w: Spawned) => w.child.exitCode === null && w.child.signalCode === null;
 
+/** The last lines of each process output, for a failed test's report. */
+export function printTails(outputs: readonly string[], lines = 40): void {
+  for (const [i, output] of outputs.entries()) {
+    const tail = output
+      .split('\n')
+      .slice(-lines)
+      .map((line) => line.slice(0, 400));
+    console.error(`--- process ${i} (last ${lines} lines) ---\n${tail.join('\n')}`);
+  }
+}
+
 /** Worker processes of one test: started, killed, and always stopped in the end. */
 export class WorkerProcesses {
   private readonly started: Spawned[] = [];
