@@ -39,13 +39,6 @@ export interface MembershipChange {
   conversationIds: readonly string[];
 }
 
-/**
- * Code Yunxin may use for "already a member" / "not a member" when a membership change is
- * repeated. The docs do not say whether a repeat succeeds or fails (our simulator can do
- * both): an item refused with this code is already in the requested state, so it counts as done.
- */
-export const REPEAT_OPERATION_CODE = 417;
-
 interface CallRequest {
   params?: Record<string, string>;
   query?: Record<string, string>;
@@ -124,18 +117,11 @@ export class YunxinClient {
       body.conversations = { type: MEMBERSHIP_OP[input.membership.op], conversation_ids: ids };
     }
     if (Object.keys(body).length === 1) throw new InvalidRequestError('update', 'nothing to change');
-    const result = await this.call('group.update', groupChangeDataSchema, {
+    // Only success_list counts: no failed_list code means "already done" (417 included).
+    return this.call('group.update', groupChangeDataSchema, {
       params: { group_id: input.groupId },
       body,
     });
-    // A repeated add/remove refused as a repeat is already in the requested state.
-    const repeats = result.failed.filter((f) => f.code === REPEAT_OPERATION_CODE);
-    if (repeats.length === 0) return result;
-    return {
-      ...result,
-      succeeded: [...result.succeeded, ...repeats.map((f) => f.conversationId)],
-      failed: result.failed.filter((f) => f.code !== REPEAT_OPERATION_CODE),
-    };
   }
 
   async deleteGroup(input: { accountId: string; groupId: string }): Promise<void> {

@@ -14,16 +14,20 @@ export const ERROR_CODES: Readonly<
   Record<number, { kind: Exclude<ErrorKind, 'ambiguous'>; meaning: string }>
 > = {
   398: { kind: 'transient', meaning: 'request temporarily forbidden' },
+  399: { kind: 'transient', meaning: 'request needs retry (V2NIMErrorCode)' },
   403: { kind: 'permanent', meaning: 'forbidden / no permission' },
   404: { kind: 'permanent', meaning: 'not found' },
   414: { kind: 'permanent', meaning: 'parameter error (also CheckSum/CurTime failure)' },
   416: { kind: 'rate_limited', meaning: 'call frequency over the limit; calls are blocked for a while' },
-  417: { kind: 'permanent', meaning: 'repeat operation' },
+  // V2NIMErrorCode: MULTI_LOGIN_FORBIDDEN. The old "repeat operation" reading is not
+  // documented for conversation groups: an item refused with 417 is a refusal, never a success.
+  417: { kind: 'permanent', meaning: 'refused (MULTI_LOGIN_FORBIDDEN)' },
   419: { kind: 'permanent', meaning: 'quantity over the limit' },
   449: { kind: 'transient', meaning: 'request needs retry' },
   500: { kind: 'transient', meaning: 'server internal error' },
   503: { kind: 'transient', meaning: 'server busy' },
   514: { kind: 'transient', meaning: 'service unavailable' },
+  599: { kind: 'permanent', meaning: 'unknown server error (V2NIMErrorCode), not worth retrying' },
   101301: { kind: 'permanent', meaning: 'IM disabled' },
   101303: { kind: 'permanent', meaning: 'appkey does not exist' },
   102404: { kind: 'permanent', meaning: 'account does not exist' },

@@ -98,7 +98,7 @@ describe('simulator limits, as Yunxin enforces them', () => {
     expect(notMember).toMatchObject({ succeeded: ['a|1|y'], failed: [] });
   });
 
-  it('when the server refuses repeats (417), the client reports them as already done', async () => {
+  it('a 417 in failed_list is a refusal (MULTI_LOGIN_FORBIDDEN), never counted as done', async () => {
     const { sim, client } = await start({ repeatMembership: 'fail' });
     const { group } = await client.createGroup({ accountId: 'a', name: 'g', conversationIds: ['a|1|x'] });
     const again = await client.updateGroup({
@@ -106,8 +106,10 @@ describe('simulator limits, as Yunxin enforces them', () => {
       groupId: group.groupId,
       membership: { op: 'add', conversationIds: ['a|1|x', 'a|1|y'] },
     });
-    expect(again.failed).toEqual([]);
-    expect(again.succeeded.sort()).toEqual(['a|1|x', 'a|1|y']);
+    expect(again.failed).toEqual([
+      { conversationId: 'a|1|x', code: 417, msg: expect.any(String), kind: 'permanent' },
+    ]);
+    expect(again.succeeded).toEqual(['a|1|y']);
     const raw = await fetchJson(`${sim.url}/_sim/calls`);
     expect(raw.byEndpoint['group.update']).toEqual({ 200: 1 });
     expect(sim.state.snapshot('a')[0]!.members).toEqual(['a|1|x', 'a|1|y']);
