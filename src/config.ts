@@ -199,6 +199,20 @@ export const configSchema = z.object({
     .default(1_000)
     .describe('first app-wide pause after a 416; doubles per 416 in a row'),
   RATE_LIMIT_BACKOFF_MAX_MS: int(1).default(60_000).describe('longest app-wide pause after 416s'),
+  CREATE_MISSING_CONVERSATIONS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true')
+    .describe(
+      'when the provider refuses to group a conversation that does not exist (Yunxin 110404), create it and add it again',
+    ),
+  YUNXIN_GROUP_CONVERSATIONS_ENDPOINT: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe(
+      "read a group's members with the undocumented group-conversations endpoint instead of scanning the account's conversations (404/414 fall back)",
+    ),
   RULES_MAX_DELETE_SHARE: z.coerce
     .number()
     .min(0)

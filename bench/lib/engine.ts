@@ -18,6 +18,7 @@ import { type Keys, keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { startTencentSimulator, TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
+import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
 import { DEMO_APP, type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
 import { benchPrefix, deletePrefix } from './redis.js';
 import { waitUntil } from './time.js';
@@ -88,6 +89,7 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   const {
     sim,
     groups,
+    seed,
     env: providerEnv,
   } = await startProviderSimulator(provider, {
     rateLimit: { perSecond: 0, ...opts.sim?.rateLimit },
@@ -131,7 +133,11 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
       engine.workers = await startWorkers(config, benchLog, observer ?? opts.observer ?? {});
       return engine.workers;
     },
-    publish: (list) => publishMany(events, list),
+    publish: (list) => {
+      // conversations the app describes exist in Yunxin (a user chatted in them)
+      seed(list);
+      return publishMany(events, list);
+    },
     idle: (timeoutMs = 600_000) =>
       waitUntil(
         async () => {
@@ -166,12 +172,19 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
 async function startProviderSimulator(
   provider: BenchProvider,
   opts: { rateLimit: Partial<RateLimitConfig> },
-): Promise<{ sim: SimulatorBase; groups: BenchEngine['groups']; env: Record<string, string> }> {
+): Promise<{
+  sim: SimulatorBase;
+  groups: BenchEngine['groups'];
+  /** makes the conversations events name exist (Yunxin; Tencent has no such notion) */
+  seed: (events: readonly unknown[]) => void;
+  env: Record<string, string>;
+}> {
   if (provider === 'tencent') {
     const sim = await startTencentSimulator(opts);
     return {
       sim,
       groups: (account) => sim.state.snapshot(account),
+      seed: () => {},
       env: {
         PROVIDER: 'tencent',
         TENCENT_ENDPOINT: sim.url,
@@ -186,6 +199,7 @@ async function startProviderSimulator(
   return {
     sim,
     groups: yunxinGroupsOf(sim),
+    seed: (events) => sim.state.seedConversations(conversationIdsOf(events)),
     env: {
       YUNXIN_ENDPOINT: sim.url,
       YUNXIN_APP_KEY: DEMO_APP.appKey,

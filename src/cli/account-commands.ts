@@ -67,7 +67,8 @@ function printStatus(s: StatusReport): void {
     `account ${s.account}: last sync ${time(s.lastSyncAt)}, ${s.plan.length} calls pending, ${s.foreignGroups} groups not managed by us` +
       `, groups last read back ${time(s.verifiedAt)}` +
       `${s.awaitingReadoption ? ', not yet (re-)adopted: its next reconcile lists its groups first' : ''}` +
-      `${s.resyncRequested ? ', resync requested' : ''}`,
+      `${s.resyncRequested ? ', resync requested' : ''}` +
+      `${s.conversationsCreated ? `, ${s.conversationsCreated} conversations created so they could be grouped` : ''}`,
   );
   if (s.parked)
     console.log(

@@ -113,6 +113,11 @@ export class Metrics implements EngineObserver {
     registers: [this.registry],
   });
 
+  private readonly createdConversations = new Counter({
+    name: 'folder_sync_conversations_created_total',
+    help: 'Conversations created so that they could be grouped: the provider refused them as missing (Yunxin 110404)',
+    registers: [this.registry],
+  });
   private readonly parkedTotal = new Counter({
     name: 'folder_sync_accounts_parked_total',
     help: 'Accounts whose reconcile this process gave up: it kept failing for a reason retries cannot fix (see `folder-sync status`)',
@@ -215,6 +220,10 @@ export class Metrics implements EngineObserver {
 
   eventsJobFailed(): void {
     this.eventsJobsFailed.inc();
+  }
+
+  conversationsCreated(count: number): void {
+    this.createdConversations.inc(count);
   }
 
   accountParked(): void {

@@ -39,6 +39,7 @@ function yunxinProvider(config: Config, hooks: ProviderHooks): GroupProvider {
     logger: hooks.log,
     beforeCall: hooks.beforeCall,
     onCall: hooks.onCall,
+    groupConversationsEndpoint: config.YUNXIN_GROUP_CONVERSATIONS_ENDPOINT,
   });
   return new YunxinProvider(client, limitsOf(config));
 }

@@ -80,6 +80,13 @@ export interface GroupProvider {
   rename(account: string, group: GroupRef, name: string): Promise<void>;
   delete(account: string, group: GroupRef): Promise<void>;
   condition(error: ProviderError): ErrorCondition;
+  /**
+   * Makes a conversation exist server-side, for providers that refuse to group one that does
+   * not (Yunxin 110404); absent where the provider has no such call.
+   */
+  createConversation?(account: string, conversation: ConversationKey): Promise<void>;
+  /** the item code that says "this conversation does not exist" (Yunxin 110404), if any */
+  readonly missingConversationCode?: number;
   close(): Promise<void>;
 }
 

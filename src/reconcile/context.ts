@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { ConversationKey } from '../plan/types.js';
 import { type GroupProvider, isProviderError } from '../provider/types.js';
 import { LeaseLostError } from '../store/account-store.js';
 import type { CallGate } from '../store/call-gate.js';
@@ -24,6 +25,10 @@ export interface ReconcileContext {
   requests: number;
   signal?: AbortSignal;
   observer?: EngineObserver;
+  /** create a conversation an add found missing (CREATE_MISSING_CONVERSATIONS) */
+  createMissingConversations: boolean;
+  /** conversations this reconcile created (each at most once) */
+  conversationsCreated: Set<ConversationKey>;
 }
 
 /** Errors of calls that failed before their request could be sent (shutdown, lost lease). */

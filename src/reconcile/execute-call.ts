@@ -46,8 +46,15 @@ export async function executeCall(
         await session.markCreatePending(call.folder, call.name);
         const res = await gated(ctx, () => provider.create(account, call.folder, call.name, call.ids));
         createdGroups.set(call.folder, res.groupId);
-        await session.confirmCreate(call.folder, { groupId: res.groupId, name: call.name }, res, fingerprint);
-        report(ctx, res);
+        const { missing, rest } = splitMissing(ctx, res);
+        await session.confirmCreate(
+          call.folder,
+          { groupId: res.groupId, name: call.name },
+          rest,
+          fingerprint,
+        );
+        report(ctx, rest);
+        await createMissing(ctx, call.folder, missing, fingerprint);
         return 'ok';
       }
       case 'add':
@@ -67,8 +74,10 @@ export async function executeCall(
           succeeded: res.succeeded.filter((c) => removed.has(c) === wasRemoved),
           failed: res.failed.filter((f) => removed.has(f.conversation) === wasRemoved),
         });
-        await session.recordItems(call.folder, { added: part(false), removed: part(true) }, fingerprint);
-        report(ctx, res);
+        const { missing, rest } = splitMissing(ctx, part(false));
+        await session.recordItems(call.folder, { added: rest, removed: part(true) }, fingerprint);
+        report(ctx, { succeeded: [], failed: [...rest.failed, ...part(true).failed] });
+        await createMissing(ctx, call.folder, missing, fingerprint);
         return 'ok';
       }
     }
@@ -133,6 +142,57 @@ async function refused(ctx: ReconcileContext, call: PlannedCall, error: Provider
     at: ctx.now(),
   });
   return 'folder-failed';
+}
+
+/**
+ * Adds refused because the conversation does not exist server-side (Yunxin 110404), when this
+ * service may create conversations; the rest go on to the usual bookkeeping. A conversation this
+ * reconcile created already and that is still refused goes on too (as a rejection): no loop.
+ */
+function splitMissing(
+  ctx: ReconcileContext,
+  res: ItemResult,
+): { missing: ConversationKey[]; rest: ItemResult } {
+  const code = ctx.provider.missingConversationCode;
+  if (!ctx.createMissingConversations || code === undefined || !ctx.provider.createConversation)
+    return { missing: [], rest: res };
+  const isMissing = (f: ItemResult['failed'][number]) =>
+    f.code === code && !ctx.conversationsCreated.has(f.conversation);
+  return {
+    missing: res.failed.filter(isMissing).map((f) => f.conversation),
+    rest: { succeeded: res.succeeded, failed: res.failed.filter((f) => !isMissing(f)) },
+  };
+}
+
+/**
+ * Creates conversations an add found missing, so the next round adds them again. Never one the
+ * app has removed meanwhile (the next plan does not want it either). A create refused for good
+ * is recorded as the item's rejection.
+ */
+async function createMissing(
+  ctx: ReconcileContext,
+  folder: FolderKey,
+  missing: readonly ConversationKey[],
+  fingerprint: (conv: ConversationKey) => string,
+): Promise<void> {
+  const { provider, session } = ctx;
+  let created = 0;
+  for (const conv of missing) {
+    if (session.state.facts.removed.has(conv) || ctx.conversationsCreated.has(conv)) continue;
+    try {
+      await gated(ctx, () => provider.createConversation!(session.account, conv));
+      ctx.conversationsCreated.add(conv);
+      created++;
+    } catch (error) {
+      if (!isProviderError(error) || error.kind !== 'permanent') throw error;
+      const failed = [{ conversation: conv, code: error.code, msg: error.msg, kind: error.kind }];
+      await session.recordItems(folder, { added: { succeeded: [], failed } }, fingerprint);
+    }
+  }
+  if (created > 0) {
+    await session.conversationsCreated(created);
+    ctx.observer?.conversationsCreated?.(created);
+  }
 }
 
 function report(ctx: ReconcileContext, res: ItemResult): void {

@@ -38,4 +38,6 @@ export interface EngineObserver {
   eventsJobFailed?(): void;
   /** an account's reconcile was given up: it kept failing for a reason retries cannot fix */
   accountParked?(account: string): void;
+  /** conversations created so that they could be grouped (the provider refused them as missing) */
+  conversationsCreated?(count: number): void;
 }

@@ -44,6 +44,8 @@ export interface ReconcileDeps {
   log: Logger;
   leaseMs?: number;
   observer?: EngineObserver;
+  /** create a conversation an add found missing (CREATE_MISSING_CONVERSATIONS; default true) */
+  createMissingConversations?: boolean;
   /** a read-back that served this verification request sent this many requests: charge its budget */
   chargeVerification?: (requests: number, request: string) => Promise<void>;
 }
@@ -97,7 +99,15 @@ export async function reconcileAccount(
     await discardCorrupt(session, deps);
     const rules = await deps.rules(state.fleet.rulesGeneration);
     const epoch = await deps.epoch(state.fleet.deployment);
-    const ctx: ReconcileContext = { ...deps, session, calls: 0, requests: 0, signal };
+    const ctx: ReconcileContext = {
+      ...deps,
+      session,
+      calls: 0,
+      requests: 0,
+      signal,
+      createMissingConversations: deps.createMissingConversations ?? true,
+      conversationsCreated: new Set(),
+    };
     // sliced: a 100k-conversation account must not hold the event loop (health checks, job locks)
     const desire = () =>
       runSliced(desiredStateSteps(planView(state), rules.folders, deps.provider, deps.now()));

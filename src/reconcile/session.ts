@@ -2,7 +2,7 @@ import type { ConversationKey, FolderKey, LedgerGroup, Overflow } from '../plan/
 import { pairKey } from '../plan/types.js';
 import type { ItemResult } from '../provider/types.js';
 import type { Lease, LoadedAccount, WriteOp } from '../store/account-store.js';
-import { encode, type FolderError, ledgerField, statusField } from '../store/records.js';
+import { encode, type FolderError, ledgerField, type StatusNumber, statusField } from '../store/records.js';
 
 /** Where a session's writes go: fenced by the lease (AccountStore, or a fake in tests). */
 export interface SessionStore {
@@ -149,6 +149,13 @@ export class AccountSession {
     ]);
   }
 
+  /** Counts conversations this service created so they could be grouped (`status` shows it). */
+  async conversationsCreated(count: number): Promise<void> {
+    await this.write([
+      this.statusNumber('conversationsCreated', (this.state.status.conversationsCreated ?? 0) + count),
+    ]);
+  }
+
   async setForeignGroups(count: number): Promise<void> {
     this.ledger.foreignGroups = count;
     await this.write([{ hash: 'ledger', op: 'set', field: ledgerField.foreign, value: String(count) }]);
@@ -272,10 +279,7 @@ export class AccountSession {
     return ops;
   }
 
-  private statusNumber(
-    field: 'lastSyncAt' | 'lastDurationMs' | 'lastCalls' | 'rulesGeneration' | 'verifiedAt' | 'overflow',
-    value: number,
-  ): WriteOp {
+  private statusNumber(field: StatusNumber, value: number): WriteOp {
     this.state.status[field] = value;
     return { hash: 'status', op: 'set', field, value: String(value) };
   }

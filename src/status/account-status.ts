@@ -41,6 +41,8 @@ export interface AccountStatus {
   resyncRequested: boolean;
   /** the reconcile was given up: it kept failing for a reason retries cannot fix */
   parked: ParkedRecord | undefined;
+  /** conversations this service created so that they could be grouped (Yunxin 110404) */
+  conversationsCreated: number;
   foreignGroups: number;
   folders: FolderStatus[];
   /** the calls a reconcile would make now (a dry run: nothing is sent) */
@@ -75,6 +77,7 @@ export async function accountStatus(
       state.ledger.epoch === undefined || (epoch !== undefined && state.ledger.epoch !== epoch),
     resyncRequested: state.resyncRequest !== undefined,
     parked: state.parked,
+    conversationsCreated: state.status.conversationsCreated ?? 0,
     foreignGroups: state.ledger.foreignGroups,
     plan: plan.calls,
     folders: [...folders].map((folder) => {

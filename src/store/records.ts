@@ -64,6 +64,8 @@ export interface AccountStatusRecord {
   verifiedAt?: number;
   /** memberships the last reconcile left out for a provider limit (`status` lists them) */
   overflow?: number;
+  /** conversations this service created (POST conversation) so that they could be grouped */
+  conversationsCreated?: number;
   folderErrors: Map<FolderKey, FolderError>;
 }
 
@@ -99,8 +101,9 @@ const STATUS_NUMBERS = [
   'rulesGeneration',
   'verifiedAt',
   'overflow',
+  'conversationsCreated',
 ] as const;
-type StatusNumber = (typeof STATUS_NUMBERS)[number];
+export type StatusNumber = (typeof STATUS_NUMBERS)[number];
 
 /** Status fields: the numbers above and `error|<folder>` per failed folder. */
 export const statusField = {

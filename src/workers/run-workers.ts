@@ -124,6 +124,7 @@ export async function startWorkers(
     leaseMs: config.LOCK_MS,
     observer,
     chargeVerification: (requests, request) => verifier.charge(requests, request),
+    createMissingConversations: config.CREATE_MISSING_CONVERSATIONS,
   };
 
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.

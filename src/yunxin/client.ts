@@ -20,6 +20,7 @@ import {
   envelopeSchema,
   type GroupChangeResult,
   groupChangeDataSchema,
+  groupConversationPageSchema,
   groupInfoSchema,
   listGroupsDataSchema,
   MEMBERSHIP_OP,
@@ -32,6 +33,12 @@ export interface YunxinClientOptions
     CallHooks<EndpointName> {
   logger?: Pick<Logger, 'debug' | 'warn'>;
   now?: () => number;
+  /**
+   * Read a group's members with GET /im/v2/conversation_groups/{id}/conversations (added in
+   * server API 10.10.15; its parameters and answer are undocumented) instead of the documented
+   * scan of the account's conversations. Off by default; a 404 or 414 falls back to the scan.
+   */
+  groupConversationsEndpoint?: boolean;
 }
 
 export interface MembershipChange {
@@ -46,7 +53,7 @@ interface CallRequest {
   signal?: AbortSignal;
 }
 
-/** Has the server got the newest endpoint (group.conversations, server API 10.10.15)? */
+/** Do we read members with the group.conversations endpoint (opted in, and not refused yet)? */
 type Support = 'unknown' | 'yes' | 'no';
 
 /** A client for Yunxin IM server API v2 conversation groups and conversations. */
@@ -57,9 +64,10 @@ export class YunxinClient {
   private readonly logger: Pick<Logger, 'debug' | 'warn'> | undefined;
   private readonly now: () => number;
   private readonly hooks: CallReporting<EndpointName>;
-  private groupConversationsSupport: Support = 'unknown';
+  private groupConversationsSupport: Support;
 
   constructor(opts: YunxinClientOptions) {
+    this.groupConversationsSupport = opts.groupConversationsEndpoint ? 'unknown' : 'no';
     const creds: Credentials = { appKey: opts.appKey, appSecret: opts.appSecret };
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
@@ -171,7 +179,7 @@ export class YunxinClient {
   }): Promise<ConversationPage> {
     checkAccount(input.accountId);
     checkGroupId(input.groupId);
-    const page = await this.call('group.conversations', conversationPageSchema, {
+    const page = await this.call('group.conversations', groupConversationPageSchema, {
       params: { group_id: input.groupId },
       query: pageQuery(input.accountId, input.pageToken, input.limit),
     });
@@ -193,6 +201,17 @@ export class YunxinClient {
     return this.call('conversation.update', conversationInfoSchema, {
       params: { conversation_id: id },
       body: { server_extension: input.serverExtension },
+    });
+  }
+
+  /**
+   * Creates a conversation record (Go SDK CreateConversationRequestV2; the Java SDK's group test
+   * does this before adding a conversation to a group). What it answers for one that exists is
+   * not documented: callers treat any answer as "try the add again".
+   */
+  async createConversation(id: string): Promise<void> {
+    await this.call('conversation.create', null, {
+      body: { conversation_id: conversationId(id, 'conversationId') },
     });
   }
 
@@ -219,9 +238,10 @@ export class YunxinClient {
   }
 
   /**
-   * The members of every group of an account, read the cheapest way the server allows:
-   * the group-conversations endpoint when present, else one scan of the account's
-   * conversations and their `group_ids`.
+   * The members of every group of an account: by default the documented way, one scan of the
+   * account's conversations and their `group_ids`; with `groupConversationsEndpoint`, the
+   * group-conversations endpoint, whose answer must list its items (a missing list is an error,
+   * never "no members"), falling back to the scan when the server refuses it (404, 414).
    */
   async groupMembers(accountId: string, groupIds: readonly string[]): Promise<Map<string, string[]>> {
     const members = new Map<string, string[]>(groupIds.map((id) => [id, []]));
@@ -361,8 +381,9 @@ export class YunxinClient {
 }
 
 /** A 404 for a route (HTTP 404, or code 404 with no resource-specific code) means "no such endpoint". */
+/** The server does not have (404) or does not take (414) the undocumented endpoint as we call it. */
 export function isRouteMissing(error: YunxinError): boolean {
-  return error.code === 404;
+  return error.code === 404 || error.code === 414;
 }
 
 async function* paginate(fetchPage: (token: string | undefined) => Promise<ConversationPage>) {

@@ -11,6 +11,7 @@ export const ENDPOINTS = {
   'group.batchGet': { method: 'GET', path: '/im/v2/conversation_groups/actions/group_ids' },
   'group.list': { method: 'GET', path: '/im/v2/conversation_groups' },
   'group.conversations': { method: 'GET', path: '/im/v2/conversation_groups/{group_id}/conversations' },
+  'conversation.create': { method: 'POST', path: '/im/v2.1/conversations' },
   'conversation.update': { method: 'PATCH', path: '/im/v2/conversations/{conversation_id}' },
   'conversation.get': { method: 'GET', path: '/im/v2.1/conversations/{conversation_id}' },
   'conversation.list': { method: 'GET', path: '/im/v2.1/conversations' },

@@ -88,6 +88,13 @@ export class YunxinProvider extends ProviderBase implements GroupProvider {
     return this.items(account, res);
   }
 
+  /** 110404 (provider-apis.md §A5.7): the conversation must be created before it is grouped. */
+  readonly missingConversationCode = 110404;
+
+  async createConversation(account: string, conversation: ConversationKey): Promise<void> {
+    await this.client.createConversation(`${account}|${conversation}`);
+  }
+
   async rename(account: string, { groupId }: GroupRef, name: string): Promise<void> {
     await this.client.updateGroup({ accountId: account, groupId, name });
   }

@@ -131,6 +131,18 @@ export const conversationPageSchema = z
   }));
 export type ConversationPage = z.output<typeof conversationPageSchema>;
 
+/**
+ * The undocumented group-conversations answer, read strictly: no `items` list is an error, so
+ * an unexpected shape can never read as "the group has no members" (stale members would stay).
+ */
+export const groupConversationPageSchema = z
+  .object({
+    has_more: z.boolean().nullish(),
+    next_token: z.string().nullish(),
+    items: z.array(conversationInfoSchema),
+  })
+  .transform((p) => ({ hasMore: p.has_more ?? false, nextToken: p.next_token ?? undefined, items: p.items }));
+
 // ---- requests (snake_case, as sent) ----
 
 const conversationIdList = z.array(z.string().min(1)).max(YUNXIN_LIMITS.idsPerCall);

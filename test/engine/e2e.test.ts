@@ -97,6 +97,7 @@ describe.each(PROVIDERS)('events → facts → rules → %s groups', (provider) 
       });
 
       // drift made behind our back: a foreign member in our group, a member removed, the user's own group
+      (e.sim as Simulator).state.seedConversations(['erin|1|intruder']);
       const { YunxinClient } = await import('../../src/yunxin/client.js');
       const client = new YunxinClient({
         appKey: 'demo-app-key',

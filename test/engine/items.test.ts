@@ -10,7 +10,7 @@ import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
 import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/server.js';
+import { DEMO_APP, type Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, PROVIDERS, type ProviderName, startEngine, team } from '../support/engine.js';
 
 let e: Engine<SimulatorBase> | undefined;
@@ -47,6 +47,8 @@ async function ownGroup(engine: Engine<SimulatorBase>, account: string, targets:
       await client.close();
     };
   }
+  // a user's own group holds conversations the user chatted in
+  (engine.sim as Simulator).state.seedConversations(targets.map((t) => `${account}|2|${t}`));
   const client = new YunxinClient({ ...DEMO_APP, endpoints: [engine.sim.url] });
   const { group } = await client.createGroup({
     accountId: account,

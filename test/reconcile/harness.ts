@@ -30,7 +30,7 @@ export const untagged = (target: string, tag = 'customer') =>
   event({ type: 'conversation.untagged', conversation: { type: 2, target }, tag });
 
 /** An account's reconcile against a fake provider and an in-memory store: no Redis, no HTTP. */
-export function harness() {
+export function harness(opts: Partial<Pick<ReconcileDeps, 'createMissingConversations'>> = {}) {
   const store = new MemoryStore();
   const provider = new FakeProvider();
   const observed: Parameters<NonNullable<EngineObserver['driftFound']>>[0][] = [];
@@ -57,6 +57,7 @@ export function harness() {
     chargeVerification: async (requests) => {
       charged.push(requests);
     },
+    ...opts,
   };
   return {
     store,

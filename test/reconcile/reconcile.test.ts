@@ -216,3 +216,58 @@ describe('rules', () => {
     expect(h.groups()).toEqual({});
   });
 });
+
+describe('conversations that do not exist yet (Yunxin 110404)', () => {
+  it('are created and added in the next round; only those', async () => {
+    const h = harness();
+    h.provider.existing = new Set(['2|c1']);
+    h.fold(tagged('c1'), tagged('c2'), tagged('c3'));
+    await h.reconcile();
+    expect(h.groups()).toEqual({ Customers: ['2|c1', '2|c2', '2|c3'] });
+    expect(h.provider.createdConversations.sort()).toEqual(['2|c2', '2|c3']);
+    expect(h.store.hashes.status.get('conversationsCreated')).toBe('2');
+    expect(h.store.hashes.rejections.size).toBe(0);
+  });
+
+  it('one still refused after it was created is rejected, not created again and again', async () => {
+    const h = harness();
+    h.provider.existing = new Set(['2|c1']);
+    h.provider.createConversation = async () => {}; // "created", yet still unknown to the add
+    h.fold(tagged('c1'), tagged('c2'));
+    const outcome = await h.reconcile();
+    expect(h.groups()).toEqual({ Customers: ['2|c1'] });
+    expect(h.store.hashes.rejections.has('app:customers|2|c2')).toBe(true);
+    expect(outcome).toMatchObject({ status: 'done' });
+  });
+
+  it('are rejected as before when creating is switched off', async () => {
+    const h = harness({ createMissingConversations: false });
+    h.provider.existing = new Set();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    expect(h.provider.createdConversations).toEqual([]);
+    expect(h.store.hashes.rejections.has('app:customers|2|c1')).toBe(true);
+  });
+
+  it('are never created once the app removed them, even when a user folder lists them', async () => {
+    const h = harness();
+    h.provider.existing = new Set();
+    h.fold(
+      event({ type: 'conversation.removed', conversation: { type: 1, target: 'gone' } }),
+      event({
+        type: 'folder.upserted',
+        folder: {
+          id: 'f',
+          name: 'F',
+          include: [
+            { type: 1, target: 'gone' },
+            { type: 1, target: 'new' },
+          ],
+        },
+      }),
+    );
+    await h.reconcile();
+    expect(h.provider.createdConversations).toEqual(['1|new']);
+    expect(h.groups()).toEqual({ F: ['1|new'] });
+  });
+});

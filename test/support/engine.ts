@@ -26,6 +26,7 @@ import {
   RATE_LIMIT_CODE as YUNXIN_RATE_LIMITED,
   SUCCESS_CODE as YUNXIN_SUCCESS,
 } from '../../src/yunxin/error-codes.js';
+import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
 import { faultsSchema } from '../../src/yunxin/simulator/faults.js';
 import {
   DEMO_APP,
@@ -127,6 +128,11 @@ export interface EngineOptions {
   observer?: EngineObserver;
   /** start no workers (tests that run worker processes themselves) */
   noWorkers?: boolean;
+  /**
+   * false: published events do not make their conversations exist in the Yunxin simulator (a
+   * test of missing conversations); default true, as conversations the app describes exist
+   */
+  seedConversations?: boolean;
 }
 
 export type TencentEngineOptions = Omit<EngineOptions, 'provider' | 'sim'> & {
@@ -172,7 +178,12 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
       TENCENT_RATE_LIMIT: '1000',
       TENCENT_TIMEOUT_MS: '2000',
     };
-    return { sim: sim as SimulatorBase, view: tencentView(sim), env };
+    return {
+      sim: sim as SimulatorBase,
+      view: tencentView(sim),
+      env,
+      seed: (_events: readonly unknown[]) => {},
+    };
   }
   const sim = await startSimulator({ ...base, ...(opts.sim as SimulatorOptions) });
   const env = {
@@ -182,7 +193,8 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
     YUNXIN_RATE_LIMIT: '1000',
     YUNXIN_TIMEOUT_MS: '2000',
   };
-  return { sim: sim as SimulatorBase, view: yunxinView(sim), env };
+  const seed = (events: readonly unknown[]) => sim.state.seedConversations(conversationIdsOf(events));
+  return { sim: sim as SimulatorBase, view: yunxinView(sim), env, seed };
 }
 
 /** A simulator, a private key prefix in the test Redis, and the workers running in-process. */
@@ -192,7 +204,7 @@ export async function startEngine(opts: AnyEngineOptions): Promise<Engine<Simula
 export async function startEngine(
   opts: EngineOptions | TencentEngineOptions | AnyEngineOptions = {},
 ): Promise<Engine<SimulatorBase>> {
-  const { sim, view, env } = await startProviderSimulator(opts);
+  const { sim, view, env, seed } = await startProviderSimulator(opts);
   const prefix = uniquePrefix('engine');
   const config = loadConfig({
     REDIS_URL: redisUrl(),
@@ -237,7 +249,10 @@ export async function startEngine(
     reconcile,
     workers,
     logs: logged,
-    publish: (list) => publishMany(events, list),
+    publish: (list) => {
+      if (opts.seedConversations !== false) seed(list);
+      return publishMany(events, list);
+    },
     groups: (account) =>
       Object.fromEntries(view.snapshot(account).map((g) => [g.name, [...g.members].sort()])),
     eventually,

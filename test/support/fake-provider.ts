@@ -18,7 +18,14 @@ export interface FakeGroup {
   members: Set<ConversationKey>;
 }
 
-type Method = 'listGroups' | 'members' | 'create' | 'changeMembers' | 'rename' | 'delete';
+type Method =
+  | 'listGroups'
+  | 'members'
+  | 'create'
+  | 'changeMembers'
+  | 'rename'
+  | 'delete'
+  | 'createConversation';
 
 export function providerError(kind: ErrorKind, code = 500, msg = 'fake'): ProviderError {
   return Object.assign(new Error(`${code} ${msg}`), { kind, code, msg, endpoint: 'fake', traceId: 'trace' });
@@ -41,6 +48,11 @@ export class FakeProvider implements GroupProvider {
   readonly groupName = yunxinProfile().groupName;
   readonly groups: FakeGroup[] = [];
   readonly calls: Method[] = [];
+  readonly missingConversationCode = 110404;
+  /** conversations that exist (undefined: every one does); adding another fails with 110404 */
+  existing: Set<ConversationKey> | undefined;
+  /** conversations made by createConversation */
+  readonly createdConversations: ConversationKey[] = [];
   /** runs as a request arrives, before it is applied (to interleave a concurrent change) */
   onRequest: ((method: Method) => Promise<void> | void) | undefined;
   private nextId = 1;
@@ -84,9 +96,30 @@ export class FakeProvider implements GroupProvider {
 
   async create(_account: string, folder: FolderKey, name: string, ids: readonly ConversationKey[]) {
     return this.run('create', () => {
-      const group = this.add(name, [...ids], folder);
-      return { groupId: group.groupId, succeeded: [...ids], failed: [] };
+      const { ok, failed } = this.splitExisting(ids);
+      const group = this.add(name, ok, folder);
+      return { groupId: group.groupId, succeeded: ok, failed };
     });
+  }
+
+  async createConversation(_account: string, conversation: ConversationKey): Promise<void> {
+    await this.run('createConversation', () => {
+      this.existing?.add(conversation);
+      this.createdConversations.push(conversation);
+    });
+  }
+
+  private splitExisting(ids: readonly ConversationKey[]) {
+    const ok = ids.filter((c) => !this.existing || this.existing.has(c));
+    const failed = ids
+      .filter((c) => !ok.includes(c))
+      .map((c) => ({
+        conversation: c,
+        code: 110404,
+        msg: 'conversation not exist',
+        kind: 'permanent' as const,
+      }));
+    return { ok, failed };
   }
 
   async changeMembers(
@@ -97,9 +130,10 @@ export class FakeProvider implements GroupProvider {
     return this.run('changeMembers', () => {
       const group = this.find(ref.groupId);
       if (!group) throw providerError('permanent', 116404, 'group missing');
-      for (const c of change.add ?? []) group.members.add(c);
+      const { ok, failed } = this.splitExisting(change.add ?? []);
+      for (const c of ok) group.members.add(c);
       for (const c of change.remove ?? []) group.members.delete(c);
-      return { succeeded: [...(change.add ?? []), ...(change.remove ?? [])], failed: [] };
+      return { succeeded: [...ok, ...(change.remove ?? [])], failed };
     });
   }
 

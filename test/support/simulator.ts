@@ -25,11 +25,16 @@ export interface SimulatorHarness {
 }
 
 /** A simulator on a free port with admin on, and a client pointed at it. */
+/**
+ * The Yunxin simulator and a client of it, for tests of the protocol. Conversations exist as soon
+ * as a call names them (`strictConversations: false`) unless a test asks otherwise: these tests
+ * are about groups; test/yunxin/conversations.test.ts and the engine's are about existence.
+ */
 export async function simulatorWithClient(
   opts: SimulatorOptions = {},
   clientOpts: Partial<YunxinClientOptions> = {},
 ): Promise<SimulatorHarness> {
-  const sim = await startSimulator({ admin: true, ...opts });
+  const sim = await startSimulator({ admin: true, strictConversations: false, ...opts });
   const client = new YunxinClient({ ...DEMO_APP, endpoints: [sim.url], ...clientOpts });
   return {
     sim,

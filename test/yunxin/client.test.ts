@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isRouteMissing } from '../../src/yunxin/client.js';
 import { YunxinError } from '../../src/yunxin/errors.js';
+import { groupConversationPageSchema } from '../../src/yunxin/schemas.js';
 import { rejectionOf, type SimulatorHarness, simulatorWithClient } from '../support/simulator.js';
 
 let h: SimulatorHarness;
@@ -37,7 +39,7 @@ describe('YunxinClient against the simulator over HTTP', () => {
     expect(batch.failed).toEqual([
       { groupId: '999999', code: 116404, msg: 'conversation group not exist', kind: 'permanent' },
     ]);
-    const page = await h.client.listGroupConversations({ accountId: 'alice', groupId });
+    const page = await h.client.listConversations({ accountId: 'alice' });
     expect(page.items.map((c) => c.conversationId).sort()).toEqual(['alice|1|bob', 'alice|2|team-42']);
     expect(page.items[0]!.groupIds).toEqual([groupId]);
   });
@@ -112,10 +114,14 @@ describe('YunxinClient against the simulator over HTTP', () => {
     }
   });
 
-  it('reads members with the group-conversations endpoint, or by scanning conversations when it is absent', async () => {
-    const old = await simulatorWithClient({ groupConversationsEndpoint: false });
+  it('reads members by scanning conversations (the documented way), or with the opt-in group endpoint', async () => {
+    const opted = await simulatorWithClient(
+      { groupConversationsEndpoint: true },
+      { groupConversationsEndpoint: true },
+    );
+    const refused = await simulatorWithClient({}, { groupConversationsEndpoint: true });
     try {
-      for (const harness of [h, old]) {
+      for (const harness of [h, opted, refused]) {
         const a = await harness.client.createGroup({
           accountId: 'bob',
           name: 'A',
@@ -130,11 +136,29 @@ describe('YunxinClient against the simulator over HTTP', () => {
         expect(members.get(a.group.groupId)!.sort()).toEqual(ids('bob', 3));
         expect(members.get(b.group.groupId)).toEqual(['bob|2|t1']);
       }
-      const err = await rejectionOf(old.client.listGroupConversations({ accountId: 'bob', groupId: '1' }));
+      const byEndpoint = (harness: SimulatorHarness) => harness.sim.calls.snapshot().byEndpoint;
+      // default: the scan only, never the undocumented endpoint
+      expect(byEndpoint(h)['group.conversations']).toBeUndefined();
+      expect(byEndpoint(opted)['group.conversations']).toEqual({ 200: 2 });
+      expect(byEndpoint(opted)['conversation.list']).toBeUndefined();
+      // opted in, but the server has no such route (404): back to the scan
+      expect(byEndpoint(refused)['conversation.list']).toEqual({ 200: 1 });
+      const err = await rejectionOf(
+        refused.client.listGroupConversations({ accountId: 'bob', groupId: '1' }),
+      );
       expect(err).toMatchObject({ code: 404, httpStatus: 404 });
     } finally {
-      await old.close();
+      await opted.close();
+      await refused.close();
     }
+  });
+
+  it('reads the group endpoint strictly: an answer without its list is an error, never "no members"', () => {
+    expect(groupConversationPageSchema.safeParse({ has_more: false }).success).toBe(false);
+    expect(groupConversationPageSchema.safeParse({ items: [] }).success).toBe(true);
+    // a 414 (the endpoint does not take our parameters) falls back like a 404
+    expect(isRouteMissing({ code: 414 } as YunxinError)).toBe(true);
+    expect(isRouteMissing({ code: 416 } as YunxinError)).toBe(false);
   });
 
   it('answers business errors with HTTP 200 and the code: unknown group, unknown account', async () => {

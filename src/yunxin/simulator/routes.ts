@@ -136,6 +136,12 @@ export function handle(state: SimulatorState, name: EndpointName, ctx: RouteCont
         pageLimit(ctx.query),
       );
     }
+    case 'conversation.create': {
+      const id = (ctx.body as { conversation_id?: unknown } | undefined)?.conversation_id;
+      return typeof id === 'string' && id !== ''
+        ? state.createConversation(id)
+        : fail(414, 'parameter error: conversation_id is required');
+    }
     case 'conversation.update': {
       const req = parseBody(updateConversationRequestSchema, ctx.body);
       return isAnswer(req)

@@ -35,7 +35,7 @@ export interface SimulatorOptions extends ListenOptions {
   knownAccounts?: readonly string[];
   firstGroupId?: bigint | number | string;
   batchGetFailureKey?: StateOptions['batchGetFailureKey'];
-  /** serve GET /im/v2/conversation_groups/{id}/conversations (server API ≥ 10.10.15) */
+  /** serve GET /im/v2/conversation_groups/{id}/conversations (undocumented; default off) */
   groupConversationsEndpoint?: boolean;
   now?: () => number;
 }
@@ -52,7 +52,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const state = new SimulatorState({
     limits,
     repeatMembership: opts.repeatMembership ?? 'succeed',
-    strictConversations: opts.strictConversations ?? false,
+    strictConversations: opts.strictConversations ?? true,
     knownAccounts: opts.knownAccounts ? new Set(opts.knownAccounts) : undefined,
     firstGroupId: BigInt(opts.firstGroupId ?? 1),
     batchGetFailureKey: opts.batchGetFailureKey ?? 'failed_list',
@@ -70,7 +70,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const route = matchRoute(req.method ?? 'GET', url.pathname);
-    if (!route || (route.name === 'group.conversations' && opts.groupConversationsEndpoint === false)) {
+    // group.conversations: parameters and answer undocumented (provider-apis.md §A5.7), so off
+    // unless asked for
+    if (!route || (route.name === 'group.conversations' && opts.groupConversationsEndpoint !== true)) {
       return sendText(res, 404, 'Not Found');
     }
     const arrived = now();

@@ -30,8 +30,10 @@ export const DEFAULT_SIMULATOR_LIMITS: SimulatorLimits = {
  * - `repeatMembership: 'succeed'` (default): adding a member again, or removing a non-member,
  *   is a success listed in success_list. `'fail'` answers it in failed_list with code 417, so
  *   tests prove the client and engine are right either way.
- * - `strictConversations: false` (default): adding an id for which no conversation exists yet
- *   creates the conversation record (as a message would); `true` answers 110404 for it.
+ * - `strictConversations: true` (default, as the official Java SDK's group test shows): adding
+ *   an id for which no conversation exists fails that item with 110404; it must be created first
+ *   (POST /im/v2.1/conversations). `false` creates the record silently, as older simulators did.
+ * - POST /im/v2.1/conversations for a conversation that exists succeeds (undocumented).
  * - Ids owned by several accounts in one call: the whole call fails with 110301; an id owned by
  *   an account other than account_id fails alone with 110302.
  */
@@ -79,6 +81,8 @@ export type ItemFault = (conversationId: string) => boolean;
 export class SimulatorState {
   private readonly accounts = new Map<string, Map<bigint, SimGroup>>();
   private readonly conversations = new Map<string, SimConversation>();
+  /** Conversations made through POST /im/v2.1/conversations (not by seeding), for tests. */
+  readonly createdByApi = new Set<string>();
   private nextGroupId: bigint;
 
   constructor(readonly opts: StateOptions) {
@@ -89,6 +93,7 @@ export class SimulatorState {
   reset(): void {
     this.accounts.clear();
     this.conversations.clear();
+    this.createdByApi.clear();
   }
 
   createGroup(req: CreateGroupRequest, itemFault: ItemFault): Answer {
@@ -223,6 +228,20 @@ export class SimulatorState {
     if (refused) return refused;
     const owned = [...this.conversations.values()].filter((c) => c.owner === account);
     return this.page(owned, pageToken, limit);
+  }
+
+  /** POST /im/v2.1/conversations. One that exists already answers success (undocumented: a choice). */
+  createConversation(id: string): Answer {
+    let parts: ReturnType<typeof parseConversationId>;
+    try {
+      parts = parseConversationId(id);
+    } catch {
+      return fail(414, 'parameter error: conversation_id');
+    }
+    const refused = this.checkAccount(parts.owner);
+    if (refused) return refused;
+    if (!this.conversations.has(id)) this.createdByApi.add(id);
+    return ok(conversationInfo(this.ensureConversation(id)));
   }
 
   /** Creates conversation records, as exchanging a message would. */
