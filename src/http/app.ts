@@ -38,10 +38,9 @@ export function httpApp(opts: HttpAppOptions): Hono {
     const checks = await opts.readiness.check().catch(() => ({ readiness: false }));
     const ready = Object.values(checks).every(Boolean);
     const fleet = opts.readiness.details ? await within(opts.readiness.details(), 1_000) : undefined;
-    return c.json(
-      { status: ready ? 'ready' : 'not ready', checks, ...(fleet ? { fleet } : {}) },
-      ready ? 200 : 503,
-    );
+    // degraded: ready to serve, yet something an operator must fix (the provider refuses us)
+    const status = !ready ? 'not ready' : fleet?.['degraded'] ? 'degraded' : 'ready';
+    return c.json({ status, checks, ...(fleet ? { fleet } : {}) }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     const body = await opts.metrics.registry.metrics();

@@ -113,6 +113,12 @@ export class Metrics implements EngineObserver {
     registers: [this.registry],
   });
 
+  private readonly misconfigured = new Gauge({
+    name: 'folder_sync_provider_misconfigured',
+    help: 'The provider answers that the app is misconfigured (credentials, SDKAppID, admin account): 1 with the code until a call succeeds',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   private readonly createdConversations = new Counter({
     name: 'folder_sync_conversations_created_total',
     help: 'Conversations created so that they could be grouped: the provider refused them as missing (Yunxin 110404)',
@@ -220,6 +226,11 @@ export class Metrics implements EngineObserver {
 
   eventsJobFailed(): void {
     this.eventsJobsFailed.inc();
+  }
+
+  providerMisconfigured(error: { code: number } | undefined): void {
+    this.misconfigured.reset();
+    if (error) this.misconfigured.set({ code: String(error.code) }, 1);
   }
 
   conversationsCreated(count: number): void {

@@ -87,6 +87,10 @@ export interface GroupProvider {
   createConversation?(account: string, conversation: ConversationKey): Promise<void>;
   /** the item code that says "this conversation does not exist" (Yunxin 110404), if any */
   readonly missingConversationCode?: number;
+  /** codes that say the app is misconfigured: surfaced loudly (ConfigurationAlarm) */
+  readonly configurationCodes: ReadonlySet<number>;
+  /** the code of a successful answer (Yunxin 200, Tencent 0) */
+  readonly successCode: number;
   close(): Promise<void>;
 }
 

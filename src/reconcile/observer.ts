@@ -38,6 +38,8 @@ export interface EngineObserver {
   eventsJobFailed?(): void;
   /** an account's reconcile was given up: it kept failing for a reason retries cannot fix */
   accountParked?(account: string): void;
+  /** the provider says the app is misconfigured (or no longer does: undefined) */
+  providerMisconfigured?(error: { code: number; endpoint: string; since: number } | undefined): void;
   /** conversations created so that they could be grouped (the provider refused them as missing) */
   conversationsCreated?(count: number): void;
 }

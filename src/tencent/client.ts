@@ -6,7 +6,7 @@ import { InvalidRequestError, TRANSPORT_CODES } from '../provider/errors.js';
 import { Transport, type TransportOptions } from '../provider/transport.js';
 import { type ContactKey, parseContactKey, toContactItem } from './contact.js';
 import { type EndpointName, endpointLabel, endpointPath, isIdempotent } from './endpoints.js';
-import { SUCCESS_CODE } from './error-codes.js';
+import { SUCCESS_CODE, USERSIG_EXPIRED } from './error-codes.js';
 import { TencentError } from './errors.js';
 import { TENCENT_LIMITS, utf8Bytes } from './limits.js';
 import {
@@ -190,7 +190,18 @@ export class TencentClient {
   }
 
   private call<S extends z.ZodType>(endpoint: EndpointName, schema: S, body: object): Promise<z.output<S>> {
-    return hookedCall(this.hooks, endpoint, () => this.exchange(endpoint, schema, body));
+    return hookedCall(this.hooks, endpoint, async () => {
+      try {
+        return await this.exchange(endpoint, schema, body);
+      } catch (error) {
+        // an expired UserSig (a clock jump, a long pause): sign anew and try once more; the
+        // refused request changed nothing, so even a create may be sent again
+        if (!(error instanceof TencentError && error.code === USERSIG_EXPIRED)) throw error;
+        this.userSig.invalidate();
+        await this.hooks.beforeCall?.(endpoint);
+        return this.exchange(endpoint, schema, body);
+      }
+    });
   }
 
   /** One signed request and its answer, checked against the schema. */

@@ -34,8 +34,9 @@ export const ERROR_CODES: Readonly<
   },
   60002: { kind: 'permanent', meaning: 'HTTP parse error' },
   60003: { kind: 'permanent', meaning: 'JSON parse error' },
-  60004: { kind: 'transient', meaning: 'account or signature check failed, retry later' },
-  60005: { kind: 'transient', meaning: 'account or signature check failed, retry later' },
+  // the common-code table (provider-apis.md §B4): a configuration error, no retry fixes it
+  60004: { kind: 'permanent', meaning: 'account or signature check failed (configuration)' },
+  60005: { kind: 'permanent', meaning: 'account or signature check failed (configuration)' },
   60006: { kind: 'permanent', meaning: 'invalid SDKAppID' },
   60007: { kind: 'rate_limited', meaning: 'REST API call frequency over the limit' },
   60008: { kind: 'transient', meaning: 'service request timeout or bad HTTP format, retry' },
@@ -59,10 +60,23 @@ export const ERROR_CODES: Readonly<
   70009: { kind: 'permanent', meaning: 'UserSig verification failed (wrong key)' },
   70013: { kind: 'permanent', meaning: 'UserID differs from the one in the UserSig' },
   70014: { kind: 'permanent', meaning: 'SDKAppID differs from the one in the UserSig' },
-  // "retry after 1 min": a retry with backoff succeeds; the signature itself is fine
-  70050: { kind: 'transient', meaning: 'UserSig checks too frequent' },
+  70050: {
+    kind: 'permanent',
+    meaning: 'UserSig verification failed and the failure rate is over the limit: the signature is bad',
+  },
   70107: { kind: 'permanent', meaning: 'account not imported' },
 };
+
+/**
+ * Codes that say the app is misconfigured (SDKAppID, admin account, key): every call will fail
+ * the same way until an operator fixes it, so they are surfaced loudly (metric, /readyz, log).
+ */
+export const CONFIGURATION_CODES: ReadonlySet<number> = new Set([
+  60004, 60005, 60006, 60012, 60016, 70003, 70009, 70013, 70014, 70050,
+]);
+
+/** UserSig expired: the cached signature is dropped and the call made once more. */
+export const USERSIG_EXPIRED = 70001;
 
 /** Unknown codes are permanent: an unknown refusal is recorded and looked at, not retried forever. */
 export function classifyCode(code: number): Exclude<ErrorKind, 'ambiguous'> {

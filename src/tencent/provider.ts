@@ -11,6 +11,7 @@ import {
 } from '../provider/types.js';
 import type { TencentClient } from './client.js';
 import { type ContactKey, contactKey } from './contact.js';
+import { CONFIGURATION_CODES, SUCCESS_CODE } from './error-codes.js';
 import { TencentError } from './errors.js';
 import { TENCENT_LIMITS, utf8Bytes } from './limits.js';
 import type { ItemResults } from './schemas.js';
@@ -82,6 +83,8 @@ function toEngineKey(contact: ContactKey, known?: ReadonlySet<ConversationKey>):
 
 /** Tencent behind the engine's provider interface. Groups are addressed by name. */
 export class TencentProvider extends ProviderBase implements GroupProvider {
+  readonly configurationCodes = CONFIGURATION_CODES;
+  readonly successCode = SUCCESS_CODE;
   readonly name = 'tencent';
 
   constructor(

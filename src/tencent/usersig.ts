@@ -115,6 +115,11 @@ export class UserSigCache {
     this.#key = key;
   }
 
+  /** Forgets the cached signature (the server said it expired): the next get() makes a new one. */
+  invalidate(): void {
+    this.#current = undefined;
+  }
+
   get(): string {
     const now = this.opts.now();
     if (!this.#current || this.#current.expiresAtMs - now < this.opts.renewBeforeSeconds * 1000) {

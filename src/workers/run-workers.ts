@@ -8,6 +8,7 @@ import { createRedis } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
 import { openQueue, openWorker, QUEUES } from '../jobs/queues.js';
 import { errorSink, type Logger } from '../log.js';
+import { ConfigurationAlarm } from '../provider/configuration-alarm.js';
 import { createProvider, providerProfile, providerRateLimit } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
 import { backoffMs } from '../reconcile/backoff.js';
@@ -36,8 +37,8 @@ export interface RunningWorkers {
   workers: Worker[];
   deployment: Deployment;
   rules: FleetRules;
-  /** the fleet's shared state, as /readyz shows it */
-  fleetState(): ReturnType<typeof fleetState>;
+  /** the fleet's shared state and this process's provider health, as /readyz shows them */
+  fleetState(): Promise<Awaited<ReturnType<typeof fleetState>> & { degraded?: string[] }>;
 }
 
 /** How often a worker looks at the deployment sentinel (a wiped Redis is noticed this fast). */
@@ -94,14 +95,21 @@ export async function startWorkers(
   const shutdown = new AbortController();
   // every waiting provider call listens to this signal: many at once are expected, not a leak
   setMaxListeners(0, shutdown.signal);
+  let alarm: ConfigurationAlarm | undefined;
   const provider: GroupProvider = createProvider(config, {
     beforeCall: async () => {
       await gate.acquire(shutdown.signal);
       await checkCallGuard();
     },
-    onCall: (endpoint, code, seconds) => observer.providerCall?.(endpoint, code, seconds),
+    onCall: (endpoint, code, seconds) => {
+      observer.providerCall?.(endpoint, code, seconds);
+      alarm?.observe(endpoint, code, provider.successCode);
+    },
     log,
   });
+  alarm = new ConfigurationAlarm(provider.configurationCodes, log, (error) =>
+    observer.providerMisconfigured?.(error),
+  );
   const verifier = new Verifier({
     redis,
     keys,
@@ -194,7 +202,19 @@ export async function startWorkers(
     workers,
     deployment,
     rules,
-    fleetState: () => fleetState(redis, keys),
+    fleetState: async () => {
+      const misconfigured = alarm?.state();
+      return {
+        ...(await fleetState(redis, keys)),
+        ...(misconfigured
+          ? {
+              degraded: [
+                `the provider answers ${misconfigured.code} (misconfigured: credentials, SDKAppID or admin account) since ${new Date(misconfigured.since).toISOString()}`,
+              ],
+            }
+          : {}),
+      };
+    },
     ready: async () =>
       !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
     close: async () => {

@@ -43,6 +43,9 @@ export const ERROR_CODES: Readonly<
   116437: { kind: 'permanent', meaning: 'conversations in group over the limit' },
 };
 
+/** Codes that say the app is misconfigured (AppKey, IM service): surfaced loudly. */
+export const CONFIGURATION_CODES: ReadonlySet<number> = new Set([101301, 101303]);
+
 /**
  * Unknown codes: `x449` ("need retry" in every resource) and 5xx are transient; anything else
  * is permanent, so an unknown refusal is recorded and looked at rather than retried forever.

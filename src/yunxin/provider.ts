@@ -10,6 +10,7 @@ import {
   withConfigured,
 } from '../provider/types.js';
 import type { YunxinClient } from './client.js';
+import { CONFIGURATION_CODES, SUCCESS_CODE } from './error-codes.js';
 import { YUNXIN_LIMITS } from './limits.js';
 import type { GroupChangeResult } from './schemas.js';
 
@@ -90,6 +91,8 @@ export class YunxinProvider extends ProviderBase implements GroupProvider {
 
   /** 110404 (provider-apis.md §A5.7): the conversation must be created before it is grouped. */
   readonly missingConversationCode = 110404;
+  readonly configurationCodes = CONFIGURATION_CODES;
+  readonly successCode = SUCCESS_CODE;
 
   async createConversation(account: string, conversation: ConversationKey): Promise<void> {
     await this.client.createConversation(`${account}|${conversation}`);

@@ -49,6 +49,8 @@ export class FakeProvider implements GroupProvider {
   readonly groups: FakeGroup[] = [];
   readonly calls: Method[] = [];
   readonly missingConversationCode = 110404;
+  readonly configurationCodes: ReadonlySet<number> = new Set([101303]);
+  readonly successCode = 200;
   /** conversations that exist (undefined: every one does); adding another fails with 110404 */
   existing: Set<ConversationKey> | undefined;
   /** conversations made by createConversation */

@@ -173,3 +173,40 @@ describe('TencentClient against the simulator over HTTP', () => {
     });
   });
 });
+
+describe('an expired UserSig (70001)', () => {
+  it('is signed anew and the call made once more', async () => {
+    // the client's clock runs a year behind: its first signature is expired for the server;
+    // it learns of it from the 70001 and signs with the clock the answer implied
+    let clientNow = Date.now() - 365 * 24 * 3600 * 1000;
+    let calls = 0;
+    const skewed = await tencentWithClient(
+      {},
+      {
+        now: () => clientNow,
+        beforeCall: async () => {
+          calls++;
+          if (calls === 2) clientNow = Date.now(); // the clock is put right before the retry
+        },
+      },
+    );
+    try {
+      const created = await skewed.client.createGroup({ account: 'alice', name: 'G', contacts: k('1|bob') });
+      expect(created.group.name).toBe('G');
+      expect(calls).toBe(2); // the retry took its own rate-limit slot
+      expect(skewed.sim.calls.snapshot().byEndpoint['group.create']).toEqual({ 0: 1, 70001: 1 });
+    } finally {
+      await skewed.close();
+    }
+  });
+
+  it('is retried once only: a UserSig that keeps expiring is an error', async () => {
+    const stale = await tencentWithClient({}, { now: () => Date.now() - 365 * 24 * 3600 * 1000 });
+    try {
+      expect(await rejectionOf(stale.client.listAll('alice'))).toMatchObject({ code: 70001 });
+      expect(stale.sim.calls.snapshot().byEndpoint['group.list']).toEqual({ 70001: 2 });
+    } finally {
+      await stale.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import { classifyCode } from '../../src/tencent/error-codes.js';
+import { CONFIGURATION_CODES, classifyCode } from '../../src/tencent/error-codes.js';
 import type { TencentSimulatorOptions } from '../../src/tencent/simulator/server.js';
 import {
   fetchJson,
@@ -40,9 +40,16 @@ describe('rate limiting', () => {
 
   it('every documented rate-limit code is rate_limited (one table, src/tencent/error-codes.ts)', () => {
     for (const code of [60007, 60011, 60018, 60019]) expect(classifyCode(code)).toBe('rate_limited');
-    for (const code of [50004, 50005, 60008, 70050]) expect(classifyCode(code)).toBe('transient');
+    for (const code of [50004, 50005, 60008]) expect(classifyCode(code)).toBe('transient');
     for (const code of [50001, 50002, 50003, 51006, 51009, 51010, 51011, 60010, 70001, 70009, 12345]) {
       expect(classifyCode(code)).toBe('permanent');
+    }
+  });
+
+  it('60004, 60005 and 70050 are configuration errors: permanent, and surfaced as such', () => {
+    for (const code of [60004, 60005, 70050]) {
+      expect(classifyCode(code)).toBe('permanent');
+      expect(CONFIGURATION_CODES.has(code)).toBe(true);
     }
   });
 
