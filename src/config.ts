@@ -190,6 +190,11 @@ export const configSchema = z.object({
     .describe(
       `provider limit, depends on the IM package (unset: Yunxin ${YUNXIN_LIMITS.conversationsPerGroup}, Tencent ${TENCENT_LIMITS.groupedConversationsPerAccount})`,
     ),
+  GROUP_NAME_MAX_LENGTH: int(1)
+    .optional()
+    .describe(
+      `longest group name sent; longer folder names are cut (unset: Yunxin ${YUNXIN_LIMITS.defaultGroupNameChars} characters — undocumented, a conservative choice; Tencent ${TENCENT_LIMITS.groupNameMaxBytes} UTF-8 bytes)`,
+    ),
   CONVERSATIONS_PER_ACCOUNT: int(1)
     .optional()
     .describe(

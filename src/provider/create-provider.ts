@@ -19,6 +19,7 @@ const limitsOf = (config: Config): ConfigurableLimits => ({
   groupsPerAccount: config.GROUPS_PER_ACCOUNT,
   conversationsPerGroup: config.CONVERSATIONS_PER_GROUP,
   conversationsPerAccount: config.CONVERSATIONS_PER_ACCOUNT,
+  groupNameMaxLength: config.GROUP_NAME_MAX_LENGTH,
 });
 
 /** The provider PROVIDER names, built from the configuration (the engine imports no provider directly). */

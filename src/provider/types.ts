@@ -87,6 +87,11 @@ export interface GroupProvider {
   createConversation?(account: string, conversation: ConversationKey): Promise<void>;
   /** the item code that says "this conversation does not exist" (Yunxin 110404), if any */
   readonly missingConversationCode?: number;
+  /**
+   * codes a create or rename may be refused with because of the group's name (its length is
+   * not documented on Yunxin): `status` says so, pointing at GROUP_NAME_MAX_LENGTH
+   */
+  readonly nameRefusalCodes: ReadonlySet<number>;
   /** codes that say the app is misconfigured: surfaced loudly (ConfigurationAlarm) */
   readonly configurationCodes: ReadonlySet<number>;
   /** the code of a successful answer (Yunxin 200, Tencent 0) */
@@ -99,12 +104,16 @@ export type ConfigurableLimits = Partial<
   Pick<
     ProviderLimits,
     'groupsPerConversation' | 'groupsPerAccount' | 'conversationsPerGroup' | 'conversationsPerAccount'
-  >
+  > & {
+    /** longest group name the engine sends (Yunxin: characters, Tencent: UTF-8 bytes) */
+    groupNameMaxLength: number;
+  }
 >;
-type ProviderDefaults = Required<Omit<ConfigurableLimits, 'conversationsPerAccount'>> &
+type ProviderDefaults = Required<Omit<ConfigurableLimits, 'conversationsPerAccount' | 'groupNameMaxLength'>> &
   Pick<ConfigurableLimits, 'conversationsPerAccount'>;
 
 /** A provider's documented limits, with what the operator configured taking precedence. */
+/** (The name length is the profile's groupName concern, not a planner limit.) */
 export function withConfigured(defaults: ProviderDefaults, configured: ConfigurableLimits): ProviderDefaults {
   return {
     groupsPerConversation: configured.groupsPerConversation ?? defaults.groupsPerConversation,

@@ -134,9 +134,14 @@ async function refused(ctx: ReconcileContext, call: PlannedCall, error: Provider
     { account: session.account, folder: call.folder, call: call.kind, err: error },
     'provider refused a call',
   );
+  const nameRefused =
+    (call.kind === 'create' || call.kind === 'rename') && provider.nameRefusalCodes.has(error.code);
   await session.recordFolderError(call.folder, {
     code: error.code,
-    msg: error.msg,
+    // the limit on names is not documented everywhere: say where to look
+    msg: nameRefused
+      ? `${error.msg} (the group name "${call.name}" may be longer than this IM package allows: lower GROUP_NAME_MAX_LENGTH)`
+      : error.msg,
     endpoint: error.endpoint,
     traceId: error.traceId,
     at: ctx.now(),

@@ -38,7 +38,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 /** What the planner needs to know of Tencent, without a client (status and dry runs use it). */
 export function tencentProfile(limits: ConfigurableLimits = {}): ProviderProfile {
-  const max = TENCENT_LIMITS.groupNameMaxBytes;
+  const max = limits.groupNameMaxLength ?? TENCENT_LIMITS.groupNameMaxBytes;
   return {
     limits: {
       idsPerCall: TENCENT_LIMITS.contactsPerCall,
@@ -84,6 +84,8 @@ function toEngineKey(contact: ContactKey, known?: ReadonlySet<ConversationKey>):
 /** Tencent behind the engine's provider interface. Groups are addressed by name. */
 export class TencentProvider extends ProviderBase implements GroupProvider {
   readonly configurationCodes = CONFIGURATION_CODES;
+  /** 51011: name over 32 bytes; 50002: illegal parameters */
+  readonly nameRefusalCodes: ReadonlySet<number> = new Set([51011, 50002]);
   readonly successCode = SUCCESS_CODE;
   readonly name = 'tencent';
 

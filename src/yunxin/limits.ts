@@ -11,8 +11,13 @@ export const YUNXIN_LIMITS = {
   groupsPerConversation: 5,
   groupsPerAccount: 50,
   conversationsPerGroup: 1000,
-  /** NOT FOUND in the docs: our choice; the simulator enforces it, the engine stays under it */
+  /** NOT FOUND in the docs: the simulator refuses longer names (414), a choice */
   groupNameMaxChars: 64,
+  /**
+   * The longest name the engine sends by default: NOT FOUND in the docs, so a conservative
+   * choice (Tencent documents 32 bytes); GROUP_NAME_MAX_LENGTH changes it.
+   */
+  defaultGroupNameChars: 32,
   /** NOT FOUND for groups; the conversation server_extension limit (1024) is documented */
   serverExtensionMaxChars: 1024,
   /** page size of the list-conversations endpoints (1-100, default 100) */

@@ -24,7 +24,9 @@ export function yunxinProfile(limits: ConfigurableLimits = {}): ProviderProfile 
       mixedMembershipUpdate: false,
     },
     groupName: (folderName, suffix = '') =>
-      [...folderName].slice(0, YUNXIN_LIMITS.groupNameMaxChars - [...suffix].length).join('') + suffix,
+      [...folderName]
+        .slice(0, (limits.groupNameMaxLength ?? YUNXIN_LIMITS.defaultGroupNameChars) - [...suffix].length)
+        .join('') + suffix,
   };
 }
 
@@ -92,6 +94,8 @@ export class YunxinProvider extends ProviderBase implements GroupProvider {
   /** 110404 (provider-apis.md §A5.7): the conversation must be created before it is grouped. */
   readonly missingConversationCode = 110404;
   readonly configurationCodes = CONFIGURATION_CODES;
+  /** 414: parameter error, what a name over the undocumented limit would get */
+  readonly nameRefusalCodes: ReadonlySet<number> = new Set([414]);
   readonly successCode = SUCCESS_CODE;
 
   async createConversation(account: string, conversation: ConversationKey): Promise<void> {

@@ -271,3 +271,15 @@ describe('conversations that do not exist yet (Yunxin 110404)', () => {
     expect(h.groups()).toEqual({ F: ['1|new'] });
   });
 });
+
+describe('a name the provider refuses', () => {
+  it('shows in the folder error as a name-length problem, pointing at GROUP_NAME_MAX_LENGTH', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    h.provider.failNext('create', providerError('permanent', 414, 'parameter error'));
+    await h.reconcile();
+    const error = JSON.parse(h.store.hashes.status.get('error|app:customers')!);
+    expect(error).toMatchObject({ code: 414 });
+    expect(error.msg).toContain('may be longer than this IM package allows: lower GROUP_NAME_MAX_LENGTH');
+  });
+});

@@ -51,6 +51,7 @@ export class FakeProvider implements GroupProvider {
   readonly missingConversationCode = 110404;
   readonly configurationCodes: ReadonlySet<number> = new Set([101303]);
   readonly successCode = 200;
+  readonly nameRefusalCodes: ReadonlySet<number> = new Set([414]);
   /** conversations that exist (undefined: every one does); adding another fails with 110404 */
   existing: Set<ConversationKey> | undefined;
   /** conversations made by createConversation */
