@@ -27,6 +27,7 @@ const cli = (...args: string[]) =>
 async function drift(account: string): Promise<void> {
   const client = new YunxinClient({ ...DEMO_APP, endpoints: [e.sim.url] });
   const [group] = e.sim.state.snapshot(account);
+  e.sim.state.seedConversations([`${account}|1|stranger`]); // the user chatted with the stranger
   await client.updateGroup({
     accountId: account,
     groupId: group!.groupId,

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { JOB_NAMES, openQueue, QUEUES } from '../../src/jobs/queues.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/server.js';
+import { DEMO_APP, type Simulator } from '../../src/yunxin/simulator/server.js';
 import { freePort, getJson } from '../support/compose.js';
 import {
   type Engine,
@@ -126,6 +126,8 @@ describe('Redis loses its data', () => {
       const expected = expectedFolders(events);
       expect((await e.publish(events)).accepted).toBe(events.length);
       await e.eventually(() => expectGroups(e, expected), 60_000);
+      // and nothing left in flight: a reconcile after the flush would already adopt
+      await e.idle(60_000);
       const firstPass = writes(e);
 
       // the running workers notice the wipe (the sentinel is gone) within their 5 s check
@@ -299,6 +301,7 @@ describe('continuous verification', () => {
     // edits in a client: a member added, one removed, a managed group deleted
     const client = new YunxinClient({ ...DEMO_APP, endpoints: [e.sim.url] });
     const [target] = accounts;
+    (e.sim as Simulator).state.seedConversations([`${target}|2|stranger`]); // the user chatted there
     const ids = (a: string, name: string) => e.snapshot(a).find((g) => g.name === name)!.groupId;
     await client.updateGroup({
       accountId: target!,
@@ -311,6 +314,7 @@ describe('continuous verification', () => {
       membership: { op: 'remove', conversationIds: [`${accounts[1]}|2|p0`] },
     });
     await client.deleteGroup({ accountId: accounts[2]!, groupId: ids(accounts[2]!, 'Direct messages') });
+    expect(e.groups(target!)['Customers']).toContain('2|stranger');
     await client.close();
     const editedAt = Date.now();
     const listsBefore = e.sim.calls.count('group.list');
