@@ -148,7 +148,7 @@ export const verification: Scenario<VerificationFigures> = {
     const f = r.figures;
     return [
       `${fmt(f.rate.accounts)} accounts with three groups each, synced; then one worker process with \`VERIFY_SHARE=${r.params['VERIFY_SHARE']}\` of \`YUNXIN_RATE_LIMIT=${r.params['R']}\` ` +
-        `and \`VERIFY_MIN_INTERVAL_MS=0\` (every account due) for ${f.rate.seconds} s, no events. Each verification is a list and a members read (one page per managed group on the simulator).`,
+        `and \`VERIFY_MIN_INTERVAL_MS=0\` (every account due) for ${f.rate.seconds} s, no events. Each verification is a list and a members read (one page of the account's conversations, 100 per page: the documented scan).`,
       '',
       table(
         ['accounts verified', 'requests', 'requests / s', 'accounts / hour'],
@@ -162,7 +162,7 @@ export const verification: Scenario<VerificationFigures> = {
         ],
       ),
       '',
-      `The budget is ${r.params['VERIFY_SHARE']} × ${r.params['R']} = ${round((r.params['VERIFY_SHARE'] as number) * (r.params['R'] as number), 1)} requests/s, all processes together; a verification here costs 4 requests (the list and three group pages), so about 1.2 accounts/s. ` +
+      `The budget is ${r.params['VERIFY_SHARE']} × ${r.params['R']} = ${round((r.params['VERIFY_SHARE'] as number) * (r.params['R'] as number), 1)} requests/s, all processes together; a verification of these small accounts costs 2 requests (the list and one page), so about 2.4 accounts/s; an account with n conversations costs 1 + ⌈n / 100⌉. ` +
         'At the default `VERIFY_MIN_INTERVAL_MS` (1 h) a fleet smaller than that rate × 1 h is re-read every hour, a larger one as fast as the budget allows.',
       '',
       `Live work beside it: a backlog of ${fmt(f.drains[0]?.changes ?? 0)} changes (one update call each) drained by one worker process with verification off and on, alternating which runs first:`,
