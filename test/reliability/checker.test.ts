@@ -106,11 +106,14 @@ describe('the invariants', () => {
   it('catch a duplicate, a wrong or missing member, an unmarked group and a group of a deleted folder', async () => {
     sim = await startSimulator();
     const marker = (folder: string) => JSON.stringify({ managed_by: 'yunxin-folder-sync', v: 1, folder });
-    const create = (name: string, ext: string, ids: string[]) =>
-      sim!.state.createGroup(
+    // Conversations exist before they are grouped, as in Yunxin (110404 otherwise).
+    const create = (name: string, ext: string, ids: string[]) => {
+      sim!.state.seedConversations(ids.map((i) => `x|${i}`));
+      return sim!.state.createGroup(
         { account_id: 'x', name, server_extension: ext, conversation_ids: ids.map((i) => `x|${i}`) },
         () => false,
       );
+    };
     const events: Event[] = [
       {
         id: '1',
@@ -137,6 +140,7 @@ describe('the invariants', () => {
     create('Customers', marker('app:customers'), ['2|c']);
     create('Mine', '', ['2|c']);
     create('Old', marker('user:old'), []);
+    sim.state.seedConversations(['y|2|p']);
     sim.state.createGroup(
       {
         account_id: 'y',
