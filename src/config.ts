@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AccountLimits } from './events/limits.js';
 import type { ValidationContext } from './events/validate.js';
 import { formatPath } from './rules/format-issues.js';
+import { DEFAULT_PARTITIONS, type Keys, keysFor, MAX_PARTITIONS } from './store/keys.js';
 import { TENCENT_LIMITS } from './tencent/limits.js';
 import { YUNXIN_LIMITS } from './yunxin/limits.js';
 
@@ -47,6 +48,30 @@ export const configSchema = z.object({
     .regex(/^[^:\s]+$/, 'no ":" or spaces')
     .default('{folder-sync}')
     .describe('prefix of every Redis key; keep the {hash tag} for Redis Cluster'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each node as host:port')))
+    .describe(
+      'host:port,host:port,…: connect to a Redis Cluster through these nodes (REDIS_URL then gives only the scheme, user and password)',
+    ),
+  PARTITIONS: int(1)
+    .max(MAX_PARTITIONS)
+    .default(DEFAULT_PARTITIONS)
+    .describe(
+      "partitions accounts are hashed into, each under a {hash tag} of its own; fixed at the deployment's first start (docs/partitions.md)",
+    ),
+  WORKER_PARTITIONS: z
+    .string()
+    .regex(/^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/, 'all, or partition numbers and ranges such as 0-7,12')
+    .default('all')
+    .describe('the partitions whose events and reconciles this worker process takes (all, or e.g. 0-7,12)'),
   REDIS_ALLOW_EVICTION: z
     .enum(['true', 'false'])
     .default('false')
@@ -277,7 +302,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
   );
   const parsed = configSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  const lines = parsed.success
+    ? crossFieldIssues(parsed.data)
+    : parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+  if (parsed.success && lines.length === 0) return parsed.data;
   throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
 }
+
+/** Mistakes no single variable shows. */
+function crossFieldIssues(config: Config): string[] {
+  const issues: string[] = [];
+  if (config.REDIS_CLUSTER_NODES.length && !/\{[^}]+\}/.test(config.QUEUE_PREFIX))
+    issues.push(
+      'QUEUE_PREFIX: needs a {hash tag} with REDIS_CLUSTER_NODES, e.g. {folder-sync}: app-wide scripts touch several keys of one slot',
+    );
+  const beyond = parsePartitionList(config.WORKER_PARTITIONS, config.PARTITIONS).filter(
+    (p) => p >= config.PARTITIONS,
+  );
+  if (beyond.length)
+    issues.push(`WORKER_PARTITIONS: ${beyond.join(', ')} not below PARTITIONS (${config.PARTITIONS})`);
+  return issues;
+}
+
+/** `all`, or numbers and ranges (`0-7,12`), as a sorted list of partition numbers. */
+export function parsePartitionList(text: string, partitions: number): number[] {
+  if (text === 'all') return Array.from({ length: partitions }, (_, p) => p);
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const [from, to = from] = part.split('-').map(Number) as [number, number?];
+    for (let p = from; p <= to!; p++) out.add(p);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The partitions this worker process consumes. */
+export const workerPartitions = (config: Config): number[] =>
+  parsePartitionList(config.WORKER_PARTITIONS, config.PARTITIONS);
+
+/** The deployment's keys as this configuration names them. */
+export const keysOf = (config: Config): Keys => keysFor(config.QUEUE_PREFIX, config.PARTITIONS);

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, keysOf, loadConfig } from '../../src/config.js';
 import { Deployment } from '../../src/fleet/deployment.js';
 import { installRules, markWalked } from '../../src/fleet/rules.js';
-import { createRedis } from '../../src/jobs/connection.js';
+import { createRedis, type RedisClient, redisEndpoint } from '../../src/jobs/connection.js';
+import { openPartitioned, type PartitionedQueue } from '../../src/jobs/partitioned-queue.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger, errorSink, type Logger } from '../../src/log.js';
@@ -14,7 +14,7 @@ import type { EngineObserver } from '../../src/reconcile/observer.js';
 import { loadRulesFile } from '../../src/rules/load.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { RateLimitConfig } from '../../src/simulator-kit/rate-limiter.js';
-import { type Keys, keysFor } from '../../src/store/keys.js';
+import type { Keys } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { startTencentSimulator, TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
@@ -48,9 +48,9 @@ export interface BenchEngine {
   prefix: string;
   keys: Keys;
   /** a producer-side connection with the product's Lua scripts registered */
-  redis: Redis;
-  events: Queue;
-  reconcile: Queue;
+  redis: RedisClient;
+  events: PartitionedQueue;
+  reconcile: PartitionedQueue;
   maintenance: Queue;
   /** undefined when started with `workers: false` (worker processes, or seeding first) */
   workers: RunningWorkers | undefined;
@@ -104,15 +104,15 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
     ...opts.env,
   };
   const config = loadConfig(env);
-  const keys = keysFor(prefix);
-  const redis = withScripts(createRedis(config.REDIS_URL, 'worker', errorSink(benchLog, 'bench redis')));
+  const keys = keysOf(config);
+  const redis = withScripts(createRedis(redisEndpoint(config), 'worker', errorSink(benchLog, 'bench redis')));
   // the fleet runs these rules already: workers starting later find them and walk nothing
   await new Deployment({ redis, keys, log: benchLog }).check();
   const { rules, hash } = await loadRulesFile(config.FOLDER_RULES);
   await markWalked(redis, keys, await installRules(redis, keys, rules, hash, undefined, Date.now()));
   const queueErrors = errorSink(benchLog, 'bench queue');
-  const events = openQueue(QUEUES.events, redis, prefix, queueErrors);
-  const reconcile = openQueue(QUEUES.reconcile, redis, prefix, queueErrors);
+  const events = openPartitioned(QUEUES.events, redis, keys, queueErrors);
+  const reconcile = openPartitioned(QUEUES.reconcile, redis, keys, queueErrors);
   const maintenance = openQueue(QUEUES.maintenance, redis, prefix, queueErrors);
 
   const engine: BenchEngine = {
@@ -227,3 +227,9 @@ export function rateLimitEnv(provider: BenchProvider, rate: number): Record<stri
 /** The simulator's call statistics and records, typed from the simulator itself. */
 export type SimCallStats = ReturnType<Simulator['calls']['snapshot']>;
 export type SimCallRecord = Parameters<Simulator['calls']['record']>[0];
+
+/** Resync requests not served yet, all partitions together. */
+export async function resyncRequestsLeft(engine: Pick<BenchEngine, 'redis' | 'keys'>): Promise<number> {
+  const counts = await Promise.all(engine.keys.parts.map((part) => engine.redis.hlen(part.resyncRequests)));
+  return counts.reduce((a, b) => a + b, 0);
+}

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../../scripts/redis-cluster.js';
 import { deleteKeysWithPrefix } from '../../src/redis/delete-prefix.js';
 import { answersPing, findRedis } from '../../src/redis/discover.js';
 import { sleep } from './time.js';
@@ -40,17 +40,6 @@ export async function redisInfo(url: string, section?: string): Promise<Record<s
   } finally {
     client.disconnect();
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface OwnRedis {

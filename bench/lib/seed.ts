@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 /**
  * Seeds accounts' facts fast through the product's own fold (src/workers/fold-events.ts: the
  * same Lua script per event the events worker runs), skipping only BullMQ: pipelines of
@@ -7,6 +6,7 @@ import type { Redis } from 'ioredis';
  */
 import type { DomainEvent } from '../../src/events/schema.js';
 import { defaultValidation } from '../../src/events/validate.js';
+import type { RedisClient } from '../../src/jobs/connection.js';
 import type { Keys } from '../../src/store/keys.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import { conversationOf } from './workload.js';
@@ -52,7 +52,7 @@ export function accountEvents(account: string, conversations: number, startAt: n
 
 /** Folds the events of `accounts` accounts named `${prefix}${i}`; returns the number of events. */
 export async function seedAccounts(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   opts: {
     accounts: number;

@@ -4,7 +4,7 @@
  * provider limit R shared by both processes (together they must stay ≤ R).
  */
 import { JOB_NAMES } from '../../src/jobs/queues.js';
-import { type BenchEngine, startBenchEngine } from '../lib/engine.js';
+import { type BenchEngine, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
 import { fmt, mib, table } from '../lib/markdown.js';
 import { processCpuSeconds as cpuSeconds, startWorkerProcess, type WorkerProcess } from '../lib/processes.js';
 import type { Scenario } from '../lib/scenario.js';
@@ -41,7 +41,7 @@ async function resyncAll(engine: BenchEngine): Promise<number> {
       if ((m.completed ?? 0) < 1) return false;
       const c = await engine.reconcile.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       if (Object.values(c).some((x) => x > 0)) return false;
-      return (await engine.redis.hlen(engine.keys.resyncRequests)) === 0;
+      return (await resyncRequestsLeft(engine)) === 0;
     },
     'the resync of every account',
     900_000,

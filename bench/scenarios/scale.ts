@@ -5,7 +5,7 @@
  */
 import { JOB_NAMES } from '../../src/jobs/queues.js';
 import { loadRulesFile } from '../../src/rules/load.js';
-import { RULES, startBenchEngine } from '../lib/engine.js';
+import { RULES, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
 import { fmt, mib, table } from '../lib/markdown.js';
 import { modelOf, verifyAgainstSimulator } from '../lib/model.js';
 import { startWorkerProcess } from '../lib/processes.js';
@@ -83,18 +83,20 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
       const seedSeconds = (now() - t0) / 1000;
       const mem1 = await settledMemory(own.url);
       // The 24 h event-id markers are per event, not per account: measure them apart.
-      let cursor = '0';
-      do {
-        const [next, keys] = await engine.redis.scan(
-          cursor,
-          'MATCH',
-          `${engine.prefix}:seen:*`,
-          'COUNT',
-          10_000,
-        );
-        cursor = next;
-        if (keys.length) await engine.redis.unlink(...keys);
-      } while (cursor !== '0');
+      for (const part of engine.keys.parts) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await engine.redis.scan(
+            cursor,
+            'MATCH',
+            `${part.prefix}:seen:*`,
+            'COUNT',
+            10_000,
+          );
+          cursor = next;
+          if (keys.length) await engine.redis.unlink(...keys);
+        } while (cursor !== '0');
+      }
       const mem2 = await settledMemory(own.url);
       log(`${fmt(size)} accounts: seeded ${fmt(events)} events in ${seedSeconds.toFixed(1)} s`);
 
@@ -110,7 +112,7 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
             if ((m.completed ?? 0) < 1) return false;
             const c = await engine.reconcile.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
             if (Object.values(c).some((x) => x > 0)) return false;
-            return (await engine.redis.hlen(engine.keys.resyncRequests)) === 0;
+            return (await resyncRequestsLeft(engine)) === 0;
           },
           'the resync of every account',
           1_800_000,

@@ -3,21 +3,21 @@ import type { Config } from '../config.js';
 import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
 import { type HeldRules, readFleetRules } from '../fleet/rules.js';
 import { enqueueResyncAll } from '../jobs/maintenance-jobs.js';
+import { openPartitioned } from '../jobs/partitioned-queue.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import { providerProfile } from '../provider/create-provider.js';
 import { loadRulesFile } from '../rules/load.js';
 import { type AccountStatus, accountStatus } from '../status/account-status.js';
 import { AccountStore } from '../store/account-store.js';
-import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
-import { commandRedis } from './command-redis.js';
+import { commandKeys, commandRedis } from './command-redis.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 
 async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
   const redis = withScripts(commandRedis(config, 'status').redis);
   try {
-    return await fn(new AccountStore(redis, keysFor(config.QUEUE_PREFIX)));
+    return await fn(new AccountStore(redis, await commandKeys(config, redis)));
   } finally {
     redis.disconnect();
   }
@@ -155,9 +155,10 @@ export function accountCommands(program: Command): void {
       const config = configOrExit();
       const { redis, onError } = commandRedis(config, 'resync');
       try {
+        const keys = await commandKeys(config, redis);
         if (o.account) {
-          await new AccountStore(redis, keysFor(config.QUEUE_PREFIX)).requestResync(o.account);
-          const queue = openQueue(QUEUES.reconcile, redis, config.QUEUE_PREFIX, onError);
+          await new AccountStore(redis, keys).requestResync(o.account);
+          const queue = openPartitioned(QUEUES.reconcile, redis, keys, onError);
           await enqueueReconcile(queue, [o.account], 0, 'resync');
           await queue.close();
           console.log(`resync of ${o.account} queued`);

@@ -1,8 +1,10 @@
-import type { Redis } from 'ioredis';
 import pino from 'pino';
-import type { Config } from '../config.js';
-import { createRedis } from '../jobs/connection.js';
+import { type Config, keysOf } from '../config.js';
+import { checkLayout } from '../fleet/deployment.js';
+import type { RedisClient } from '../jobs/connection.js';
+import { createRedis, redisEndpoint } from '../jobs/connection.js';
 import { createLogger, type ErrorSink, errorSink, type Logger } from '../log.js';
+import type { Keys } from '../store/keys.js';
 
 /** Reconnect attempts before a Redis that does not answer (or refuses the password) fails a command. */
 export const COMMAND_REDIS_ATTEMPTS = 5;
@@ -21,7 +23,7 @@ export function commandLogger(config: Config, name: string): Logger {
 }
 
 export interface CommandRedis {
-  redis: Redis;
+  redis: RedisClient;
   /** for the queues the command opens on `redis` */
   onError: ErrorSink;
 }
@@ -33,8 +35,18 @@ export interface CommandRedis {
  */
 export function commandRedis(config: Config, name: string): CommandRedis {
   const log = commandLogger(config, name);
-  const redis = createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis'), {
+  const redis = createRedis(redisEndpoint(config), 'producer', errorSink(log, 'redis'), {
     retryStrategy: commandRetryStrategy,
   });
   return { redis, onError: errorSink(log, 'queue') };
+}
+
+/**
+ * The deployment's keys for a command: refused (LayoutMismatchError, exit 2) when PARTITIONS is
+ * not the deployment's, since the command would read and queue in the wrong partitions.
+ */
+export async function commandKeys(config: Config, redis: RedisClient): Promise<Keys> {
+  const keys = keysOf(config);
+  await checkLayout(redis, keys);
+  return keys;
 }

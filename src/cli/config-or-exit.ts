@@ -1,4 +1,5 @@
 import { type Config, ConfigError, loadConfig } from '../config.js';
+import { LayoutMismatchError } from '../fleet/deployment.js';
 import { isRedisAuthError } from '../redis/errors.js';
 import { EvictionPolicyError } from '../redis/eviction.js';
 import { RulesFileError } from '../rules/load.js';
@@ -28,6 +29,7 @@ export function isConfigProblem(error: unknown): boolean {
     error instanceof ConfigError ||
     error instanceof RulesFileError ||
     error instanceof EvictionPolicyError ||
+    error instanceof LayoutMismatchError ||
     isRedisAuthError(error) ||
     (error instanceof Error && /are required/.test(error.message))
   );

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { runDemo } from '../demo/run-demo.js';
-import { openQueue, QUEUES } from '../jobs/queues.js';
+import { openPartitioned } from '../jobs/partitioned-queue.js';
+import { QUEUES } from '../jobs/queues.js';
 import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { createProvider } from '../provider/create-provider.js';
@@ -13,12 +14,11 @@ import { findRedis } from '../redis/discover.js';
 import { loadRulesFile } from '../rules/load.js';
 import type { SimulatorBase } from '../simulator-kit/core.js';
 import { AccountStore } from '../store/account-store.js';
-import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
 import { startTencentSimulator, TENCENT_DEMO_APP } from '../tencent/simulator/server.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { DEMO_APP, startSimulator } from '../yunxin/simulator/server.js';
-import { commandRedis } from './command-redis.js';
+import { commandKeys, commandRedis } from './command-redis.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
 import { startServer } from './serve-command.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -29,7 +29,8 @@ const DEV_PREFIX = '{folder-sync-dev}';
 async function demoAgainst(config: Config, print: (line: string) => void): Promise<void> {
   const { redis: connection, onError } = commandRedis(config, 'demo');
   const redis = withScripts(connection);
-  const events = openQueue(QUEUES.events, redis, config.QUEUE_PREFIX, onError);
+  const keys = await commandKeys(config, redis);
+  const events = openPartitioned(QUEUES.events, redis, keys, onError);
   const provider = createProvider(config, {
     beforeCall: async () => {},
     onCall: () => {},
@@ -39,7 +40,7 @@ async function demoAgainst(config: Config, print: (line: string) => void): Promi
     const { rules } = await loadRulesFile(config.FOLDER_RULES);
     await runDemo({
       events,
-      store: new AccountStore(redis, keysFor(config.QUEUE_PREFIX)),
+      store: new AccountStore(redis, keys),
       provider,
       appFolders: rules.folders,
       print,

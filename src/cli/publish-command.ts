@@ -2,12 +2,14 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { accountLimits, ConfigError, eventValidation, loadConfig } from '../config.js';
+import { accountLimits, ConfigError, eventValidation, keysOf, loadConfig } from '../config.js';
 import type { DomainEvent } from '../events/schema.js';
 import { parseNdjsonLine, type ValidationContext } from '../events/validate.js';
-import { createRedis } from '../jobs/connection.js';
+import { checkLayout, LayoutMismatchError } from '../fleet/deployment.js';
+import { createRedis, redisEndpoint } from '../jobs/connection.js';
+import { openPartitioned } from '../jobs/partitioned-queue.js';
 import { queueValidated } from '../jobs/publish.js';
-import { openQueue, QUEUES } from '../jobs/queues.js';
+import { QUEUES } from '../jobs/queues.js';
 import { describeRedisError, isRedisAuthError } from '../redis/errors.js';
 import { commandRetryStrategy } from './command-redis.js';
 
@@ -127,14 +129,17 @@ export function publishCommand(program: Command): void {
       // Connection errors are not printed: stderr holds the refused lines, and a failure rejects
       // the add and ends the command with one message (describeRedisError: never the arguments).
       const quiet = () => {};
-      const connection = createRedis(config.REDIS_URL, 'producer', quiet, {
+      const connection = createRedis(redisEndpoint(config), 'producer', quiet, {
         retryStrategy: commandRetryStrategy,
       });
-      const queue = openQueue(QUEUES.events, connection, config.QUEUE_PREFIX, quiet);
+      const queue = openPartitioned(QUEUES.events, connection, keysOf(config), quiet);
       const summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 };
       let failure: string | undefined;
       let exitCode: number = EXIT.failure;
       try {
+        // as addBulk does: a Redis that cannot be reached fails with its connection error
+        await queue.queues[0]!.waitUntilReady();
+        await checkLayout(connection, queue.keys);
         await publishStream(
           input,
           (events) =>
@@ -149,7 +154,7 @@ export function publishCommand(program: Command): void {
         );
       } catch (error) {
         failure = error instanceof Error ? describeRedisError(error) : String(error);
-        if (isRedisAuthError(error)) exitCode = EXIT.usage;
+        if (isRedisAuthError(error) || error instanceof LayoutMismatchError) exitCode = EXIT.usage;
       } finally {
         input.destroy();
         await queue.close().catch(() => {});

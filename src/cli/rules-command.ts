@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { keysOf } from '../config.js';
 import { parseDeployment } from '../fleet/deployment.js';
 import { installRules, readFleetRules } from '../fleet/rules.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
-import { keysFor } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
 import { commandRedis } from './command-redis.js';
 import { configOrExit, EXIT } from './config-or-exit.js';
@@ -24,7 +24,7 @@ export function rulesCommand(program: Command): void {
       const config = configOrExit();
       const { redis } = commandRedis(config, 'rules');
       try {
-        const keys = keysFor(config.QUEUE_PREFIX);
+        const keys = keysOf(config);
         const { stored, held } = await readFleetRules(redis, keys);
         const deployment = parseDeployment(await redis.get(keys.deployment));
         if (o.json) return console.log(JSON.stringify({ rules: stored, held, deployment }, null, 2));
@@ -63,7 +63,7 @@ export function rulesCommand(program: Command): void {
       const config = configOrExit();
       const { redis: connection, onError } = commandRedis(config, 'rules');
       const redis = withScripts(connection);
-      const keys = keysFor(config.QUEUE_PREFIX);
+      const keys = keysOf(config);
       try {
         const { stored, held } = await readFleetRules(redis, keys);
         if (!held) {

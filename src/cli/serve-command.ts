@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import type { Config } from '../config.js';
+import { type Config, keysOf } from '../config.js';
+import { checkLayout } from '../fleet/deployment.js';
 import { fleetState } from '../fleet/state.js';
 import { httpApp } from '../http/app.js';
 import { type Listening, listen, logListening } from '../http/listen.js';
 import { within } from '../http/within.js';
-import { createRedis } from '../jobs/connection.js';
-import { openAllQueues } from '../jobs/queues.js';
+import { createRedis, redisEndpoint } from '../jobs/connection.js';
+import { closeAllQueues, flatQueues, openAllQueues } from '../jobs/queues.js';
 import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { describeRedisError } from '../redis/errors.js';
 import { checkEvictionPolicy } from '../redis/eviction.js';
-import { keysFor } from '../store/keys.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 
@@ -29,20 +29,20 @@ export async function startServer(
   opts: { metrics?: Metrics; extraReady?: () => Promise<boolean> } = {},
 ): Promise<RunningServer> {
   // producer connection: retries briefly so a slow Redis delays a request instead of failing it
-  const redis = createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis'), {
+  const redis = createRedis(redisEndpoint(config), 'producer', errorSink(log, 'redis'), {
     maxRetriesPerRequest: 20,
   });
-  const queues = openAllQueues(redis, config.QUEUE_PREFIX, errorSink(log, 'queues'));
-  const keys = keysFor(config.QUEUE_PREFIX);
+  const keys = keysOf(config);
+  const queues = openAllQueues(redis, keys, errorSink(log, 'queues'));
   const metrics = opts.metrics ?? new Metrics();
-  metrics.watchQueues(Object.values(queues));
+  metrics.watchQueues(flatQueues(queues));
   metrics.watchParked(redis, keys);
   let closing = false;
   const app = httpApp({
     config,
     log,
     metrics,
-    queues: Object.values(queues),
+    queues: flatQueues(queues),
     eventsQueue: queues.events,
     readiness: {
       check: async () => ({
@@ -72,7 +72,7 @@ export async function startServer(
       await http.close();
       // quitting a Redis that does not answer would wait for it forever
       if (redis.status !== 'ready') redis.disconnect();
-      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await closeAllQueues(queues);
       if (redis.status === 'ready') await redis.quit();
     },
   };
@@ -80,13 +80,17 @@ export async function startServer(
 
 /**
  * serve answers /healthz while Redis is away, so Redis is checked beside it rather than before:
- * once Redis answers, a password it refuses or a policy that evicts keys ends the process
- * (exit 2), as it stops a worker.
+ * once Redis answers, a password it refuses, a policy that evicts keys or a partition count
+ * other than the deployment's ends the process (exit 2), as it stops a worker.
  */
 function checkRedisBeside(config: Config, log: Logger): void {
   // a worker-role connection waits for Redis however long it is away
-  const redis = createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis'));
-  checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log }).then(
+  const redis = createRedis(redisEndpoint(config), 'worker', errorSink(log, 'redis'));
+  const checks = async () => {
+    await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
+    await checkLayout(redis, keysOf(config));
+  };
+  checks().then(
     () => redis.disconnect(),
     (error: unknown) => {
       redis.disconnect();

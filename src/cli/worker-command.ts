@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
+import { keysOf } from '../config.js';
 import { httpApp } from '../http/app.js';
 import { listen, logListening } from '../http/listen.js';
-import { createRedis } from '../jobs/connection.js';
-import { openAllQueues } from '../jobs/queues.js';
+import { createRedis, redisEndpoint } from '../jobs/connection.js';
+import { flatQueues, openAllQueues } from '../jobs/queues.js';
 import { createLogger, errorSink } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { describeRedisError } from '../redis/errors.js';
-import { keysFor } from '../store/keys.js';
 import { startWorkers } from '../workers/run-workers.js';
 import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
@@ -26,13 +26,13 @@ export function workerCommand(program: Command): void {
       exitOnUncaught(log);
       try {
         const redis = config.WORKER_METRICS_PORT
-          ? createRedis(config.REDIS_URL, 'producer', errorSink(log, 'redis (metrics)'))
+          ? createRedis(redisEndpoint(config), 'producer', errorSink(log, 'redis (metrics)'))
           : undefined;
         const queues = redis
-          ? Object.values(openAllQueues(redis, config.QUEUE_PREFIX, errorSink(log, 'queues (metrics)')))
+          ? flatQueues(openAllQueues(redis, keysOf(config), errorSink(log, 'queues (metrics)')))
           : [];
         const metrics = new Metrics(queues);
-        if (redis) metrics.watchParked(redis, keysFor(config.QUEUE_PREFIX));
+        if (redis) metrics.watchParked(redis, keysOf(config));
         const running = await startWorkers(config, log, metrics);
         const http = config.WORKER_METRICS_PORT
           ? await listen(

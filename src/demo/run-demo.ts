@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { publishMany } from '../jobs/publish.js';
 import { type GroupProvider, PROVIDER_LABELS } from '../provider/types.js';
 import type { AppFolder } from '../rules/schema.js';
@@ -8,7 +8,7 @@ import type { AccountStore } from '../store/account-store.js';
 import { DEMO_USERS, demoPhases } from './scenario.js';
 
 export interface DemoDeps {
-  events: Queue;
+  events: PartitionedQueue;
   store: AccountStore;
   /** reads the groups (any provider); its limits and naming drive the status shown */
   provider: GroupProvider;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { RedisClient } from '../jobs/connection.js';
 import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
 
@@ -12,6 +12,11 @@ import type { Keys } from '../store/keys.js';
 export interface DeploymentRecord {
   epoch: string;
   createdAt: number;
+  /**
+   * the number of partitions accounts are hashed into: fixed when the deployment is created, the
+   * same for every process (absent: a deployment of the single-slot layout, before 0.3)
+   */
+  partitions?: number;
   /** set when this epoch began because Redis had lost data: when it was found, and how */
   dataLoss?: { at: number; reason: string };
 }
@@ -19,6 +24,7 @@ export interface DeploymentRecord {
 const recordCodec = z.object({
   epoch: z.string().min(1),
   createdAt: z.number().int(),
+  partitions: z.number().int().min(1).optional(),
   dataLoss: z.object({ at: z.number().int(), reason: z.string() }).optional(),
 });
 
@@ -32,8 +38,45 @@ export function parseDeployment(text: string | null): DeploymentRecord | undefin
   }
 }
 
+/**
+ * This process was configured with a partition count other than the deployment's, or the
+ * deployment still has the single-slot layout: starting would hash accounts elsewhere than the
+ * rest of the fleet (two reconciles of one account at once). Refused at start (exit 2).
+ */
+export class LayoutMismatchError extends Error {
+  override readonly name = 'LayoutMismatchError';
+}
+
+/** Refuses (LayoutMismatchError) a process whose partition count is not the deployment's. */
+export function assertLayout(record: DeploymentRecord | undefined, partitions: number): void {
+  if (!record) return;
+  if (record.partitions === undefined) {
+    throw new LayoutMismatchError(
+      'this deployment keeps every account in one Redis slot (the layout before 0.3): move it to the partitioned layout with `folder-sync migrate-layout` first (docs/partitions.md)',
+    );
+  }
+  if (record.partitions !== partitions) {
+    throw new LayoutMismatchError(
+      `PARTITIONS is ${partitions} but this deployment hashes accounts into ${record.partitions} partitions (fixed when it was created): set PARTITIONS=${record.partitions} (docs/partitions.md)`,
+    );
+  }
+}
+
+/** Refuses (LayoutMismatchError) a process whose configuration hashes accounts elsewhere than the deployment. */
+export async function checkLayout(redis: RedisClient, keys: Keys): Promise<void> {
+  assertLayout(parseDeployment(await redis.get(keys.deployment)), keys.partitions);
+}
+
+/** The deployment's partition count as stored, or undefined when no sentinel is written yet. */
+export async function storedPartitions(
+  redis: RedisClient,
+  keys: Pick<Keys, 'deployment'>,
+): Promise<number | undefined> {
+  return parseDeployment(await redis.get(keys.deployment))?.partitions;
+}
+
 export interface DeploymentOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   log: Logger;
   now?: () => number;
@@ -90,6 +133,7 @@ export class Deployment {
     const record: DeploymentRecord = {
       epoch: randomBytes(8).toString('hex'),
       createdAt: this.now(),
+      partitions: keys.partitions,
       ...(reason ? { dataLoss: { at: this.now(), reason } } : {}),
     };
     // NX: of processes racing here, one writes; all go on with what is stored
@@ -104,7 +148,11 @@ export class Deployment {
   private async evidenceOfEarlierLife(): Promise<string | undefined> {
     if (this.known) return `the deployment sentinel (epoch ${this.known.epoch}) is gone`;
     const { redis, keys } = this.opts;
-    const [accounts, rules] = await Promise.all([redis.scard(keys.accounts), redis.exists(keys.rules)]);
+    const [counts, rules] = await Promise.all([
+      Promise.all(keys.parts.map((part) => redis.scard(part.accounts))),
+      redis.exists(keys.rules),
+    ]);
+    const accounts = counts.reduce((a, b) => a + b, 0);
     if (accounts > 0) return `no deployment sentinel, but ${accounts} accounts are known`;
     if (rules > 0) return 'no deployment sentinel, but the fleet rules are stored';
     return undefined;

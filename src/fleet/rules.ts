@@ -1,5 +1,5 @@
 import { unwatchFile, watchFile } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/connection.js';
 import type { Logger } from '../log.js';
 import type { ProviderProfile } from '../provider/types.js';
 import { canonicalJson } from '../rules/canonical-json.js';
@@ -70,7 +70,7 @@ export function parseHeldRules(h: Readonly<Record<string, string>>): HeldRules |
   };
 }
 
-export async function readFleetRules(redis: Redis, keys: Keys) {
+export async function readFleetRules(redis: RedisClient, keys: Keys) {
   const [stored, held] = await Promise.all([redis.hgetall(keys.rules), redis.hgetall(keys.rulesHeld)]);
   return { stored: parseStoredRules(stored), held: parseHeldRules(held) };
 }
@@ -80,7 +80,7 @@ export async function readFleetRules(redis: Redis, keys: Keys) {
  * generation, or 0 when another process changed the fleet's rules first.
  */
 export async function installRules(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   rules: RulesFile,
   hash: string,
@@ -99,14 +99,14 @@ export async function installRules(
 }
 
 /** The fleet-wide re-reconcile of a generation ran to the end (never moves backwards). */
-export async function markWalked(redis: Redis, keys: Keys, generation: number): Promise<void> {
+export async function markWalked(redis: RedisClient, keys: Keys, generation: number): Promise<void> {
   const walked = num((await redis.hget(keys.rules, 'walked')) ?? undefined) ?? 0;
   if (generation > walked) await redis.hset(keys.rules, 'walked', generation);
 }
 
 export interface FleetRulesOptions {
   path: string;
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
   store: AccountStore;
   profile: ProviderProfile;
@@ -171,7 +171,7 @@ export class FleetRules {
       if (!this.stored) await this.sync('missing');
     }
     const stored = this.stored;
-    if (!stored) throw new Error('no fleet rules in Redis and none could be installed');
+    if (!stored) throw new Error('no fleet rules in RedisClient and none could be installed');
     return { folders: stored.rules.folders, generation: stored.generation };
   }
 
@@ -242,13 +242,22 @@ export class FleetRules {
 
   private async estimate(rules: RulesFile): Promise<DeletionEstimate> {
     const { redis, keys, store, profile } = this.opts;
+    // a share of the sample from every partition (accounts are spread evenly by their hash)
+    const perPartition = Math.ceil(GUARD_SAMPLE / keys.partitions);
     const accounts = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.sscan(keys.accounts, cursor, 'COUNT', GUARD_SAMPLE);
-      cursor = next;
-      for (const a of batch) if (accounts.size < GUARD_SAMPLE) accounts.add(a);
-    } while (cursor !== '0' && accounts.size < GUARD_SAMPLE);
+    for (const part of keys.parts) {
+      let cursor = '0';
+      let taken = 0;
+      do {
+        const [next, batch] = await redis.sscan(part.accounts, cursor, 'COUNT', perPartition);
+        cursor = next;
+        for (const a of batch)
+          if (taken < perPartition && accounts.size < GUARD_SAMPLE && !accounts.has(a)) {
+            accounts.add(a);
+            taken++;
+          }
+      } while (cursor !== '0' && taken < perPartition && accounts.size < GUARD_SAMPLE);
+    }
     const parts = [];
     for (const account of accounts)
       parts.push(plannedDeletions(await store.load(account), rules.folders, profile, this.now()));

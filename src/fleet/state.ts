@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from '../store/keys.js';
 import { parseDeployment } from './deployment.js';
 import { readFleetRules } from './rules.js';
@@ -8,7 +8,7 @@ import { readFleetRules } from './rules.js';
  * began because Redis lost data), the rules generation running, and a change the deletion guard
  * holds. Read from Redis, so any process shows the same.
  */
-export async function fleetState(redis: Redis, keys: Keys) {
+export async function fleetState(redis: RedisClient, keys: Keys) {
   const [sentinel, { stored, held }] = await Promise.all([
     redis.get(keys.deployment),
     readFleetRules(redis, keys),

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { accountLimits, type Config, eventValidation } from '../config.js';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { DASHBOARD_PATH, dashboard } from './dashboard.js';
@@ -22,7 +23,7 @@ export interface HttpAppOptions {
   /** queues shown on the dashboard (omit for a worker's metrics-only server) */
   queues?: readonly Queue[];
   /** where POST /v1/events puts events (omit: no ingest) */
-  eventsQueue?: Queue;
+  eventsQueue?: PartitionedQueue;
 }
 
 /**

@@ -4,6 +4,7 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
+import { partitionOfPrefix } from '../store/keys.js';
 import { type Credentials, requireAuth } from './auth.js';
 import { sameOriginWrites } from './same-origin.js';
 
@@ -26,14 +27,17 @@ export function dashboard(
   const adapter = new HonoAdapter(serveStatic);
   adapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
-    queues: queues.map(
-      (q) =>
-        new BullMQAdapter(q, {
-          readOnlyMode: opts.readOnly,
-          description: DESCRIPTIONS[q.name] ?? '',
-          // jobs hold event payloads: show them only to authenticated users (the whole board is)
-        }),
-    ),
+    queues: queues.map((q) => {
+      // with several partitions each has an `events` queue: shown as `p3-events`
+      const partition = partitionOfPrefix(q.opts.prefix ?? '');
+      const shared = queues.filter((other) => other.name === q.name).length > 1;
+      return new BullMQAdapter(q, {
+        readOnlyMode: opts.readOnly,
+        ...(shared && partition !== undefined ? { prefix: `p${partition}-` } : {}),
+        description: `${DESCRIPTIONS[q.name] ?? ''}${shared && partition !== undefined ? ` (partition ${partition})` : ''}`,
+        // jobs hold event payloads: show them only to authenticated users (the whole board is)
+      });
+    }),
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'folder-sync' } },
   });

@@ -1,9 +1,9 @@
-import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AccountLimits } from '../events/limits.js';
 import { type DomainEvent, isEventType } from '../events/schema.js';
 import { parseNdjsonLine, type ValidationContext, validateEvent } from '../events/validate.js';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { queueValidated } from '../jobs/publish.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -35,7 +35,7 @@ function splitError(message: string): { path: string; reason: string } {
  * slower (retried up to a deadline), never loses accepted events; past the deadline, 503.
  */
 export function ingest(opts: {
-  queue: Queue;
+  queue: PartitionedQueue;
   credentials: Credentials;
   maxBytes: number;
   /** the clock and limits events are validated against, for this request */

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { eventWrites } from '../facts/encode.js';
 import { parseRegister } from '../facts/registers.js';
 import type { Keys } from '../store/keys.js';
+import type { RedisClient } from './connection.js';
 
 type Counter = 'conversations' | 'folders';
 const LIMIT_NAME = {
@@ -26,11 +26,11 @@ function liveness(e: DomainEvent) {
  * The events that would take their account over ACCOUNT_MAX_CONVERSATIONS or
  * ACCOUNT_MAX_USER_FOLDERS, by index, with the reason — checked before they are queued so the
  * producer hears it. Only accounts that could reach a limit with this batch are looked at
- * closely (one pipeline for the counts, one for the registers of those). The fold enforces
+ * closely (the counts of all, then the registers of those; each account's own partition). The fold enforces
  * the limits exactly; this is the early answer (two producers racing may both pass here).
  */
 export async function findOverAccountLimits(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   events: readonly DomainEvent[],
   limits: AccountLimits,
@@ -42,9 +42,10 @@ export async function findOverAccountLimits(
     else byAccount.set(e.account, [i]);
   }
   const accounts = [...byAccount.keys()];
-  const counts = await redis.pipeline(accounts.map((a) => ['hmget', keys.counts(a), 'c', 'f'])).exec();
+  // one command each, sent together: accounts of several partitions (Cluster nodes) in one pipeline would be refused
+  const counts = await Promise.all(accounts.map((a) => redis.hmget(keys.counts(a), 'c', 'f')));
   const close = accounts.flatMap((account, i) => {
-    const [c, f] = (counts?.[i]?.[1] as Array<string | null> | undefined) ?? [];
+    const [c, f] = counts[i]!;
     const have = { conversations: Number(c ?? 0), folders: Number(f ?? 0) };
     const batch = byAccount.get(account)!.length;
     const near = (counter: Counter) => have[counter] + batch > limitOf(limits, counter);

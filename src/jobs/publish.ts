@@ -1,17 +1,18 @@
-import type { Queue } from 'bullmq';
 import type { AccountLimits, EventLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { defaultValidation, type ValidationContext, validateEvent } from '../events/validate.js';
+import { storedPartitions } from '../fleet/deployment.js';
 import { redactRedisError } from '../redis/errors.js';
-import { keysFor } from '../store/keys.js';
+import { DEFAULT_PARTITIONS, type Keys, keysFor } from '../store/keys.js';
 import { findOverAccountLimits } from './account-limits.js';
+import type { RedisClient } from './connection.js';
 import { createRedis } from './connection.js';
+import { openPartitioned, type PartitionedQueue } from './partitioned-queue.js';
 import {
   connectionOf,
   EVENTS_JOB_OPTIONS,
   EVENTS_PER_JOB,
   JOB_NAMES,
-  openQueue,
   PENDING_EVENTS_TTL_SECONDS,
   QUEUES,
 } from './queues.js';
@@ -29,35 +30,49 @@ export interface PublishResult {
 }
 
 /**
- * Adds already-validated events, EVENTS_PER_JOB per job, in one `addBulk` (one round trip,
- * atomic). Returns the number of jobs added. Callers that hold unvalidated input use
- * `publishMany`.
+ * Adds already-validated events to their accounts' partition queues, EVENTS_PER_JOB per job, in
+ * one `addBulk` per partition (one round trip each, atomic). Returns the number of jobs added.
+ * Callers that hold unvalidated input use `publishMany`.
  */
-export async function enqueueEvents(queue: Queue, events: readonly DomainEvent[]): Promise<number> {
-  if (events.length === 0) return 0;
-  await countPendingEvents(queue, events);
-  const jobs = [];
-  for (let start = 0; start < events.length; start += EVENTS_PER_JOB) {
-    const data: EventsJobData = { events: events.slice(start, start + EVENTS_PER_JOB) };
-    jobs.push({ name: JOB_NAMES.events, data, opts: EVENTS_JOB_OPTIONS });
-  }
-  await queue.addBulk(jobs);
-  return jobs.length;
+export async function enqueueEvents(
+  queue: PartitionedQueue,
+  events: readonly DomainEvent[],
+): Promise<number> {
+  let added = 0;
+  await Promise.all(
+    queue
+      .group(events, (e) => e.account)
+      .map(async ([partition, list]) => {
+        await countPendingEvents(queue.keys, queue.connection, partition, list);
+        const jobs = [];
+        for (let start = 0; start < list.length; start += EVENTS_PER_JOB) {
+          const data: EventsJobData = { events: list.slice(start, start + EVENTS_PER_JOB) };
+          jobs.push({ name: JOB_NAMES.events, data, opts: EVENTS_JOB_OPTIONS });
+        }
+        await partition.addBulk(jobs);
+        added += jobs.length;
+      }),
+  );
+  return added;
 }
 
 /**
  * Counts each account's events on their way to be folded: a reconcile of the account waits
  * while its count is above zero (at most BACKLOG_WAIT_MS), so it never acts on half a burst.
  * Counted before the jobs are added, so a fold never finds nothing to count down; a count a
- * failed add leaves behind expires.
+ * failed add leaves behind expires. Every account here is of the queue's partition.
  */
-async function countPendingEvents(queue: Queue, events: readonly DomainEvent[]): Promise<void> {
+async function countPendingEvents(
+  keys: Keys,
+  redis: RedisClient,
+  queue: { waitUntilReady(): Promise<unknown> },
+  events: readonly DomainEvent[],
+): Promise<void> {
   const perAccount = new Map<string, number>();
   for (const e of events) perAccount.set(e.account, (perAccount.get(e.account) ?? 0) + 1);
-  const keys = keysFor(queue.opts.prefix ?? '');
   // as addBulk does: a Redis that cannot be reached fails with its connection error
   await queue.waitUntilReady();
-  const multi = connectionOf(queue).multi();
+  const multi = redis.multi();
   for (const [account, n] of perAccount) {
     multi
       .incrby(keys.pendingEvents(account), n)
@@ -71,14 +86,14 @@ async function countPendingEvents(queue: Queue, events: readonly DomainEvent[]):
  * take their account over a limit, which come back with the reason.
  */
 export async function queueValidated(
-  queue: Queue,
+  queue: PartitionedQueue,
   valid: ReadonlyArray<{ index: number; event: DomainEvent }>,
   accountLimits: AccountLimits | undefined,
 ): Promise<{ accepted: number; jobs: number; overLimit: Array<{ index: number; reason: string }> }> {
   const over = accountLimits
     ? await findOverAccountLimits(
-        connectionOf(queue),
-        keysFor(queue.opts.prefix ?? ''),
+        queue.connection,
+        queue.keys,
         valid.map((v) => v.event),
         accountLimits,
       )
@@ -107,7 +122,7 @@ export interface PublishOptions {
  * known to be added).
  */
 export async function publishMany(
-  queue: Queue,
+  queue: PartitionedQueue | (() => Promise<PartitionedQueue>),
   events: readonly unknown[],
   opts: PublishOptions = {},
 ): Promise<PublishResult> {
@@ -123,13 +138,20 @@ export async function publishMany(
     if (result.ok) valid.push({ index, event: result.event });
     else refuse(index, result.errors);
   });
-  const { accepted, overLimit } = await queueValidated(queue, valid, opts.accountLimits);
+  // input with nothing valid in it never needs Redis
+  if (valid.length === 0) return { accepted: 0, refused };
+  const target = typeof queue === 'function' ? await queue() : queue;
+  const { accepted, overLimit } = await queueValidated(target, valid, opts.accountLimits);
   for (const { index, reason } of overLimit) refuse(index, [reason]);
   return { accepted, refused: refused.sort((a, b) => a.index - b.index) };
 }
 
 /** `publishMany` of one event. */
-export function publish(queue: Queue, event: unknown, opts?: PublishOptions): Promise<PublishResult> {
+export function publish(
+  queue: PartitionedQueue | (() => Promise<PartitionedQueue>),
+  event: unknown,
+  opts?: PublishOptions,
+): Promise<PublishResult> {
   return publishMany(queue, [event], opts);
 }
 
@@ -144,10 +166,17 @@ function stringId(input: unknown): string | undefined {
 }
 
 export interface PublisherOptions {
-  /** REDIS_URL */
+  /** REDIS_URL (with a Cluster: its credentials and scheme; the nodes are `clusterNodes`) */
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES, as `host:port` strings: connect to a Redis Cluster */
+  clusterNodes?: readonly string[];
   /** QUEUE_PREFIX */
   prefix: string;
+  /**
+   * The deployment's partition count is read from Redis (the workers write it at their first
+   * start); this is used only while none is written yet (default 16, PARTITIONS' default).
+   */
+  partitions?: number;
   /**
    * Connection problems reported while the publisher is open (reconnects, a refused password,
    * …). Failed publishes also reject, so the default ignores them. These errors, like the
@@ -222,8 +251,24 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const onError = (error: Error) => callerOnError(redactRedisError(error));
   // the queue reports its connection's errors too: the connection's own listener only keeps
   // ioredis from printing them
-  const connection = createRedis(options.redisUrl, 'producer', () => {});
-  const queue = openQueue(QUEUES.events, connection, options.prefix, onError);
+  const connection = createRedis(
+    { url: options.redisUrl, clusterNodes: options.clusterNodes ?? [] },
+    'producer',
+    () => {},
+  );
+  let opening: Promise<PartitionedQueue> | undefined;
+  const queue = () => {
+    opening ??= (async () => {
+      const app = keysFor(options.prefix, 1);
+      const partitions =
+        (await storedPartitions(connection, app)) ?? options.partitions ?? DEFAULT_PARTITIONS;
+      return openPartitioned(QUEUES.events, connection, keysFor(options.prefix, partitions), onError);
+    })();
+    opening.catch(() => {
+      opening = undefined; // Redis did not answer: ask again on the next publish
+    });
+    return opening;
+  };
   const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
   let closing: Promise<void> | undefined;
   const many = (events: readonly unknown[]) => {
@@ -246,7 +291,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     close: () => {
       closing ??= (async () => {
         try {
-          await queue.close();
+          await (await opening?.catch(() => undefined))?.close();
         } finally {
           // The queue does not close a connection it was given.
           if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());

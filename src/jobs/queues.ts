@@ -6,16 +6,21 @@ import {
   Worker,
   type WorkerOptions,
 } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { ErrorSink } from '../log.js';
+import type { Keys } from '../store/keys.js';
+import type { RedisClient } from './connection.js';
+import { openPartitioned } from './partitioned-queue.js';
+
+export type { RedisClient } from './connection.js';
 
 /** The product's queues: names live here and nowhere else. */
 export const QUEUES = {
-  /** batches of validated domain events, folded into facts */
+  /** batches of validated domain events, folded into facts (one queue per partition) */
   events: 'events',
-  /** one job per account to reconcile, deduplicated while waiting or active */
+  /** one job per account to reconcile, deduplicated while waiting or active (one per partition) */
   reconcile: 'reconcile',
-  /** fleet-wide work: re-reconcile every account after a rules change, resync --all */
+  /** fleet-wide work: re-reconcile every account after a rules change, resync --all (app-wide) */
   maintenance: 'maintenance',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -67,7 +72,12 @@ export const EVENTS_STREAM_MAX_LEN = 10_000;
  * errors to stderr with console.error, raw, when the queue has no 'error' listener: `onError`
  * is that listener (it also receives the errors of the connection the queue shares).
  */
-export function openQueue(name: QueueName, connection: Redis, prefix: string, onError: ErrorSink): Queue {
+export function openQueue(
+  name: QueueName,
+  connection: RedisClient,
+  prefix: string,
+  onError: ErrorSink,
+): Queue {
   const queue = new Queue(name, {
     connection,
     prefix,
@@ -82,7 +92,7 @@ export function openQueue(name: QueueName, connection: Redis, prefix: string, on
 export function openWorker<Data, Result>(
   name: QueueName,
   processor: Processor<Data, Result>,
-  options: WorkerOptions & { connection: Redis; prefix: string },
+  options: WorkerOptions & { connection: RedisClient; prefix: string },
   onError: ErrorSink,
 ): Worker<Data, Result> {
   const worker = new Worker<Data, Result>(name, processor, options);
@@ -91,9 +101,10 @@ export function openWorker<Data, Result>(
 }
 
 /** The connection a product queue was opened with (openQueue always passes one). */
-export function connectionOf(queue: Queue): Redis {
+export function connectionOf(queue: Queue): RedisClient {
   const connection = queue.opts.connection;
-  if (!(connection instanceof Redis)) throw new Error(`queue ${queue.name} was not opened with openQueue`);
+  if (!(connection instanceof Redis) && !(connection instanceof Cluster))
+    throw new Error(`queue ${queue.name} was not opened with openQueue`);
   return connection;
 }
 
@@ -104,14 +115,22 @@ export function connectionOf(queue: Queue): Redis {
 export const PENDING_EVENTS_TTL_SECONDS = 300;
 
 /** Every queue of the product, for the dashboard and the queue-depth metrics. */
-export function openAllQueues(
-  connection: Redis,
-  prefix: string,
-  onError: ErrorSink,
-): Record<keyof typeof QUEUES, Queue> {
+export function openAllQueues(connection: RedisClient, keys: Keys, onError: ErrorSink) {
   return {
-    events: openQueue(QUEUES.events, connection, prefix, onError),
-    reconcile: openQueue(QUEUES.reconcile, connection, prefix, onError),
-    maintenance: openQueue(QUEUES.maintenance, connection, prefix, onError),
+    events: openPartitioned(QUEUES.events, connection, keys, onError),
+    reconcile: openPartitioned(QUEUES.reconcile, connection, keys, onError),
+    maintenance: openQueue(QUEUES.maintenance, connection, keys.prefix, onError),
   };
+}
+export type AllQueues = ReturnType<typeof openAllQueues>;
+
+/** The BullMQ queues behind AllQueues, each partition's apart. */
+export const flatQueues = (all: AllQueues): Queue[] => [
+  ...all.events.queues,
+  ...all.reconcile.queues,
+  all.maintenance,
+];
+
+export async function closeAllQueues(all: AllQueues): Promise<void> {
+  await Promise.all([all.events.close(), all.reconcile.close(), all.maintenance.close()]);
 }

@@ -1,4 +1,5 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import type { PartitionedQueue } from './partitioned-queue.js';
 import { JOB_NAMES, RETRY_BACKOFF } from './queues.js';
 
 export interface ReconcileJobData {
@@ -25,16 +26,24 @@ export function reconcileJobOptions(account: string, delayMs: number): JobsOptio
   };
 }
 
+/** Queues a reconcile of each account in its partition's queue (one addBulk per partition). */
 export async function enqueueReconcile(
-  queue: Queue,
+  queue: PartitionedQueue,
   accounts: Iterable<string>,
   delayMs: number,
   reason: ReconcileJobData['reason'],
 ): Promise<void> {
-  const jobs = [...accounts].map((account) => ({
-    name: JOB_NAMES.reconcile,
-    data: { account, reason } satisfies ReconcileJobData,
-    opts: reconcileJobOptions(account, delayMs),
-  }));
-  if (jobs.length) await queue.addBulk(jobs);
+  await Promise.all(
+    queue
+      .group(accounts, (account) => account)
+      .map(([partition, list]) =>
+        partition.addBulk(
+          list.map((account) => ({
+            name: JOB_NAMES.reconcile,
+            data: { account, reason } satisfies ReconcileJobData,
+            opts: reconcileJobOptions(account, delayMs),
+          })),
+        ),
+      ),
+  );
 }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HeldRules } from '../fleet/rules.js';
+import type { RedisClient } from '../jobs/connection.js';
 import { QUEUES } from '../jobs/queues.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { RepairResult } from '../reconcile/repair.js';
@@ -71,17 +71,17 @@ export class Metrics implements EngineObserver {
 
   private readonly dataLosses = new Counter({
     name: 'folder_sync_redis_data_loss_total',
-    help: 'Times this process found that Redis lost data (the deployment sentinel gone or changed): accounts are re-adopted from the provider',
+    help: 'Times this process found that RedisClient lost data (the deployment sentinel gone or changed): accounts are re-adopted from the provider',
     registers: [this.registry],
   });
   private readonly firstContacts = new Counter({
     name: 'folder_sync_first_contacts_total',
-    help: 'Accounts whose groups were read back because their ledger was not from this deployment epoch (new accounts, or after Redis lost data)',
+    help: 'Accounts whose groups were read back because their ledger was not from this deployment epoch (new accounts, or after RedisClient lost data)',
     registers: [this.registry],
   });
   private readonly adopted = new Counter({
     name: 'folder_sync_groups_adopted_total',
-    help: 'Managed groups found at first contact and adopted instead of created (many after a fresh start mean Redis lost data)',
+    help: 'Managed groups found at first contact and adopted instead of created (many after a fresh start mean RedisClient lost data)',
     registers: [this.registry],
   });
   private readonly driftFoundTotal = new Counter({
@@ -141,25 +141,33 @@ export class Metrics implements EngineObserver {
   watchQueues(queues: readonly Queue[]): void {
     new Gauge({
       name: 'folder_sync_queue_jobs',
-      help: 'Jobs per queue and state (read from Redis at scrape time)',
+      help: 'Jobs per queue and state (read from RedisClient at scrape time)',
       labelNames: ['queue', 'state'],
       registers: [this.registry],
       async collect() {
-        for (const q of queues) {
-          const counts = await q.getJobCounts(...JOB_STATES);
-          for (const state of JOB_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
-        }
+        // a partitioned queue is one BullMQ queue per partition, all of one name: summed
+        const all = await Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES)));
+        const sums = new Map<string, Record<string, number>>();
+        all.forEach((counts, i) => {
+          const sum = sums.get(queues[i]!.name) ?? {};
+          for (const state of JOB_STATES) sum[state] = (sum[state] ?? 0) + (counts[state] ?? 0);
+          sums.set(queues[i]!.name, sum);
+        });
+        for (const [queue, sum] of sums)
+          for (const state of JOB_STATES) this.set({ queue, state }, sum[state]!);
       },
     });
-    const reconcile = queues.find((q) => q.name === QUEUES.reconcile);
-    if (reconcile) {
+    const reconcile = queues.filter((q) => q.name === QUEUES.reconcile);
+    if (reconcile.length) {
       new Gauge({
         name: 'folder_sync_accounts_out_of_sync',
         help: 'Accounts with a reconcile queued or running (one job per account)',
         registers: [this.registry],
         async collect() {
-          const c = await reconcile.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-          this.set(Object.values(c).reduce((a, b) => a + b, 0));
+          const all = await Promise.all(
+            reconcile.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')),
+          );
+          this.set(all.flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0));
         },
       });
     }
@@ -242,13 +250,14 @@ export class Metrics implements EngineObserver {
   }
 
   /** Adds the gauge of parked accounts (read from Redis at scrape time). Call once. */
-  watchParked(redis: Redis, keys: Keys): void {
+  watchParked(redis: RedisClient, keys: Keys): void {
     new Gauge({
       name: 'folder_sync_accounts_parked',
       help: 'Accounts parked now: their reconcile is given up until an event, a resync or a rules change asks again',
       registers: [this.registry],
       async collect() {
-        this.set(await redis.hlen(keys.parked));
+        const counts = await Promise.all(keys.parts.map((part) => redis.hlen(part.parked)));
+        this.set(counts.reduce((a, b) => a + b, 0));
       },
     });
   }

@@ -1,4 +1,5 @@
-import { ReplyError } from 'ioredis';
+import { Cluster, ReplyError } from 'ioredis';
+import { nodesOf, type RedisClient } from '../jobs/connection.js';
 import type { Logger } from '../log.js';
 import { isRedisAuthError } from './errors.js';
 
@@ -34,6 +35,16 @@ function policyOf(reply: unknown): string | undefined {
  * connection's retry settings say.
  */
 export async function checkEvictionPolicy(
+  redis: RedisClient,
+  opts: { allowEviction: boolean; log: Logger },
+): Promise<void> {
+  if (redis instanceof Cluster) {
+    await redis.ping(); // a Cluster knows its masters once connected: each is asked
+    for (const node of nodesOf(redis)) await checkNodePolicy(node, opts);
+  } else await checkNodePolicy(redis, opts);
+}
+
+async function checkNodePolicy(
   redis: { config(...args: ['GET', string]): Promise<unknown> },
   opts: { allowEviction: boolean; log: Logger },
 ): Promise<void> {

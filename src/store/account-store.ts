@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import {
   type AccountFacts,
   buildUserFolders,
   buildViewsSteps,
   type StoredUserFolder,
 } from '../facts/views.js';
+import type { RedisClient } from '../jobs/connection.js';
 import type { FolderKey } from '../plan/types.js';
 import { drain, runSliced, type Steps } from '../steps.js';
 import type { Keys } from './keys.js';
@@ -128,12 +128,19 @@ const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
 /** Redis I/O for one account's facts, ledger and bookkeeping. */
 export class AccountStore {
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keys: Keys,
   ) {}
 
   async load(account: string): Promise<LoadedAccount> {
     const k = this.keys;
+    const part = k.partOf(account);
+    // The fleet's fields first, in their own slot: a rules install or a new epoch after this
+    // read is met by the walk or the sentinel check that follows it, never missed.
+    const [deployment, rulesGeneration] = await Promise.all([
+      this.redis.get(k.deployment),
+      this.redis.hget(k.rules, 'generation'),
+    ]);
     const res = await this.redis
       .multi()
       .hlen(k.facts(account))
@@ -142,13 +149,11 @@ export class AccountStore {
       .hgetall(k.rejections(account))
       .hgetall(k.retries(account))
       .hgetall(k.status(account))
-      .hget(k.resyncRequests, account)
-      .hget(k.verifyRequests, account)
-      .hget(k.parked, account)
-      .get(k.deployment)
-      .hget(k.rules, 'generation')
+      .hget(part.resyncRequests, account)
+      .hget(part.verifyRequests, account)
+      .hget(part.parked, account)
       .exec();
-    if (!res) throw new Error('Redis transaction aborted');
+    if (!res) throw new Error('RedisClient transaction aborted');
     const values = res.map(([err, value]) => {
       if (err) throw err;
       return value;
@@ -167,8 +172,8 @@ export class AccountStore {
         resyncRequest: text(6),
         verifyRequest: text(7),
         parked: text(8),
-        deployment: text(9),
-        rulesGeneration: text(10),
+        deployment,
+        rulesGeneration,
       }),
     );
   }
@@ -210,16 +215,16 @@ export class AccountStore {
 
   /** The next reconcile reads the provider's groups back first (an outcome is unknown). */
   async requestResync(account: string): Promise<void> {
-    await this.redis.hincrby(this.keys.resyncRequests, account, 1);
+    await this.redis.hincrby(this.keys.partOf(account).resyncRequests, account, 1);
   }
 
   /** Gives up an account's reconcile until something asks for it again (not fenced: no lease is held). */
   async park(account: string, record: ParkedRecord): Promise<void> {
-    await this.redis.hset(this.keys.parked, account, encode.parked(record));
+    await this.redis.hset(this.keys.partOf(account).parked, account, encode.parked(record));
   }
 
   async markVerified(account: string, at: number): Promise<void> {
-    await this.redis.zadd(this.keys.verified, at, account);
+    await this.redis.zadd(this.keys.partOf(account).verified, at, account);
   }
 
   async releaseLease(lease: Lease): Promise<void> {
@@ -231,6 +236,7 @@ export class AccountStore {
     if (ops.length === 0) return;
     const k = this.keys;
     const a = lease.account;
+    const part = k.partOf(a);
     const args: Array<string | number> = [];
     for (const o of ops) {
       args.push(HASH[o.hash], OP_CODE[o.op], 'field' in o ? o.field : '', 'value' in o ? o.value : '');
@@ -241,9 +247,9 @@ export class AccountStore {
       k.rejections(a),
       k.retries(a),
       k.status(a),
-      k.resyncRequests,
-      k.verifyRequests,
-      k.parked,
+      part.resyncRequests,
+      part.verifyRequests,
+      part.parked,
       lease.token,
       ...args,
     );

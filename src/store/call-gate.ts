@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from './keys.js';
 
 export interface CallGateOptions {
@@ -41,7 +41,7 @@ export class CallGate {
   private backingOff = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly opts: CallGateOptions,
   ) {

@@ -1,48 +1,116 @@
+import { createHash } from 'node:crypto';
+import { CLUSTER_SLOTS, slotOf } from './slots.js';
+
+/** Partitions of a new deployment when PARTITIONS is not set. */
+export const DEFAULT_PARTITIONS = 16;
+/** Most partitions a deployment may have (each costs every worker two BullMQ workers). */
+export const MAX_PARTITIONS = 1024;
+
 /**
- * Every Redis key this product writes besides BullMQ's own, in one place. The prefix is
- * QUEUE_PREFIX (default "{folder-sync}"): its {hash tag} keeps all keys in one Redis Cluster
- * slot, so the multi-key Lua scripts work there too.
+ * The partition of an account: the first 32 bits of SHA-1 of its UTF-8 name, modulo the count.
+ * Producers and workers compute it alike, in any language (`sha1(account)[0..8] as hex % N`).
  */
-export function keysFor(prefix: string) {
-  const k = (...parts: string[]) => [prefix, ...parts].join(':');
+export function partitionOf(account: string, partitions: number): number {
+  return createHash('sha1').update(account).digest().readUInt32BE(0) % partitions;
+}
+
+/**
+ * The prefix of partition `p` of `partitions`: QUEUE_PREFIX with its {hash tag} suffixed
+ * (`{folder-sync}` → `{folder-sync:p3}`, or `{folder-sync:p3.41}`), so each partition's keys and
+ * queues sit in a Redis Cluster slot of their own; a prefix without a tag gets one
+ * (`fs` → `fs:{p3}`). The suffix `.n`, the smallest that works, puts partition p's slot in the
+ * p-th of `partitions` equal slices of the slot space: a cluster whose masters hold equal slot
+ * ranges (what `redis-cli --cluster create` makes) holds an equal share of the partitions each.
+ */
+export function partitionPrefix(prefix: string, p: number, partitions: number): string {
+  if (!(p >= 0 && p < partitions)) throw new RangeError(`partition ${p} is not one of 0..${partitions - 1}`);
+  const open = prefix.indexOf('{');
+  const close = open < 0 ? -1 : prefix.indexOf('}', open + 2);
+  const tagged = (tag: string) =>
+    close < 0 ? `${prefix}:{${tag}}` : `${prefix.slice(0, close)}:${tag}${prefix.slice(close)}`;
+  const from = Math.floor((p * CLUSTER_SLOTS) / partitions);
+  const to = Math.floor(((p + 1) * CLUSTER_SLOTS) / partitions);
+  for (let salt = 0; ; salt++) {
+    const candidate = tagged(salt === 0 ? `p${p}` : `p${p}.${salt}`);
+    const slot = slotOf(candidate);
+    if (slot >= from && slot < to) return candidate;
+  }
+}
+
+/** The partition a prefix made by partitionPrefix names, or undefined for the app-wide prefix. */
+export function partitionOfPrefix(prefix: string): number | undefined {
+  const m = /:p(\d+)(?:\.\d+)?\}|:\{p(\d+)(?:\.\d+)?\}$/.exec(prefix);
+  return m ? Number(m[1] ?? m[2]) : undefined;
+}
+
+/** Every prefix a deployment writes under: the app-wide one first, then each partition's. */
+export function allPrefixes(prefix: string, partitions: number): string[] {
+  return [prefix, ...Array.from({ length: partitions }, (_, p) => partitionPrefix(prefix, p, partitions))];
+}
+
+/**
+ * Every Redis key this product writes besides BullMQ's own, in one place. App-wide state (the
+ * rules, the deployment sentinel, the provider budget) sits under QUEUE_PREFIX; an account's
+ * keys, and the per-partition indexes, under its partition's prefix. Every multi-key script
+ * touches one partition or the app-wide tag, never both, so all of them work on a Cluster.
+ */
+export function keysFor(prefix: string, partitions: number) {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
+    throw new RangeError(`partitions must be an integer from 1 to ${MAX_PARTITIONS}, not ${partitions}`);
+  const app = (...parts: string[]) => [prefix, ...parts].join(':');
+  const prefixes = allPrefixes(prefix, partitions).slice(1);
+  const part = (p: number) => {
+    const k = (...parts: string[]) => [prefixes[p], ...parts].join(':');
+    return {
+      partition: p,
+      prefix: prefixes[p]!,
+      /** every account of the partition ever seen (rules changes and resync --all walk it) */
+      accounts: k('accounts'),
+      /** account → number of its newest resync request; cleared only by the read-back that served it */
+      resyncRequests: k('resync-requests'),
+      /** account → why its reconcile was given up ({reason, at, attempts}); cleared by its next success */
+      parked: k('parked'),
+      /** account → when verification claimed it: its next reconcile reads back, on verification's budget */
+      verifyRequests: k('verify-requests'),
+      /** account → when its groups were last read back (score, ms): verification walks it oldest first */
+      verified: k('verified'),
+    };
+  };
+  const parts = prefixes.map((_, p) => part(p));
+  const partOf = (account: string) => parts[partitionOf(account, partitions)]!;
+  const acct = (name: string) => (account: string) => [partOf(account).prefix, name, account].join(':');
   return {
-    seen: (eventId: string) => k('seen', eventId),
-    facts: (account: string) => k('facts', account),
-    folders: (account: string) => k('folders', account),
-    ledger: (account: string) => k('ledger', account),
-    rejections: (account: string) => k('rejections', account),
-    retries: (account: string) => k('retries', account),
-    status: (account: string) => k('status', account),
-    lease: (account: string) => k('lease', account),
+    prefix,
+    partitions,
+    parts,
+    partOf,
+    /** an event id, remembered 24 h in its account's partition */
+    seen: (account: string, eventId: string) => [partOf(account).prefix, 'seen', eventId].join(':'),
+    facts: acct('facts'),
+    folders: acct('folders'),
+    ledger: acct('ledger'),
+    rejections: acct('rejections'),
+    retries: acct('retries'),
+    status: acct('status'),
+    lease: acct('lease'),
     /** live conversations (c) and user folders (f) of the account, for their limits */
-    counts: (account: string) => k('counts', account),
+    counts: acct('counts'),
     /** events of the account published and not folded yet (a reconcile waits for them) */
-    pendingEvents: (account: string) => k('pending', account),
+    pendingEvents: acct('pending'),
     /** a copy of a ledger that did not decode, kept a week for a post-mortem */
-    quarantine: (account: string) => k('quarantine', account),
-    /** every account ever seen (rules changes and resync --all walk it) */
-    accounts: k('accounts'),
-    /** account → number of its newest resync request; cleared only by the read-back that served it */
-    resyncRequests: k('resync-requests'),
-    /** account → why its reconcile was given up ({reason, at, attempts}); cleared by its next success */
-    parked: k('parked'),
-    /** account → when verification claimed it: its next reconcile reads back, on verification's budget */
-    verifyRequests: k('verify-requests'),
-    /** before 0.2: a set of accounts to resync (moved into resyncRequests at start) */
-    legacyResync: k('resync'),
-    /** account → when its groups were last read back (score, ms): verification walks it oldest first */
-    verified: k('verified'),
-    callSlot: k('calls', 'next-slot'),
-    callPause: k('calls', 'pause'),
-    callPauseStreak: k('calls', 'pause-streak'),
+    quarantine: acct('quarantine'),
+    callSlot: app('calls', 'next-slot'),
+    callPause: app('calls', 'pause'),
+    callPauseStreak: app('calls', 'pause-streak'),
     /** the verification budget's own slot (a share of the provider rate) */
-    verifySlot: k('calls', 'verify-next-slot'),
+    verifySlot: app('calls', 'verify-next-slot'),
     /** the deployment sentinel: its epoch changes when Redis is found to have lost data */
-    deployment: k('deployment'),
+    deployment: app('deployment'),
     /** the fleet's rules: version, hash, generation, body (one place for the whole fleet) */
-    rules: k('rules'),
+    rules: app('rules'),
     /** a rules change held by the deletion guard until an operator confirms it */
-    rulesHeld: k('rules', 'held'),
+    rulesHeld: app('rules', 'held'),
   };
 }
 export type Keys = ReturnType<typeof keysFor>;
+export type PartitionKeys = Keys['parts'][number];

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from '../jobs/connection.js';
 
 type Arg = string | number;
 
@@ -51,7 +52,7 @@ function loadScripts(): Script[] {
 let scripts: Script[] | undefined;
 
 /** Registers the product's Lua scripts as commands on a connection (EVALSHA, EVAL fallback). */
-export function withScripts<R extends Redis>(redis: R): R {
+export function withScripts<R extends RedisClient>(redis: R): R {
   scripts ??= loadScripts();
   for (const s of scripts) {
     if (!(s.command in redis)) redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });

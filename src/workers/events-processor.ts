@@ -1,5 +1,6 @@
-import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
+import type { RedisClient } from '../jobs/connection.js';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import type { EventsJobData } from '../jobs/publish.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
@@ -8,9 +9,9 @@ import type { Keys } from '../store/keys.js';
 import { type FoldOptions, foldEvents } from './fold-events.js';
 
 export interface EventsProcessorDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
-  reconcile: Queue;
+  reconcile: PartitionedQueue;
   debounceMs: number;
   log: Logger;
   observer: EngineObserver;

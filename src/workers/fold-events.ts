@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { type ValidationContext, validateEvent } from '../events/validate.js';
 import { eventWrites } from '../facts/encode.js';
 import { tiebreakOf } from '../facts/registers.js';
+import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from '../store/keys.js';
 
 /** An event id is remembered this long: a repeat inside the window is ignored. */
@@ -38,17 +38,28 @@ const COUNTER = { conversations: 'c', folders: 'f' } as const;
 
 /**
  * Folds a batch of events into per-account facts: each is validated again (a job may come from
- * anywhere that writes to Redis), then one atomic script per event, all of them in one
+ * anywhere that writes to Redis), then one atomic script per event, all of a partition's in one
  * pipeline round trip.
  */
 export async function foldEvents(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
   events: readonly unknown[],
   opts: FoldOptions,
 ): Promise<FoldResult> {
-  const pipeline = redis.pipeline();
-  const folded: DomainEvent[] = [];
+  // one pipeline per partition: a Cluster refuses a pipeline whose keys live on several nodes
+  const pipelines = new Map<
+    number,
+    { pipeline: ReturnType<RedisClient['pipeline']>; folded: DomainEvent[] }
+  >();
+  const pipelineOf = (partition: number) => {
+    let entry = pipelines.get(partition);
+    if (!entry) {
+      entry = { pipeline: redis.pipeline(), folded: [] };
+      pipelines.set(partition, entry);
+    }
+    return entry;
+  };
   const out: FoldResult = {
     dirty: new Set(),
     changed: 0,
@@ -74,14 +85,16 @@ export async function foldEvents(
         w.counts ? COUNTER[w.counts] : '-',
       );
     }
+    const part = keys.partOf(e.account);
+    const { pipeline, folded } = pipelineOf(part.partition);
     folded.push(e);
     void pipeline.fsApplyEvent(
-      keys.seen(e.id),
+      keys.seen(e.account, e.id),
       keys.facts(e.account),
       keys.folders(e.account),
-      keys.accounts,
-      keys.resyncRequests,
-      keys.verified,
+      part.accounts,
+      part.resyncRequests,
+      part.verified,
       keys.pendingEvents(e.account),
       keys.counts(e.account),
       e.account,
@@ -94,17 +107,19 @@ export async function foldEvents(
       ...args,
     );
   });
-  const results = (await pipeline.exec()) ?? [];
-  results.forEach(([error, result], i) => {
-    if (error) throw error;
-    const e = folded[i]!;
-    if (result === FOLD_RESULT.stale) out.stale++;
-    else if (result === FOLD_RESULT.overLimit) out.overLimit.push({ account: e.account, id: e.id });
-    else {
-      out.dirty.add(e.account);
-      if (result === FOLD_RESULT.changed) out.changed++;
-      else out.duplicates++;
-    }
+  const replies = await Promise.all([...pipelines.values()].map(({ pipeline }) => pipeline.exec()));
+  [...pipelines.values()].forEach(({ folded }, p) => {
+    (replies[p] ?? []).forEach(([error, result], i) => {
+      if (error) throw error;
+      const e = folded[i]!;
+      if (result === FOLD_RESULT.stale) out.stale++;
+      else if (result === FOLD_RESULT.overLimit) out.overLimit.push({ account: e.account, id: e.id });
+      else {
+        out.dirty.add(e.account);
+        if (result === FOLD_RESULT.changed) out.changed++;
+        else out.duplicates++;
+      }
+    });
   });
   return out;
 }

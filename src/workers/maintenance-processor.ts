@@ -1,16 +1,17 @@
-import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import { markWalked } from '../fleet/rules.js';
+import type { RedisClient } from '../jobs/connection.js';
 import type { RulesChangedData } from '../jobs/maintenance-jobs.js';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { JOB_NAMES } from '../jobs/queues.js';
 import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
 import { reconcileEveryAccount } from './maintenance.js';
 
 export interface MaintenanceProcessorDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
-  reconcile: Queue;
+  reconcile: PartitionedQueue;
   debounceMs: number;
   log: Logger;
   signal: AbortSignal;

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/connection.js';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
-import type { Keys } from '../store/keys.js';
+import type { Keys, PartitionKeys } from '../store/keys.js';
 
 /** Accounts queued per step of a fleet-wide walk. */
 const CHUNK = 500;
-/** The walk waits while this many reconciles are already queued, so live events keep flowing. */
+/** The walk waits while this many reconciles are queued in a partition, so live events keep flowing. */
 const MAX_QUEUED = 2_000;
 
 /**
@@ -14,25 +14,37 @@ const MAX_QUEUED = 2_000;
  * `resync` set), in chunks, backing off while the reconcile queue is busy.
  */
 export async function reconcileEveryAccount(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keys,
-  reconcile: Queue,
+  reconcile: PartitionedQueue,
   opts: { resync: boolean; delayMs: number; signal?: AbortSignal },
 ): Promise<number> {
+  let total = 0;
+  for (const part of keys.parts) total += await walkPartition(redis, part, reconcile, opts);
+  return total;
+}
+
+async function walkPartition(
+  redis: RedisClient,
+  part: PartitionKeys,
+  reconcile: PartitionedQueue,
+  opts: { resync: boolean; delayMs: number; signal?: AbortSignal },
+): Promise<number> {
+  const queue = reconcile.queues[part.partition]!;
   let cursor = '0';
   let total = 0;
   do {
-    const [next, accounts] = await redis.sscan(keys.accounts, cursor, 'COUNT', CHUNK);
+    const [next, accounts] = await redis.sscan(part.accounts, cursor, 'COUNT', CHUNK);
     cursor = next;
     if (accounts.length === 0) continue;
     for (;;) {
-      const counts = await reconcile.getJobCounts('waiting', 'delayed', 'prioritized');
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
       if ((counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) < MAX_QUEUED) break;
       await sleep(200, undefined, { signal: opts.signal });
     }
     if (opts.resync) {
       const asks = redis.pipeline();
-      for (const account of accounts) asks.hincrby(keys.resyncRequests, account, 1);
+      for (const account of accounts) asks.hincrby(part.resyncRequests, account, 1);
       await asks.exec();
     }
     await enqueueReconcile(reconcile, accounts, opts.delayMs, opts.resync ? 'resync' : 'rules-changed');

@@ -1,4 +1,5 @@
-import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
 import type { EngineObserver } from '../reconcile/observer.js';
@@ -13,7 +14,7 @@ export interface ReconcileProcessorDeps {
   reconcileDeps: ReconcileDeps;
   /** events of the account published and not folded yet */
   pendingEvents: (account: string) => Promise<number>;
-  reconcile: Queue;
+  reconcile: PartitionedQueue;
   debounceMs: number;
   backlogWaitMs: number;
   log: Logger;

@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import type { Worker } from 'bullmq';
-import { type Config, foldOptions } from '../config.js';
-import { Deployment } from '../fleet/deployment.js';
+import { type Config, foldOptions, keysOf, workerPartitions } from '../config.js';
+import { assertLayout, checkLayout, Deployment } from '../fleet/deployment.js';
 import { FleetRules } from '../fleet/rules.js';
 import { fleetState } from '../fleet/state.js';
-import { createRedis } from '../jobs/connection.js';
+import { createRedis, redisEndpoint } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
+import { openPartitioned } from '../jobs/partitioned-queue.js';
 import { openQueue, openWorker, QUEUES } from '../jobs/queues.js';
 import { errorSink, type Logger } from '../log.js';
 import { ConfigurationAlarm } from '../provider/configuration-alarm.js';
@@ -18,11 +19,10 @@ import type { ReconcileDeps } from '../reconcile/reconcile.js';
 import { checkEvictionPolicy } from '../redis/eviction.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
-import { keysFor } from '../store/keys.js';
-import { migrateLegacyResync } from '../store/migrate.js';
 import { withScripts } from '../store/scripts.js';
 import { eventsProcessor } from './events-processor.js';
 import { maintenanceProcessor } from './maintenance-processor.js';
+import { limitedBy, ProcessSlots } from './process-slots.js';
 import { reconcileProcessor } from './reconcile-processor.js';
 import { Verifier } from './verifier.js';
 
@@ -50,18 +50,24 @@ export async function startWorkers(
   log: Logger,
   observer: EngineObserver = {},
 ): Promise<RunningWorkers> {
-  const redis = withScripts(createRedis(config.REDIS_URL, 'worker', errorSink(log, 'redis')));
+  const redis = withScripts(createRedis(redisEndpoint(config), 'worker', errorSink(log, 'redis')));
   const prefix = config.QUEUE_PREFIX;
-  const keys = keysFor(prefix);
-  await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
-  await migrateLegacyResync(redis, keys);
+  const keys = keysOf(config);
+  try {
+    await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
+    await checkLayout(redis, keys);
+  } catch (error) {
+    redis.disconnect(); // refused: nothing else is open yet
+    throw error;
+  }
   const deployment = new Deployment({
     redis,
     keys,
     log,
     onDataLoss: (reason) => observer.dataLoss?.(reason),
   });
-  await deployment.check();
+  // the sentinel may be new (a first start, or Redis lost it): it holds this process's count then
+  assertLayout(await deployment.check(), keys.partitions);
   const sentinelCheck = setInterval(() => {
     deployment
       .check()
@@ -69,7 +75,7 @@ export async function startWorkers(
   }, SENTINEL_CHECK_MS);
   sentinelCheck.unref();
 
-  const reconcileQueue = openQueue(QUEUES.reconcile, redis, prefix, errorSink(log, 'queue reconcile'));
+  const reconcileQueue = openPartitioned(QUEUES.reconcile, redis, keys, errorSink(log, 'queue reconcile'));
   const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix, errorSink(log, 'queue maintenance'));
 
   const store = new AccountStore(redis, keys);
@@ -138,7 +144,6 @@ export async function startWorkers(
   // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
   const workerOpts = {
     connection: redis,
-    prefix,
     maxStalledCount: 1_000,
     lockDuration: config.LOCK_MS,
     stalledInterval: config.LOCK_MS,
@@ -148,48 +153,62 @@ export async function startWorkers(
     },
   };
   const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
+  const foldEvents = eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) });
+  const reconcileOne = reconcileProcessor({
+    reconcileDeps,
+    pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
+    park: (account, record) => store.park(account, record),
+    reconcile: reconcileQueue,
+    debounceMs: config.DEBOUNCE_MS,
+    backlogWaitMs: config.BACKLOG_WAIT_MS,
+    log,
+    observer,
+    signal: shutdown.signal,
+  });
+  // One BullMQ worker per queue and partition taken, each taking up to an even share of the
+  // process's concurrency (accounts spread evenly by their hash); the process-wide slots keep the
+  // total at WORKER_CONCURRENCY / EVENT_CONCURRENCY when that share rounds up.
+  const partitions = workerPartitions(config);
+  const share = (total: number) => Math.max(1, Math.ceil(total / partitions.length));
+  const foldSlots = new ProcessSlots(config.EVENT_CONCURRENCY);
+  const reconcileSlots = new ProcessSlots(config.WORKER_CONCURRENCY);
   // during a Redis outage every worker reports each failed command: errorSink logs each message once per 30 s
-  const eventWorker = openWorker(
-    QUEUES.events,
-    eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) }),
-    { ...workerOpts, concurrency: config.EVENT_CONCURRENCY },
-    errorSink(log, 'worker events'),
+  const eventWorkers = partitions.map((p) =>
+    openWorker(
+      QUEUES.events,
+      limitedBy(foldSlots, foldEvents),
+      { ...workerOpts, prefix: keys.parts[p]!.prefix, concurrency: share(config.EVENT_CONCURRENCY) },
+      errorSink(log, 'worker events'),
+    ),
   );
-  const reconcileWorker = openWorker(
-    QUEUES.reconcile,
-    reconcileProcessor({
-      reconcileDeps,
-      pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
-      park: (account, record) => store.park(account, record),
-      reconcile: reconcileQueue,
-      debounceMs: config.DEBOUNCE_MS,
-      backlogWaitMs: config.BACKLOG_WAIT_MS,
-      log,
-      observer,
-      signal: shutdown.signal,
-    }),
-    { ...workerOpts, concurrency: config.WORKER_CONCURRENCY },
-    errorSink(log, 'worker reconcile'),
+  const reconcileWorkers = partitions.map((p) =>
+    openWorker(
+      QUEUES.reconcile,
+      limitedBy(reconcileSlots, reconcileOne),
+      { ...workerOpts, prefix: keys.parts[p]!.prefix, concurrency: share(config.WORKER_CONCURRENCY) },
+      errorSink(log, 'worker reconcile'),
+    ),
   );
   const maintenanceWorker = openWorker(
     QUEUES.maintenance,
     maintenanceProcessor({ ...common, signal: shutdown.signal }),
-    { ...workerOpts, concurrency: 1 },
+    { ...workerOpts, prefix, concurrency: 1 },
     errorSink(log, 'worker maintenance'),
   );
 
-  const workers = [eventWorker, reconcileWorker, maintenanceWorker];
+  const workers = [...eventWorkers, ...reconcileWorkers, maintenanceWorker];
   for (const w of workers) {
     w.on('failed', (job, error) => {
       log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed');
       const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (w === eventWorker && exhausted) observer.eventsJobFailed?.();
+      if (w.name === QUEUES.events && exhausted) observer.eventsJobFailed?.();
     });
   }
   verifier.start();
   log.info(
     {
       prefix,
+      partitions: { of: keys.partitions, taken: config.WORKER_PARTITIONS },
       provider: provider.name,
       rules: { generation: rules.current()?.generation, hash: rules.current()?.hash },
       epoch: deployment.current()?.epoch,

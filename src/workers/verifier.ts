@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/connection.js';
+import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
-import type { Keys } from '../store/keys.js';
+import type { Keys, PartitionKeys } from '../store/keys.js';
 
 export interface VerifierOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: Keys;
-  reconcile: Queue;
+  reconcile: PartitionedQueue;
   log: Logger;
   /** the app's provider calls per second (all processes together) */
   perSecond: number;
@@ -84,7 +84,7 @@ export class Verifier {
   }
 
   private async run(): Promise<void> {
-    const { redis, keys, log } = this.opts;
+    const { redis, log } = this.opts;
     await this.seed();
     const signal = this.stopped.signal;
     while (!signal.aborted) {
@@ -97,21 +97,39 @@ export class Verifier {
       if (wait !== 0) await sleep(Math.abs(wait), undefined, { signal });
       // negative: the app is paused after a rate-limit answer and nothing was reserved
       if (wait < 0) continue;
-      const account = await redis.fsClaimVerification(keys.verified, this.now(), this.opts.minIntervalMs);
-      if (!account) {
+      const part = await this.oldestPartition();
+      const account = part
+        ? await redis.fsClaimVerification(part.verified, this.now(), this.opts.minIntervalMs)
+        : null;
+      if (!part || !account) {
         await sleep(IDLE_MS, undefined, { signal });
         continue;
       }
-      await redis.hset(keys.verifyRequests, account, `${this.now()}:${reserved}`);
+      await redis.hset(part.verifyRequests, account, `${this.now()}:${reserved}`);
       await enqueueReconcile(this.opts.reconcile, [account], 0, 'verify');
       log.debug({ account }, 'verification queued');
     }
   }
 
+  /** The partition whose least recently verified account waits longest, if any has accounts. */
+  private async oldestPartition(): Promise<PartitionKeys | undefined> {
+    const { redis, keys } = this.opts;
+    const heads = await Promise.all(
+      keys.parts.map((part) => redis.zrange(part.verified, '0', '0', 'WITHSCORES')),
+    );
+    let best: { part: PartitionKeys; score: number } | undefined;
+    heads.forEach((head, p) => {
+      const score = head.length === 2 ? Number(head[1]) : Number.POSITIVE_INFINITY;
+      if (score < (best?.score ?? Number.POSITIVE_INFINITY)) best = { part: keys.parts[p]!, score };
+    });
+    return best?.part;
+  }
+
   /** Verification requests claimed lately and not served yet, all processes together. */
   private async outstanding(): Promise<number> {
     const since = this.now() - OUTSTANDING_FOR_MS;
-    const requests = await this.opts.redis.hvals(this.opts.keys.verifyRequests);
+    const { redis, keys } = this.opts;
+    const requests = (await Promise.all(keys.parts.map((part) => redis.hvals(part.verifyRequests)))).flat();
     return requests.filter((r) => parseVerifyRequest(r).claimedAt > since).length;
   }
 
@@ -126,14 +144,18 @@ export class Verifier {
 
   /** Accounts known from before verification existed join the line first (score 0). */
   private async seed(): Promise<void> {
-    const { redis, keys } = this.opts;
-    const [accounts, verified] = await Promise.all([redis.scard(keys.accounts), redis.zcard(keys.verified)]);
+    for (const part of this.opts.keys.parts) await this.seedPartition(part);
+  }
+
+  private async seedPartition(part: PartitionKeys): Promise<void> {
+    const { redis } = this.opts;
+    const [accounts, verified] = await Promise.all([redis.scard(part.accounts), redis.zcard(part.verified)]);
     if (verified >= accounts) return;
     let cursor = '0';
     do {
-      const [next, batch] = await redis.sscan(keys.accounts, cursor, 'COUNT', 1000);
+      const [next, batch] = await redis.sscan(part.accounts, cursor, 'COUNT', 1000);
       cursor = next;
-      if (batch.length) await redis.zadd(keys.verified, 'NX', ...batch.flatMap((a) => [0, a]));
+      if (batch.length) await redis.zadd(part.verified, 'NX', ...batch.flatMap((a) => [0, a]));
     } while (cursor !== '0' && !this.stopped.signal.aborted);
   }
 }

@@ -4,6 +4,7 @@ import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { browserSkipReason, launchChromium } from '../support/browser.js';
@@ -117,7 +118,7 @@ describe.skipIf(skipReason !== undefined)(
       h = await startTestServer();
       base = h.url;
       redis = createRedis(h.config.REDIS_URL, 'producer', () => {});
-      events = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX, () => {});
+      events = openQueue(QUEUES.events, redis, keysOf(h.config).parts[0]!.prefix, () => {});
       maintenance = openQueue(QUEUES.maintenance, redis, h.config.QUEUE_PREFIX, () => {});
       const worker = new Worker(QUEUES.maintenance, null, {
         connection: createRedis(h.config.REDIS_URL, 'worker', () => {}),

@@ -23,7 +23,9 @@ const PASSWORD = 'browser-dashboard-pw-1';
 const INGEST_TOKEN = 'browser-ingest-token-0123456789';
 const SCREENSHOT = 'test-results/dashboard.png';
 const EVENTS_SCREENSHOT = 'test-results/dashboard-events.png';
-const QUEUE_NAMES = [QUEUES.events, QUEUES.reconcile, QUEUES.maintenance];
+// one partition (PARTITIONS=1): the board shows its queues by their own names
+const EVENTS = QUEUES.events;
+const QUEUE_NAMES = [EVENTS, QUEUES.reconcile, QUEUES.maintenance];
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(skipReason);
@@ -67,6 +69,7 @@ describe.skipIf(skipReason !== undefined)(
           DASHBOARD_PASSWORD: PASSWORD,
           INGEST_TOKEN,
           LOG_LEVEL: 'info',
+          PARTITIONS: '1',
         },
       });
       server = await startServer(engine.config, log);
@@ -100,15 +103,15 @@ describe.skipIf(skipReason !== undefined)(
 
       maintenance = openQueue(QUEUES.maintenance, engine.redis, engine.config.QUEUE_PREFIX, () => {});
       const queues: Record<string, Queue> = {
-        events: engine.events,
-        reconcile: engine.reconcile,
+        [EVENTS]: engine.events.queues[0]!,
+        [QUEUE_NAMES[1]!]: engine.reconcile.queues[0]!,
         maintenance,
       };
       counts = Object.fromEntries(
         await Promise.all(Object.entries(queues).map(async ([n, q]) => [n, await q.getJobCounts()] as const)),
       );
-      expect(counts.events).toMatchObject({ waiting: 3, completed: 1, active: 0, failed: 0 });
-      expect(counts.reconcile!.completed).toBeGreaterThanOrEqual(1);
+      expect(counts[EVENTS]).toMatchObject({ waiting: 3, completed: 1, active: 0, failed: 0 });
+      expect(counts[QUEUE_NAMES[1]!]!.completed).toBeGreaterThanOrEqual(1);
 
       await mkdir('test-results', { recursive: true });
       browser = await launchChromium();
@@ -182,8 +185,8 @@ describe.skipIf(skipReason !== undefined)(
           .waitFor();
 
         // the per-state breakdown of `events`: 3 waiting (the ingested batch), 1 completed
-        await card(page, QUEUES.events)
-          .getByRole('button', { name: jobsLabel(total(counts.events!)), exact: true })
+        await card(page, EVENTS)
+          .getByRole('button', { name: jobsLabel(total(counts[EVENTS]!)), exact: true })
           .click();
         await page
           .locator('a[href$="/admin/queues/queue/events?status=waiting"]')
@@ -191,7 +194,7 @@ describe.skipIf(skipReason !== undefined)(
           .waitFor();
         await page
           .locator('a[href$="/admin/queues/queue/events?status=completed"]')
-          .filter({ hasText: new RegExp(`^Completed\\s*${counts.events!.completed}$`) })
+          .filter({ hasText: new RegExp(`^Completed\\s*${counts[EVENTS]!.completed}$`) })
           .waitFor();
 
         await page.screenshot({ path: SCREENSHOT, fullPage: true, animations: 'disabled' });
@@ -201,13 +204,13 @@ describe.skipIf(skipReason !== undefined)(
     }, 60_000);
 
     it('the events queue page lists the waiting jobs', async () => {
-      const waiting = await engine!.events.getJobs(['waiting']);
+      const waiting = await engine!.events.queues[0]!.getJobs(['waiting']);
       expect(waiting).toHaveLength(3);
       const context = await newContext({ username: USER, password: PASSWORD });
       try {
         const page = await context.newPage();
         expect((await page.goto(`${base}/admin/queues`))?.status()).toBe(200);
-        await card(page, QUEUES.events).getByRole('link', { name: QUEUES.events, exact: true }).click();
+        await card(page, EVENTS).getByRole('link', { name: EVENTS, exact: true }).click();
         await page.waitForURL(/\/admin\/queues\/queue\/events$/);
 
         await page.locator('main a[href$="/admin/queues/queue/events?status=waiting"]').click();

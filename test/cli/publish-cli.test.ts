@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/events/schema.js';
 import type { EventsJobData } from '../../src/jobs/publish.js';
 import { QUEUES } from '../../src/jobs/queues.js';
+import { keysFor } from '../../src/store/keys.js';
 import { CLI, ROOT, spawnCli } from '../support/processes.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
 
@@ -79,9 +80,12 @@ function freshPrefix(): string {
   return prefix;
 }
 
-/** Every event in the events queue under `prefix`, in job order. */
+/** Every event in the events queue under `prefix` (one partition: PARTITIONS=1), in job order. */
 async function queuedEvents(prefix: string): Promise<{ jobs: number; events: DomainEvent[] }> {
-  const queue = new Queue(QUEUES.events, { connection: { url }, prefix });
+  const queue = new Queue(QUEUES.events, {
+    connection: { url },
+    prefix: keysFor(prefix, 1).parts[0]!.prefix,
+  });
   try {
     const jobs = await queue.getJobs(['waiting'], 0, -1, true);
     return { jobs: jobs.length, events: jobs.flatMap((job) => (job.data as EventsJobData).events) };
@@ -107,7 +111,7 @@ describe('folder-sync publish (a real process)', () => {
         '',
       ].join('\n'),
     );
-    const run = await runCli(['publish', file], { REDIS_URL: url, QUEUE_PREFIX: prefix });
+    const run = await runCli(['publish', file], { REDIS_URL: url, QUEUE_PREFIX: prefix, PARTITIONS: '1' });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       'line 3: conversation.type: expected a conversation type 1 (p2p), 2 (advanced team) or 3 (super team), got 4\n',
@@ -125,6 +129,7 @@ describe('folder-sync publish (a real process)', () => {
     const run = await runCli(['publish', 'examples/events.ndjson', '--json'], {
       REDIS_URL: url,
       QUEUE_PREFIX: prefix,
+      PARTITIONS: '1',
     });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -141,7 +146,7 @@ describe('folder-sync publish (a real process)', () => {
     const events = Array.from({ length: 1234 }, (_, i) => pinned(i));
     const run = await runCliWithStdin(
       ['publish', '-'],
-      { REDIS_URL: url, QUEUE_PREFIX: prefix },
+      { REDIS_URL: url, QUEUE_PREFIX: prefix, PARTITIONS: '1' },
       `${events.map((e) => JSON.stringify(e)).join('\r\n')}\r\n`,
     );
     expect(run.stderr).toBe('');

@@ -4,6 +4,7 @@
  * are never starved.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { freePort } from '../support/compose.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
@@ -21,7 +22,7 @@ const CONVERSATIONS = 100_000;
 
 /** Facts registers as the fold writes them, straight into Redis (folding 300k events takes long). */
 async function seedBigAccount(e: Engine<SimulatorBase>, account: string): Promise<void> {
-  const key = `${e.config.QUEUE_PREFIX}:facts:${account}`;
+  const key = keysOf(e.config).facts(account);
   const at = 1_700_000_000_000;
   for (let start = 0; start < CONVERSATIONS; start += 10_000) {
     const fields: string[] = [];
@@ -54,7 +55,7 @@ describe('a worker busy with a big account', () => {
     const port = await freePort();
     await procs.start(workerEnv(e.config, { WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'info' }));
     const url = `http://127.0.0.1:${port}/healthz`;
-    await probe(url);
+    await e.eventually(() => probe(url)); // it listens once its workers have started
 
     const latencies: number[] = [];
     let done = false;
@@ -63,7 +64,7 @@ describe('a worker busy with a big account', () => {
     })();
     await e.publish([ev('conversation.tagged', 'big', { ...team('t0'), tag: 'customer' })]);
     await e.eventually(async () => {
-      expect(await e.redis.hget(`${e.config.QUEUE_PREFIX}:status:big`, 'lastSyncAt')).not.toBeNull();
+      expect(await e.redis.hget(keysOf(e.config).status('big'), 'lastSyncAt')).not.toBeNull();
     }, 120_000);
     done = true;
     await prober;

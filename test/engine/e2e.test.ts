@@ -5,11 +5,14 @@ import type { ContactKey } from '../../src/tencent/contact.js';
 import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
 import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, PROVIDERS, p2p, startEngine, team } from '../support/engine.js';
+import { REDIS_SETUPS } from '../support/redis.js';
 
-describe.each(PROVIDERS)('events → facts → rules → %s groups', (provider) => {
+const SETUPS = PROVIDERS.flatMap((provider) => REDIS_SETUPS.map((redis) => [provider, redis] as const));
+
+describe.each(SETUPS)('events → facts → rules → %s groups, on a %s Redis', (provider, redis) => {
   let e: Engine<SimulatorBase>;
   beforeAll(async () => {
-    e = await startEngine({ provider });
+    e = await startEngine({ provider, redis });
   });
   afterAll(() => e?.close());
 

@@ -4,6 +4,7 @@
  * attempt fails it stays in the failed list and is counted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { JOB_NAMES } from '../../src/jobs/queues.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
@@ -18,14 +19,14 @@ describe('events jobs', () => {
   it('are retried with backoff after a Redis error, and no event of the batch is lost', async () => {
     e = await startEngine();
     const engine = e;
-    const facts = `${engine.config.QUEUE_PREFIX}:facts:broken`;
+    const facts = keysOf(engine.config).facts('broken');
     await engine.redis.set(facts, 'not a hash'); // every fold of this account fails: WRONGTYPE
     await engine.publish([
       ev('conversation.tagged', 'broken', { ...team('c1'), tag: 'customer' }),
       ev('conversation.tagged', 'fine', { ...team('c2'), tag: 'customer' }),
     ]);
     await engine.eventually(async () => {
-      const [job] = await engine.events.getJobs(['delayed', 'waiting', 'active', 'failed']);
+      const [job] = await engine.events.of('broken').getJobs(['delayed', 'waiting', 'active', 'failed']);
       expect(job?.opts).toMatchObject({ attempts: 25, removeOnFail: false });
       expect(job?.attemptsMade).toBeGreaterThanOrEqual(2);
     });
@@ -40,15 +41,13 @@ describe('events jobs', () => {
     let failed = 0;
     e = await startEngine({ observer: { eventsJobFailed: () => failed++ } });
     const engine = e;
-    await engine.redis.set(`${engine.config.QUEUE_PREFIX}:facts:stuck`, 'not a hash');
+    await engine.redis.set(keysOf(engine.config).facts('stuck'), 'not a hash');
     const event = validateEvent(ev('conversation.tagged', 'stuck', { ...team('c1'), tag: 'customer' }));
     if (!event.ok) throw new Error('invalid test event');
-    await engine.events.add(
-      JOB_NAMES.events,
-      { events: [event.event] },
-      { attempts: 2, removeOnFail: false },
-    );
-    await engine.eventually(async () => expect(await engine.events.getFailedCount()).toBe(1));
+    await engine.events
+      .of('stuck')
+      .add(JOB_NAMES.events, { events: [event.event] }, { attempts: 2, removeOnFail: false });
+    await engine.eventually(async () => expect(await engine.events.of('stuck').getFailedCount()).toBe(1));
     expect(failed).toBe(1);
   });
 });

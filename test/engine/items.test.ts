@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { providerProfile } from '../../src/provider/create-provider.js';
 import { loadRulesFile } from '../../src/rules/load.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { accountStatus } from '../../src/status/account-status.js';
 import { AccountStore } from '../../src/store/account-store.js';
-import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
@@ -23,7 +23,7 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 async function statusOf(engine: Engine<SimulatorBase>, account: string) {
   const { rules } = await loadRulesFile('examples/rules.json');
-  const store = new AccountStore(withScripts(engine.redis), keysFor(engine.config.QUEUE_PREFIX));
+  const store = new AccountStore(withScripts(engine.redis), keysOf(engine.config));
   return accountStatus(account, store, rules.folders, providerProfile(engine.config), Date.now());
 }
 const customersOf = async (engine: Engine<SimulatorBase>, account: string) =>

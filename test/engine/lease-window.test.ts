@@ -9,7 +9,7 @@
  * a whole reconcile (the lease is taken from under it, as an expiry would).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldOptions } from '../../src/config.js';
+import { foldOptions, keysOf } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createProvider } from '../../src/provider/create-provider.js';
 import type { GroupProvider } from '../../src/provider/types.js';
@@ -18,7 +18,6 @@ import { type ReconcileDeps, reconcileAccount } from '../../src/reconcile/reconc
 import { loadRulesFile } from '../../src/rules/load.js';
 import { AccountStore, LeaseLostError } from '../../src/store/account-store.js';
 import { CallGate } from '../../src/store/call-gate.js';
-import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import { type Engine, ev, fixedFleet, startEngine, team } from '../support/engine.js';
@@ -36,7 +35,7 @@ describe('a create sent after its lease was lost', () => {
     e = await startEngine({ noWorkers: true });
     const engine = e;
     const redis = withScripts(engine.redis);
-    const keys = keysFor(engine.config.QUEUE_PREFIX);
+    const keys = keysOf(engine.config);
     const store = new AccountStore(redis, keys);
     const log = createLogger({ level: 'silent', name: 'test' });
     const gate = new CallGate(redis, keys, { perSecond: 1000, pauseBaseMs: 50, pauseMaxMs: 500 });
@@ -79,7 +78,7 @@ describe('a create sent after its lease was lost', () => {
     expect(successorRan).toBe(true);
     // the frozen worker's create landed: two marked groups for one folder
     expect(engine.snapshot(account).map((g) => g.name)).toEqual(['Customers', 'Customers']);
-    expect(await engine.redis.hexists(keys.resyncRequests, account)).toBe(1);
+    expect(await engine.redis.hexists(keys.partOf(account).resyncRequests, account)).toBe(1);
 
     // the reconcile queued for the account reads the groups back and deletes the duplicate
     expect(await reconcileAccount(account, deps(real))).toMatchObject({ status: 'done' });

@@ -4,11 +4,12 @@
  * but the server does not offer it (404): read-backs fall back to the documented scan.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 import { expectedFolders, prng } from '../support/folder-model.js';
-import { printTails, simGroups, WorkerProcesses, workerEnv } from '../support/worker-processes.js';
+import { convergedTo, printTails, WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 
 let engine: Engine<SimulatorBase> | undefined;
 const procs = new WorkerProcesses();
@@ -49,23 +50,14 @@ describe('conversations that do not exist yet', () => {
     const env = workerEnv(e.config, { YUNXIN_GROUP_CONVERSATIONS_ENDPOINT: 'true' });
     await Promise.all([procs.start(env), procs.start(env)]);
     await e.publish(events);
-    const converged = () =>
-      e.eventually(() => {
-        for (const [a, folders] of expected) {
-          const { groups, duplicates } = simGroups(e, a);
-          expect(duplicates, a).toEqual([]);
-          expect(groups, a).toEqual(
-            Object.fromEntries(Object.entries(folders).filter(([, m]) => m.length > 0)),
-          );
-        }
-      }, 60_000);
+    const converged = () => convergedTo(e, expected);
     await converged();
     // read every account back: the opted-in endpoint answers 404, the scan takes over
     const resyncAt = Date.now();
     await e.publish(accounts.map((a) => ev('account.resync', a)));
     await e.eventually(async () => {
       for (const a of accounts) {
-        const verifiedAt = Number(await e.redis.hget(`${e.config.QUEUE_PREFIX}:status:${a}`, 'verifiedAt'));
+        const verifiedAt = Number(await e.redis.hget(keysOf(e.config).status(a), 'verifiedAt'));
         expect(verifiedAt, a).toBeGreaterThan(resyncAt);
       }
     }, 30_000);

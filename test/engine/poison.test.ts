@@ -3,7 +3,7 @@
  * invalid events in a job, accounts past their limits, data that makes every reconcile fail.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { accountLimits } from '../../src/config.js';
+import { accountLimits, keysOf } from '../../src/config.js';
 import { publishMany } from '../../src/jobs/publish.js';
 import { JOB_NAMES } from '../../src/jobs/queues.js';
 import { enqueueReconcile } from '../../src/jobs/reconcile-jobs.js';
@@ -21,7 +21,7 @@ describe('events jobs from anywhere', () => {
     e = await startEngine({ observer: { eventsFolded: (r) => folded.push(r) } });
     const engine = e;
     // what the dashboard's "add job" or a direct Redis write can carry
-    await engine.events.add(JOB_NAMES.events, {
+    await engine.events.of('poison').add(JOB_NAMES.events, {
       events: [
         ev('conversation.tagged', 'poison', { conversation: { type: 9, target: 'x' }, tag: 'customer' }),
         ev('conversation.upserted', 'poison', { ...team('t'), attributes: { tags: 'customer' } }),
@@ -75,10 +75,10 @@ describe('account limits', () => {
     e = await startEngine({ env: { ACCOUNT_MAX_CONVERSATIONS: '2' } });
     const engine = e;
     const tag = (target: string) => ev('conversation.tagged', 'fold', { ...team(target), tag: 'customer' });
-    await engine.events.add(JOB_NAMES.events, { events: [tag('a'), tag('b'), tag('c')] });
+    await engine.events.of('fold').add(JOB_NAMES.events, { events: [tag('a'), tag('b'), tag('c')] });
     await engine.eventually(() => expect(engine.groups('fold')).toEqual({ Customers: ['2|a', '2|b'] }));
     expect(engine.logs()).toContain('refused events that would take their account over');
-    await engine.events.add(JOB_NAMES.events, {
+    await engine.events.of('fold').add(JOB_NAMES.events, {
       events: [ev('conversation.removed', 'fold', team('a')), tag('c')],
     });
     await engine.eventually(() => expect(engine.groups('fold')).toEqual({ Customers: ['2|b', '2|c'] }));
@@ -90,23 +90,23 @@ describe('an account whose reconcile keeps failing for a reason no retry fixes',
     let parked = 0;
     e = await startEngine({ observer: { accountParked: () => parked++ } });
     const engine = e;
-    const prefix = engine.config.QUEUE_PREFIX;
-    await engine.redis.set(`${prefix}:ledger:stuck`, 'not a hash'); // every load fails: WRONGTYPE
+    const keys = keysOf(engine.config);
+    await engine.redis.set(keys.ledger('stuck'), 'not a hash'); // every load fails: WRONGTYPE
     await enqueueReconcile(engine.reconcile, ['stuck'], 0, 'retry');
     await engine.eventually(async () =>
-      expect(await engine.redis.hexists(`${prefix}:parked`, 'stuck')).toBe(1),
+      expect(await engine.redis.hexists(keys.partOf('stuck').parked, 'stuck')).toBe(1),
     );
-    const record = JSON.parse((await engine.redis.hget(`${prefix}:parked`, 'stuck'))!);
+    const record = JSON.parse((await engine.redis.hget(keys.partOf('stuck').parked, 'stuck'))!);
     expect(record).toMatchObject({ attempts: 5, reason: expect.stringContaining('WRONGTYPE') });
     expect(parked).toBe(1);
-    const [job] = await engine.reconcile.getJobs(['failed']);
+    const [job] = await engine.reconcile.of('stuck').getJobs(['failed']);
     expect(job?.attemptsMade).toBe(5);
 
-    await engine.redis.del(`${prefix}:ledger:stuck`);
+    await engine.redis.del(keys.ledger('stuck'));
     await engine.publish([ev('conversation.tagged', 'stuck', { ...team('c'), tag: 'customer' })]);
     await engine.eventually(() => expect(engine.groups('stuck')).toEqual({ Customers: ['2|c'] }));
     await engine.eventually(async () =>
-      expect(await engine.redis.hexists(`${prefix}:parked`, 'stuck')).toBe(0),
+      expect(await engine.redis.hexists(keys.partOf('stuck').parked, 'stuck')).toBe(0),
     );
   });
 });

@@ -5,9 +5,8 @@
  * model of examples/rules.json (test/support/folder-model.ts), never from src/rules.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldOptions } from '../../src/config.js';
+import { foldOptions, keysOf } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
-import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import {
@@ -371,12 +370,7 @@ describe('worker processes', () => {
 
     const events = [ev('conversation.tagged', 'lost', { ...team('c1'), tag: 'customer' })];
     await e.publish(events);
-    const folded = await foldEvents(
-      withScripts(e.redis),
-      keysFor(e.config.QUEUE_PREFIX),
-      events,
-      foldOptions(e.config),
-    );
+    const folded = await foldEvents(withScripts(e.redis), keysOf(e.config), events, foldOptions(e.config));
     expect([...folded.dirty]).toEqual(['lost']);
 
     await procs.start(workerEnv(e.config));

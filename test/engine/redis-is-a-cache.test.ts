@@ -8,6 +8,7 @@ import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { JOB_NAMES, openQueue, QUEUES } from '../../src/jobs/queues.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
@@ -142,7 +143,7 @@ describe('Redis loses its data', () => {
       // every account reconciled again, after the republish
       await e.eventually(async () => {
         for (const a of accounts) {
-          const synced = Number(await e.redis.hget(`${e.config.QUEUE_PREFIX}:status:${a}`, 'lastSyncAt'));
+          const synced = Number(await e.redis.hget(keysOf(e.config).status(a), 'lastSyncAt'));
           expect(synced, a).toBeGreaterThan(republishedAt);
         }
       }, 60_000);

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { basic, DASHBOARD_PASSWORD, type ServerHarness, startTestServer } from '../support/server.js';
@@ -24,7 +25,7 @@ let plantedId = '';
 beforeAll(async () => {
   h = await startTestServer();
   redis = createRedis(h.config.REDIS_URL, 'producer', () => {});
-  events = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX, () => {});
+  events = openQueue(QUEUES.events, redis, keysOf(h.config).parts[0]!.prefix, () => {});
   const planted = await events.add('planted', { events: [], note: 'must not change' });
   plantedId = planted.id!;
 });

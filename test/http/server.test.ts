@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import {
@@ -152,7 +153,7 @@ describe('POST /v1/events', () => {
       { path: 'conversation.type', reason: expect.stringContaining('got 9') },
     ]);
     const redis = createRedis(h.config.REDIS_URL, 'producer', () => {});
-    const queue = openQueue(QUEUES.events, redis, h.config.QUEUE_PREFIX, () => {});
+    const queue = openQueue(QUEUES.events, redis, keysOf(h.config).parts[0]!.prefix, () => {});
     const jobs = await queue.getJobs(['waiting']);
     expect(jobs.flatMap((j) => j.data.events.map((e: { id: string }) => e.id))).toEqual(['http-1', 'http-3']);
     await queue.close();

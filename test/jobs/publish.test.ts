@@ -1,8 +1,8 @@
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/events/schema.js';
 import { createRedis } from '../../src/jobs/connection.js';
+import { openPartitioned, type PartitionedQueue } from '../../src/jobs/partitioned-queue.js';
 import {
   createPublisher,
   type EventsJobData,
@@ -10,7 +10,8 @@ import {
   publish,
   publishMany,
 } from '../../src/jobs/publish.js';
-import { EVENTS_PER_JOB, JOB_NAMES, openQueue, QUEUES } from '../../src/jobs/queues.js';
+import { EVENTS_PER_JOB, JOB_NAMES, QUEUES } from '../../src/jobs/queues.js';
+import { DEFAULT_PARTITIONS, keysFor } from '../../src/store/keys.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
 
 const pinned = (n: number, account = 'alice'): DomainEvent => ({
@@ -24,7 +25,7 @@ const pinned = (n: number, account = 'alice'): DomainEvent => ({
 let url: string;
 let prefix: string;
 let connection: Redis;
-let queue: Queue;
+let queue: PartitionedQueue;
 
 beforeAll(() => {
   url = redisUrl();
@@ -33,7 +34,7 @@ beforeAll(() => {
 beforeEach(async () => {
   prefix = uniquePrefix('publish');
   connection = createRedis(url, 'producer', () => {});
-  queue = openQueue(QUEUES.events, connection, prefix, () => {});
+  queue = openPartitioned(QUEUES.events, connection, keysFor(prefix, DEFAULT_PARTITIONS), () => {});
   return async () => {
     await queue.close();
     await connection.quit();
@@ -45,9 +46,9 @@ afterAll(async () => {
   if (prefix) await deleteKeys(url, prefix);
 });
 
-/** Every job in the events queue, oldest first. */
+/** Every job in the events queues, oldest first within a partition, partitions in order. */
 async function queuedJobs(): Promise<{ name: string; data: EventsJobData }[]> {
-  const jobs = await queue.getJobs(['waiting'], 0, -1, true);
+  const jobs = (await Promise.all(queue.queues.map((q) => q.getJobs(['waiting'], 0, -1, true)))).flat();
   return jobs.map((job) => ({ name: job.name, data: job.data as EventsJobData }));
 }
 
@@ -84,10 +85,12 @@ describe('publishMany', () => {
       errors: ['id: expected an event id (string), got a number'],
     });
 
-    const jobs = await queuedJobs();
-    expect(jobs).toEqual([
-      { name: JOB_NAMES.events, data: { events: [pinned(1), pinned(3), pinned(7, 'bob')] } },
-    ]);
+    // each account's events go to its partition's queue, in order
+    const byPartition = (account: string) => queue.of(account).getJobs(['waiting'], 0, -1, true);
+    expect(queue.of('alice')).not.toBe(queue.of('bob'));
+    expect((await byPartition('alice')).map((j) => j.data)).toEqual([{ events: [pinned(1), pinned(3)] }]);
+    expect((await byPartition('bob')).map((j) => j.data)).toEqual([{ events: [pinned(7, 'bob')] }]);
+    expect(await queuedJobs()).toHaveLength(2);
   });
 
   it(`chunks the valid events ${EVENTS_PER_JOB} per job, in input order`, async () => {
@@ -109,7 +112,7 @@ describe('publishMany', () => {
     const result = await publishMany(queue, ['x', [], { type: 'account.resync' }]);
     expect(result.accepted).toBe(0);
     expect(result.refused.map((r) => r.index)).toEqual([0, 1, 2]);
-    expect(await queue.count()).toBe(0);
+    expect((await queue.getJobCounts('waiting'))['waiting']).toBe(0);
     expect(await queuedJobs()).toEqual([]);
   });
 

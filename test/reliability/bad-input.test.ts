@@ -336,13 +336,13 @@ describe('bad input', () => {
     const good = ev('conversation.tagged', 'raw', { ...team('ok'), tag: 'customer' });
     // written by something other than the publisher: not validated, no conversation
     const broken = { id: 'raw-broken', type: 'conversation.tagged', account: 'raw', at: 1, tag: 'customer' };
-    await e.events.add(JOB_NAMES.events, { events: [broken, good] });
+    await e.events.of('raw').add(JOB_NAMES.events, { events: [broken, good] });
     await e.eventually(() => expect(e.groups('raw')).toEqual({ Customers: ['2|ok'] }), 20_000);
     await worker.waitFor(/skipped invalid events in an events job/, 10_000);
     const later = ev('conversation.tagged', 'raw', { ...team('later'), tag: 'customer' });
     expect((await e.publish([later])).accepted).toBe(1);
     await e.eventually(() => expect(e.groups('raw')).toEqual({ Customers: ['2|later', '2|ok'] }), 20_000);
-    expect(await e.events.getFailedCount()).toBe(0);
+    expect((await e.events.getJobCounts('failed'))['failed']).toBe(0);
     expect(worker.child.exitCode).toBeNull();
     report('bad-input/raw-job', { skipped: 1, landed: 2 });
   });

@@ -26,7 +26,7 @@ function gate(opts: { now?: () => number } = {}) {
   prefix = uniquePrefix('gate');
   const reservations = vi.spyOn(redis, 'fsAcquireCall');
   // 10 calls/s: slots 105 ms apart
-  const g = new CallGate(redis, keysFor(prefix), {
+  const g = new CallGate(redis, keysFor(prefix, 1), {
     perSecond: 10,
     pauseBaseMs: 50,
     pauseMaxMs: 500,

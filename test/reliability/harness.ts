@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { keysOf } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import {
   type AnyEngineOptions,
@@ -44,7 +45,7 @@ export function subjectOf(engine: Engine<SimulatorBase>, procs?: WorkerProcesses
     sim: engine.sim,
     view: engine,
     redis: engine.redis,
-    prefix: engine.config.QUEUE_PREFIX,
+    keys: keysOf(engine.config),
     events: engine.events,
     reconcile: engine.reconcile,
     logs: () => [engine.logs(), ...(procs?.outputs() ?? [])],

@@ -17,11 +17,13 @@
  *    unless the scenario injects rate limits — not one rate-limit answer (416, 60007) from the
  *    simulator's bucket, which is set to the same rate.
  */
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+
 import { expect } from 'vitest';
+import type { RedisClient } from '../../src/jobs/connection.js';
+import type { PartitionedQueue } from '../../src/jobs/partitioned-queue.js';
 import type { CallStats } from '../../src/simulator-kit/call-log.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { Keys } from '../../src/store/keys.js';
 import type { GroupsView, SimGroup } from '../support/engine.js';
 import { type Event, type Expected, expectedGroups, type ModelFolder, uniqueEvents } from './model.js';
 
@@ -34,10 +36,10 @@ export interface Subject {
   /** the simulator's groups */
   view: GroupsView;
   /** a connection to the Redis the service uses */
-  redis: Redis;
-  prefix: string;
-  events: Queue;
-  reconcile: Queue;
+  redis: RedisClient;
+  keys: Keys;
+  events: PartitionedQueue;
+  reconcile: PartitionedQueue;
   /** every log output of the service so far (processes and in-process workers) */
   logs: () => string[];
 }
@@ -156,7 +158,7 @@ export function groupViolations(view: GroupsView, expected: Expected, suspects?:
 
 async function queueViolations(subject: Subject): Promise<string[]> {
   const out: string[] = [];
-  for (const q of [subject.events, subject.reconcile]) {
+  for (const q of [...subject.events.queues, ...subject.reconcile.queues]) {
     const c = await q.getJobCounts('failed', 'waiting', 'delayed', 'active', 'prioritized');
     if (c['failed']) {
       const failed = await q.getFailed(0, 4);
@@ -171,15 +173,16 @@ async function queueViolations(subject: Subject): Promise<string[]> {
 }
 
 /** Invariant 3's first half: every accepted id was folded (its 24 h idempotency key exists). */
-async function unfoldedEvents(subject: Subject, ids: readonly string[]): Promise<string[]> {
+async function unfoldedEvents(subject: Subject, events: readonly Event[]): Promise<string[]> {
   const missing: string[] = [];
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    const pipeline = subject.redis.pipeline();
-    for (const id of chunk) pipeline.exists(`${subject.prefix}:seen:${id}`);
-    const results = (await pipeline.exec()) ?? [];
-    results.forEach(([error, n], j) => {
-      if (error || n !== 1) missing.push(chunk[j]!);
+  for (let i = 0; i < events.length; i += 1000) {
+    const chunk = events.slice(i, i + 1000);
+    // one EXISTS each, sent together (a Cluster refuses one pipeline over several nodes)
+    const found = await Promise.all(
+      chunk.map((e) => subject.redis.exists(subject.keys.seen(e['account'] as string, e['id'] as string))),
+    );
+    found.forEach((n, j) => {
+      if (n !== 1) missing.push(chunk[j]!['id'] as string);
     });
   }
   return missing;
@@ -267,13 +270,12 @@ export async function checkInvariants(
   opts: InvariantOptions,
 ): Promise<InvariantReport> {
   const expected = expectedGroups(published);
-  const ids = uniqueEvents(published).map((e) => e['id'] as string);
   const stats = subject.sim.calls.snapshot();
   const duplicatesDeleted = subject
     .logs()
     .flatMap((l) => l.split('\n'))
     .filter((l) => l.includes(DUPLICATE_DELETED));
-  const unfolded = await unfoldedEvents(subject, ids);
+  const unfolded = await unfoldedEvents(subject, uniqueEvents(published));
   const sent = sentTimes(subject.logs());
   const sentPeak = sent.length > 0 ? densestSecond(sent).calls : undefined;
   const slack = arrivalSlackOf(opts);
@@ -304,8 +306,8 @@ export async function checkInvariants(
     });
     const [account, ...rest] = id.split('|');
     const conv = rest.join('|');
-    const ledger = await subject.redis.hgetall(`${subject.prefix}:ledger:${account}`);
-    const facts = await subject.redis.hgetall(`${subject.prefix}:facts:${account}`);
+    const ledger = await subject.redis.hgetall(subject.keys.ledger(account!));
+    const facts = await subject.redis.hgetall(subject.keys.facts(account!));
     const fields = (hash: Record<string, string>, keep: (field: string) => boolean) =>
       Object.entries(hash)
         .filter(([f]) => keep(f))
@@ -338,7 +340,7 @@ export async function checkInvariants(
     arrivalSlack: slack,
     loopDelayMs: opts.loopDelayMs?.(),
     accounts: expected.size,
-    events: ids.length,
+    events: uniqueEvents(published).length,
     groups: [...expected.keys()].reduce((n, a) => n + subject.view.snapshot(a).length, 0),
   };
 }

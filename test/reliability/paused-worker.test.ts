@@ -11,6 +11,7 @@
  * it does not call; this test keeps it so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../src/config.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 import { dumpTails } from './harness.js';
@@ -37,7 +38,7 @@ describe('a worker paused past its lease', () => {
     // its request, a window no lease can close — see docs/reliability.md, "Findings" 4)
     const [seconds = 0, micros = 0] = (await e.redis.time()).map(Number);
     const now = seconds * 1000 + micros / 1000;
-    await e.redis.set(`${e.config.QUEUE_PREFIX}:calls:next-slot`, String(now + 3000), 'PX', 10_000);
+    await e.redis.set(keysOf(e.config).callSlot, String(now + 3000), 'PX', 10_000);
     const accounts = Array.from({ length: 6 }, (_, i) => `paused-${i}`);
     const events = accounts.map((a) => ev('conversation.tagged', a, { ...team('c1'), tag: 'customer' }));
     await e.publish(events);
@@ -45,7 +46,7 @@ describe('a worker paused past its lease', () => {
     const pending = async () => {
       let n = 0;
       for (const a of accounts) {
-        const group = await e.redis.hget(`${e.config.QUEUE_PREFIX}:ledger:${a}`, 'g|app:customers');
+        const group = await e.redis.hget(keysOf(e.config).ledger(a), 'g|app:customers');
         if (group && (JSON.parse(group) as { pending?: boolean }).pending) n++;
       }
       return n;

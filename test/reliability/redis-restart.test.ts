@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 /**
  * Redis restarted mid-run: a redis-server of the test's own (AOF, `appendfsync always`, its own
  * port and directory) under two `folder-sync worker` processes. While reconciles are running it
@@ -60,7 +61,8 @@ describe.each(PROVIDERS)('Redis restarted mid-run (%s)', (provider) => {
     engine = e;
     // the harness's own connections (publisher, queue counts) see the outages too: count, don't print
     let harnessErrors = 0;
-    for (const emitter of [e.redis, e.events, e.reconcile]) emitter.on('error', () => harnessErrors++);
+    for (const emitter of [e.redis, ...e.events.queues, ...e.reconcile.queues] as EventEmitter[])
+      emitter.on('error', () => harnessErrors++);
     const env = workerEnv(e.config, { LOCK_MS: lockMs });
     const workers = await Promise.all([procs.start(env), procs.start(env)]);
     const workload = makeWorkload({

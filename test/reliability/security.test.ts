@@ -17,6 +17,7 @@
  * The constant-time comparison is checked by design in ./security-compare.test.ts.
  */
 import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,7 +107,8 @@ describe('security', () => {
       env: { REDIS_URL: redisUrl, YUNXIN_APP_KEY: 'sec-app', YUNXIN_APP_SECRET: S.appSecret },
     });
     engine = e;
-    for (const emitter of [e.redis, e.events, e.reconcile]) emitter.on('error', () => {});
+    for (const emitter of [e.redis, ...e.events.queues, ...e.reconcile.queues] as EventEmitter[])
+      emitter.on('error', () => {});
     const env = workerEnv(e.config, {
       LOG_LEVEL: 'trace',
       HTTP_PORT: '0',

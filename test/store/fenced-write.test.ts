@@ -3,12 +3,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/jobs/connection.js';
 import { AccountStore, LeaseLostError } from '../../src/store/account-store.js';
-import { keysFor } from '../../src/store/keys.js';
+import { DEFAULT_PARTITIONS, keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
 
 const prefix = uniquePrefix('fenced');
-const keys = keysFor(prefix);
+const keys = keysFor(prefix, DEFAULT_PARTITIONS);
 let redis: Redis;
 let store: AccountStore;
 beforeAll(() => {
@@ -31,9 +31,9 @@ describe('fsFencedWrite', () => {
         keys.rejections('a'),
         keys.retries('a'),
         keys.status('a'),
-        keys.resyncRequests,
-        keys.verifyRequests,
-        keys.parked,
+        keys.partOf('a').resyncRequests,
+        keys.partOf('a').verifyRequests,
+        keys.partOf('a').parked,
         lease.token,
         ...ops,
       );
@@ -57,8 +57,8 @@ describe('fsFencedWrite', () => {
     await store.requestResync('c'); // request 1: being served
     await store.requestResync('c'); // request 2: asked for meanwhile
     await store.write(lease, [{ hash: 'resync', op: 'delIfEquals', field: 'c', value: '1' }]);
-    expect(await redis.hget(keys.resyncRequests, 'c')).toBe('2');
+    expect(await redis.hget(keys.partOf('c').resyncRequests, 'c')).toBe('2');
     await store.write(lease, [{ hash: 'resync', op: 'delIfEquals', field: 'c', value: '2' }]);
-    expect(await redis.hexists(keys.resyncRequests, 'c')).toBe(0);
+    expect(await redis.hexists(keys.partOf('c').resyncRequests, 'c')).toBe(0);
   });
 });

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { type Config, loadConfig } from '../../src/config.js';
-import { createRedis } from '../../src/jobs/connection.js';
+import { type Config, keysOf, loadConfig } from '../../src/config.js';
+import { createRedis, type RedisClient, redisEndpoint } from '../../src/jobs/connection.js';
+import { openPartitioned, type PartitionedQueue } from '../../src/jobs/partitioned-queue.js';
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
-import { openQueue, QUEUES } from '../../src/jobs/queues.js';
+import { QUEUES } from '../../src/jobs/queues.js';
 import { errorSink } from '../../src/log.js';
 import type { EngineObserver } from '../../src/reconcile/observer.js';
 import type { AppFolder } from '../../src/rules/schema.js';
@@ -35,7 +34,7 @@ import {
   startSimulator,
 } from '../../src/yunxin/simulator/server.js';
 import { capturedLogger } from './log-capture.js';
-import { deleteKeys, redisUrl, uniquePrefix } from './redis.js';
+import { deleteKeys, type RedisSetup, redisEnv, uniquePrefix } from './redis.js';
 
 export type ProviderName = 'yunxin' | 'tencent';
 /** For `describe.each(PROVIDERS)`: engine tests that hold for every provider. */
@@ -105,9 +104,9 @@ export interface Engine<S extends SimulatorBase = Simulator> extends GroupsView 
   /** the code the simulator's call log counts a success under (Yunxin 200, Tencent 0) */
   successCode: number;
   config: Config;
-  redis: Redis;
-  events: Queue;
-  reconcile: Queue;
+  redis: RedisClient;
+  events: PartitionedQueue;
+  reconcile: PartitionedQueue;
   /** the in-process workers (none with `noWorkers`) */
   workers: Pick<RunningWorkers, 'workers' | 'close' | 'ready'> & Partial<RunningWorkers>;
   logs: () => string;
@@ -128,6 +127,8 @@ export interface EngineOptions {
   observer?: EngineObserver;
   /** start no workers (tests that run worker processes themselves) */
   noWorkers?: boolean;
+  /** a single Redis (default) or the run's 3-master Redis Cluster */
+  redis?: RedisSetup;
   /**
    * false: published events do not make their conversations exist in the Yunxin simulator (a
    * test of missing conversations); default true, as conversations the app describes exist
@@ -207,7 +208,7 @@ export async function startEngine(
   const { sim, view, env, seed } = await startProviderSimulator(opts);
   const prefix = uniquePrefix('engine');
   const config = loadConfig({
-    REDIS_URL: redisUrl(),
+    ...redisEnv(opts.redis),
     QUEUE_PREFIX: prefix,
     FOLDER_RULES: 'examples/rules.json',
     ...env,
@@ -220,9 +221,9 @@ export async function startEngine(
   });
   const { logger: log, text: logged } = capturedLogger({ level: 'info', name: 'test' });
   // the test's own connection and queues: their errors land in the captured log
-  const redis = createRedis(config.REDIS_URL, 'worker', errorSink(log, 'test redis'));
-  const events = openQueue(QUEUES.events, redis, prefix, errorSink(log, 'test queue'));
-  const reconcile = openQueue(QUEUES.reconcile, redis, prefix, errorSink(log, 'test queue'));
+  const redis = createRedis(redisEndpoint(config), 'worker', errorSink(log, 'test redis'));
+  const events = openPartitioned(QUEUES.events, redis, keysOf(config), errorSink(log, 'test queue'));
+  const reconcile = openPartitioned(QUEUES.reconcile, redis, keysOf(config), errorSink(log, 'test queue'));
   const workers = opts.noWorkers
     ? { workers: [], close: async () => {}, ready: async () => true }
     : await startWorkers(config, log, opts.observer);
@@ -269,7 +270,7 @@ export async function startEngine(
       await events.close();
       await reconcile.close();
       await sim.close();
-      await deleteKeys(config.REDIS_URL, prefix);
+      await deleteKeys(redisEndpoint(config), prefix);
       redis.disconnect();
     },
   };

@@ -73,3 +73,13 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
     },
   };
 }
+
+/** Runs the CLI to its end: its exit code and each stream's output. */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawnCli(args, env);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { Engine } from './engine.js';
@@ -11,7 +12,9 @@ import { type Spawned, spawnCli } from './processes.js';
 export function workerEnv(config: Config, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     REDIS_URL: config.REDIS_URL,
+    REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES.join(','),
     QUEUE_PREFIX: config.QUEUE_PREFIX,
+    PARTITIONS: String(config.PARTITIONS),
     FOLDER_RULES: config.FOLDER_RULES,
     YUNXIN_ENDPOINT: config.YUNXIN_ENDPOINT.join(','),
     YUNXIN_APP_KEY: config.YUNXIN_APP_KEY,
@@ -166,4 +169,24 @@ export function simGroups(
     duplicates,
     ids: Object.fromEntries(snapshot.map((g) => [g.name, g.groupId])),
   };
+}
+
+/**
+ * Waits until every account's groups are the expected folders' (those with members), with no
+ * duplicate group: what the end-to-end tests of worker processes wait for.
+ */
+export function convergedTo(
+  engine: Pick<Engine<SimulatorBase>, 'snapshot' | 'eventually'>,
+  expected: ReadonlyMap<string, Record<string, string[]>>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  return engine.eventually(() => {
+    for (const [account, folders] of expected) {
+      const { groups, duplicates } = simGroups(engine, account);
+      expect(duplicates, account).toEqual([]);
+      expect(groups, account).toEqual(
+        Object.fromEntries(Object.entries(folders).filter(([, m]) => m.length > 0)),
+      );
+    }
+  }, timeoutMs);
 }
