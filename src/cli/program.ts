@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { accountCommands } from './account-commands.js';
 import { demoCommand, devCommand } from './dev-command.js';
+import { migrateCommand } from './migrate-command.js';
 import { publishCommand } from './publish-command.js';
 import { rulesCommand } from './rules-command.js';
 import { serveCommand } from './serve-command.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   publishCommand(program);
   accountCommands(program);
   rulesCommand(program);
+  migrateCommand(program);
   simulatorCommand(program);
   demoCommand(program);
   return program;

@@ -29,6 +29,7 @@ describe('the folder-sync command line', () => {
     expect(names.sort()).toEqual([
       'demo',
       'dev',
+      'migrate-layout',
       'plan',
       'publish',
       'resync',
