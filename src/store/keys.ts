@@ -16,6 +16,10 @@ export function keysFor(prefix: string) {
     lease: (account: string) => k('lease', account),
     /** live conversations (c) and user folders (f) of the account, for their limits */
     counts: (account: string) => k('counts', account),
+    /** conversation → change number: facts the fold changed since a reconcile evaluated them */
+    dirty: (account: string) => k('dirty', account),
+    /** what the last evaluation of a big account found (folder windows): see src/plan/incremental.ts */
+    evaluation: (account: string) => k('eval', account),
     /** events of the account published and not folded yet (a reconcile waits for them) */
     pendingEvents: (account: string) => k('pending', account),
     /** a copy of a ledger that did not decode, kept a week for a post-mortem */

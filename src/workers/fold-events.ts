@@ -3,6 +3,7 @@ import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { type ValidationContext, validateEvent } from '../events/validate.js';
 import { eventWrites } from '../facts/encode.js';
+import { stamp36 } from '../facts/record.js';
 import { tiebreakOf } from '../facts/registers.js';
 import type { Keys } from '../store/keys.js';
 
@@ -75,6 +76,7 @@ export async function foldEvents(
       );
     }
     folded.push(e);
+    const tiebreak = tiebreakOf(e.id);
     void pipeline.fsApplyEvent(
       keys.seen(e.id),
       keys.facts(e.account),
@@ -84,13 +86,15 @@ export async function foldEvents(
       keys.verified,
       keys.pendingEvents(e.account),
       keys.counts(e.account),
+      keys.dirty(e.account),
       e.account,
       SEEN_TTL_SECONDS,
       String(e.at),
-      String(tiebreakOf(e.id)),
+      String(tiebreak),
       e.type === 'account.resync' ? '1' : '0',
       opts.accountLimits.conversations,
       opts.accountLimits.userFolders,
+      stamp36(e.at, tiebreak),
       ...args,
     );
   });
