@@ -4,6 +4,7 @@ import { latency } from './latency.js';
 import { providers } from './providers.js';
 import { queueCeiling } from './queue-ceiling.js';
 import { quota } from './quota.js';
+import { reconcileCost } from './reconcile-cost.js';
 import { scale } from './scale.js';
 import { scaleOut } from './scale-out.js';
 import { verification } from './verification.js';
@@ -18,4 +19,5 @@ export const SCENARIOS: readonly Scenario<unknown>[] = [
   scaleOut,
   providers,
   verification,
+  reconcileCost,
 ];

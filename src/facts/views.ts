@@ -2,6 +2,7 @@ import type { AttrValue, ConversationKey, ConversationView } from '../rules/eval
 import { type FolderKey, parseFolderKey } from '../rules/folder-key.js';
 import { type UserFolder, userFolderSchema } from '../rules/schema.js';
 import { drain, STEP_EVERY, type Steps } from '../steps.js';
+import { decodeRecord } from './record.js';
 import { isNewer, parseRegister, type Register } from './registers.js';
 
 export interface AccountFacts {
@@ -16,53 +17,76 @@ export interface AccountFacts {
 interface Building {
   presence?: Register;
   removal?: Register;
-  attributes?: Array<[string, Register]>;
-  tags?: Array<[string, Register]>;
+  attributes?: Map<string, Register>;
+  tags?: Map<string, Register>;
 }
 
 /** `1|`, `2|` or `3|`: the conversation types a key may start with. */
 const isTypePrefix = (field: string) => field.charCodeAt(1) === 124 && '123'.includes(field.charAt(0));
 
+/** Keeps the newer of two registers of one name (a legacy field and a record may both hold one). */
+function put(map: Map<string, Register> | undefined, name: string, r: Register): Map<string, Register> {
+  const m = map ?? new Map<string, Register>();
+  const had = m.get(name);
+  if (!had || isNewer(r, had)) m.set(name, r);
+  return m;
+}
+
+function add(b: Building, kind: string, name: string, r: Register): boolean {
+  if (kind === 'p') {
+    if (!b.presence || isNewer(r, b.presence)) b.presence = r;
+  } else if (kind === 'x') {
+    if (!b.removal || isNewer(r, b.removal)) b.removal = r;
+  } else if (kind === 'a' && name !== 'tags') b.attributes = put(b.attributes, name, r);
+  else if (kind === 't') b.tags = put(b.tags, name, r);
+  else return false; // (`tags` is reserved: only tag registers make it)
+  return true;
+}
+
 /**
  * Turns an account's facts hash into conversation views. Pure. A removal hides every fact
- * older than it, so a conversation that comes back starts clean. A field that does not decode
- * (written by something other than the fold) is skipped and counted, as if its event never came.
+ * older than it, so a conversation that comes back starts clean. A field or register that does
+ * not decode (written by something other than the fold) is skipped and counted, as if its event
+ * never came. Reads both layouts: a record per conversation (`type|target`, src/facts/record.ts)
+ * and the legacy field per register (`type|target|p`, `…|a|name`…), counted as `legacy` so the
+ * reconcile can move them into records; where both hold a register the newer wins.
  * Written for 100k conversations (a few hundred thousand fields): no split, no per-field regex.
  */
 export function* buildViewsSteps(
   hash: Readonly<Record<string, string>>,
-): Steps<{ facts: AccountFacts; corrupt: number }> {
+): Steps<{ facts: AccountFacts; corrupt: number; legacy: number }> {
   const byConversation = new Map<string, Building>();
   let corrupt = 0;
+  let legacy = 0;
   let done = 0;
-  for (const field in hash) {
-    if (++done % STEP_EVERY === 0) yield;
-    // `${type}|${target}|${kind}` then `|${name}` for attributes and tags (names may contain "|")
-    const end = field.indexOf('|', 2);
-    const kind = end < 0 ? '' : field.charAt(end + 1);
-    const register = parseRegister(hash[field]!);
-    const named = kind === 'a' || kind === 't';
-    const shaped = named ? field.charAt(end + 2) === '|' && field.length > end + 3 : field.length === end + 2;
-    if (
-      !isTypePrefix(field) ||
-      end <= 2 ||
-      !shaped ||
-      !register ||
-      (kind === 'a' && field.endsWith('|a|tags'))
-    ) {
-      corrupt++; // (`tags` is reserved: only tag registers make it)
-      continue;
-    }
-    const key = field.slice(0, end);
+  const building = (key: string) => {
     let b = byConversation.get(key);
     if (!b) {
       b = {};
       byConversation.set(key, b);
     }
-    if (kind === 'p') b.presence = register;
-    else if (kind === 'x') b.removal = register;
-    else if (kind === 'a') b.attributes = [...(b.attributes ?? []), [field.slice(end + 3), register]];
-    else if (kind === 't') b.tags = [...(b.tags ?? []), [field.slice(end + 3), register]];
+    return b;
+  };
+  for (const field in hash) {
+    if (++done % STEP_EVERY === 0) yield;
+    // `${type}|${target}` (a record), or `${type}|${target}|${kind}` then `|${name}` (legacy)
+    const end = field.indexOf('|', 2);
+    if (end < 0 && isTypePrefix(field) && field.length > 2) {
+      const record = decodeRecord(hash[field]!);
+      corrupt += record.corrupt;
+      const b = building(field);
+      for (const r of record.registers) if (!add(b, r.name.charAt(0), r.name.slice(1), r)) corrupt++;
+      continue;
+    }
+    const kind = end < 0 ? '' : field.charAt(end + 1);
+    const register = parseRegister(hash[field]!);
+    const named = kind === 'a' || kind === 't';
+    const shaped = named ? field.charAt(end + 2) === '|' && field.length > end + 3 : field.length === end + 2;
+    if (!isTypePrefix(field) || end <= 2 || !shaped || !register) {
+      corrupt++;
+      continue;
+    }
+    if (add(building(field.slice(0, end)), kind, named ? field.slice(end + 3) : '', register)) legacy++;
     else corrupt++;
   }
 
@@ -102,7 +126,7 @@ export function* buildViewsSteps(
   }
   // in storage order: nothing downstream depends on it (memberships are sorted), and sorting
   // 100k views would hold the event loop in one piece
-  return { facts: { views, recency, removed }, corrupt };
+  return { facts: { views, recency, removed }, corrupt, legacy };
 }
 
 /** buildViewsSteps run at once. */

@@ -1,7 +1,8 @@
 import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { eventWrites } from '../facts/encode.js';
-import { parseRegister } from '../facts/registers.js';
+import { decodeRecord, registerName } from '../facts/record.js';
+import { isNewer, parseRegister, type Register } from '../facts/registers.js';
 import type { Keys } from '../store/keys.js';
 import type { RedisClient } from './connection.js';
 
@@ -55,18 +56,24 @@ export async function findOverAccountLimits(
   for (const { account, have } of close) {
     const indexes = byAccount.get(account)!;
     const registers = indexes.flatMap((i) => liveness(events[i]!));
+    // facts: a conversation's record and the legacy field of its register (an account not yet
+    // moved to records); folders: the register's own field
     const stored = await redis
       .pipeline(
-        registers.map((r) => [
-          'hget',
-          r.hash === 'facts' ? keys.facts(account) : keys.folders(account),
-          r.field,
-        ]),
+        registers.map((r) =>
+          r.hash === 'facts'
+            ? ['hmget', keys.facts(account), r.field.slice(0, r.field.indexOf('|', 2)), r.field]
+            : ['hmget', keys.folders(account), r.field],
+        ),
       )
       .exec();
     const liveNow = new Map<string, boolean>();
     registers.forEach((r, j) => {
-      const payload = parseRegister((stored?.[j]?.[1] as string | null) ?? '')?.payload;
+      const [first = null, legacy = null] = (stored?.[j]?.[1] as Array<string | null> | undefined) ?? [];
+      const payload =
+        r.hash === 'facts'
+          ? newestPayload(first, legacy, r.field.slice(r.field.indexOf('|', 2) + 1))
+          : parseRegister(first ?? '')?.payload;
       liveNow.set(`${r.hash}|${r.field}`, payload !== undefined && payload !== '' && payload !== '0');
     });
     // in publishing order, as the fold will take them (a later `at` wins there; close enough)
@@ -88,4 +95,14 @@ export async function findOverAccountLimits(
     }
   }
   return refused;
+}
+
+/** A register's payload from a conversation's record or its legacy field, the newer of the two. */
+function newestPayload(record: string | null, legacy: string | null, suffix: string): string | undefined {
+  const name = registerName(suffix);
+  const inRecord: Register | undefined =
+    record === null ? undefined : decodeRecord(record).registers.find((r) => r.name === name);
+  const inLegacy = legacy === null ? undefined : parseRegister(legacy);
+  if (inRecord && inLegacy) return (isNewer(inLegacy, inRecord) ? inLegacy : inRecord).payload;
+  return (inRecord ?? inLegacy)?.payload;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { type DesiredState, desiredStateSteps } from '../plan/desired.js';
+import type { DesiredState } from '../plan/desired.js';
 import { planSteps } from '../plan/planner.js';
 import type { FolderKey, Overflow, Plan } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
@@ -8,9 +8,9 @@ import { runSliced } from '../steps.js';
 import type { Lease, LoadedAccount } from '../store/account-store.js';
 import { backoffMs } from './backoff.js';
 import type { ReconcileContext, ReconcileGate } from './context.js';
+import { type EvaluationStore, type Evaluator, evaluator } from './evaluation.js';
 import { executeCall } from './execute-call.js';
 import type { EngineObserver } from './observer.js';
-import { planView } from './plan-view.js';
 import { driftCount, type RepairResult, repair } from './repair.js';
 import { AccountSession, type SessionStore } from './session.js';
 
@@ -22,8 +22,8 @@ export interface FleetRules {
 }
 
 /** What a reconcile needs of the account's storage (AccountStore, or a fake in tests). */
-export interface ReconcileStore extends SessionStore {
-  load(account: string): Promise<LoadedAccount>;
+export interface ReconcileStore extends SessionStore, Partial<EvaluationStore> {
+  load(account: string, opts?: { incremental?: boolean }): Promise<LoadedAccount>;
   acquireLease(account: string, ttlMs: number): Promise<Lease | undefined>;
   renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
   releaseLease(lease: Lease): Promise<void>;
@@ -48,6 +48,12 @@ export interface ReconcileDeps {
   createMissingConversations?: boolean;
   /** a read-back that served this verification request sent this many requests: charge its budget */
   chargeVerification?: (requests: number, request: string) => Promise<void>;
+  /** 'full' evaluates every conversation every time (the benchmark's "before"); default 'auto' */
+  evaluation?: 'auto' | 'full';
+  /** accounts with this many conversations keep their evaluation (KEEP_EVALUATION_FROM) */
+  keepEvaluationFrom?: number;
+  /** told how each reconcile evaluated (tests and the benchmark look) */
+  onEvaluated?: (account: string, mode: 'incremental' | 'full') => void;
 }
 
 export type ReconcileOutcome =
@@ -62,6 +68,8 @@ export type ReconcileOutcome =
       startedAt: number;
       finishedAt: number;
       overflow: Overflow[];
+      /** memberships over provider limits: `overflow` and those cut before the planner */
+      overflowCount: number;
       /** items or folders wait for a retry: reconcile again after this long */
       requeueAfterMs?: number;
     };
@@ -90,7 +98,7 @@ export async function reconcileAccount(
   }, leaseMs / 3);
   const startedAt = deps.now();
   try {
-    const state = await deps.store.load(account);
+    const state = await deps.store.load(account, { incremental: deps.evaluation !== 'full' });
     const session = new AccountSession(lease, state, deps.store, {
       now: deps.now,
       leaseMs,
@@ -108,19 +116,31 @@ export async function reconcileAccount(
       createMissingConversations: deps.createMissingConversations ?? true,
       conversationsCreated: new Set(),
     };
+    const ev = await evaluator({
+      store: deps.store,
+      lease,
+      state,
+      rules,
+      provider: deps.provider,
+      now: deps.now,
+      readBack: needsReadBack(state, epoch),
+      ...(deps.evaluation ? { mode: deps.evaluation } : {}),
+      ...(deps.keepEvaluationFrom === undefined ? {} : { keepFrom: deps.keepEvaluationFrom }),
+    });
+    deps.onEvaluated?.(account, ev.mode);
     // sliced: a 100k-conversation account must not hold the event loop (health checks, job locks)
-    const desire = () =>
-      runSliced(desiredStateSteps(planView(state), rules.folders, deps.provider, deps.now()));
+    const desire = () => ev.desire();
 
     const drift = await readBackIfNeeded(ctx, deps, epoch, desire);
-    const { last, desired, settled, failedFolders } = await converge(ctx, desire);
+    const { last, desired, settled, failedFolders } = await converge(ctx, desire, ev);
     // drift counts as repaired once the plan after the read-back ran to the end
     if (drift && driftCount(drift) > 0 && settled) deps.observer?.driftRepaired?.(drift);
     const overflow = last?.overflow ?? [];
+    const overflowCount = overflow.length + (last ? ev.cutOverflow(last) : 0);
     await session.finish({
       startedAt,
       calls: ctx.calls,
-      overflow,
+      overflow: overflowCount,
       staleRejections: desired.staleRejections,
       failedFolders,
       rulesGeneration: rules.generation,
@@ -137,6 +157,7 @@ export async function reconcileAccount(
       startedAt,
       finishedAt: deps.now(),
       overflow,
+      overflowCount,
       ...(waits.length ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {}),
     };
   } finally {
@@ -160,8 +181,7 @@ async function readBackIfNeeded(
   const firstContact = state.ledger.epoch !== epoch;
   const { resyncRequest, verifyRequest } = state;
   const requested = resyncRequest !== undefined || verifyRequest !== undefined;
-  const pending = [...state.ledger.groups.values()].some((g) => g.pending);
-  if (!firstContact && !requested && !pending) return undefined;
+  if (!needsReadBack(state, epoch)) return undefined;
   const requestsBefore = ctx.requests;
   const desired = await desire();
   const drift = await repair(ctx, {
@@ -179,8 +199,22 @@ async function readBackIfNeeded(
   return drift;
 }
 
+/**
+ * Whether the provider's groups are read back before planning: first contact under this
+ * deployment epoch (a new account, or Redis lost data), a resync or verification request, or a
+ * create whose answer never came.
+ */
+function needsReadBack(state: LoadedAccount, epoch: string): boolean {
+  return (
+    state.ledger.epoch !== epoch ||
+    state.resyncRequest !== undefined ||
+    state.verifyRequest !== undefined ||
+    [...state.ledger.groups.values()].some((g) => g.pending)
+  );
+}
+
 /** Plan, execute, plan again until nothing is left to do (or MAX_ROUNDS). */
-async function converge(ctx: ReconcileContext, desire: () => Promise<DesiredState>) {
+async function converge(ctx: ReconcileContext, desire: () => Promise<DesiredState>, ev: Evaluator) {
   let settled = false;
   let last: Plan | undefined;
   let desired = await desire();
@@ -199,6 +233,7 @@ async function converge(ctx: ReconcileContext, desire: () => Promise<DesiredStat
     const calls = last.calls.filter((c) => !failedFolders.has(c.folder));
     settled = calls.length === 0;
     if (settled || round === MAX_ROUNDS) break;
+    await ev.prepare(last);
     const created = new Map<FolderKey, string>();
     for (const call of calls) {
       if (failedFolders.has(call.folder)) continue;

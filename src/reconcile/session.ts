@@ -1,4 +1,4 @@
-import type { ConversationKey, FolderKey, LedgerGroup, Overflow } from '../plan/types.js';
+import type { ConversationKey, FolderKey, LedgerGroup } from '../plan/types.js';
 import { pairKey } from '../plan/types.js';
 import type { ItemResult } from '../provider/types.js';
 import type { Lease, LoadedAccount, WriteOp } from '../store/account-store.js';
@@ -228,7 +228,8 @@ export class AccountSession {
   async finish(summary: {
     startedAt: number;
     calls: number;
-    overflow: readonly Overflow[];
+    /** memberships left out for a provider limit */
+    overflow: number;
     staleRejections: readonly string[];
     failedFolders: ReadonlySet<FolderKey>;
     rulesGeneration: number | undefined;
@@ -242,7 +243,7 @@ export class AccountSession {
       this.statusNumber('lastSyncAt', now),
       this.statusNumber('lastDurationMs', now - summary.startedAt),
       this.statusNumber('lastCalls', summary.calls),
-      this.statusNumber('overflow', summary.overflow.length),
+      this.statusNumber('overflow', summary.overflow),
     );
     if (summary.rulesGeneration !== undefined)
       ops.push(this.statusNumber('rulesGeneration', summary.rulesGeneration));

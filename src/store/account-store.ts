@@ -6,17 +6,22 @@ import {
   type StoredUserFolder,
 } from '../facts/views.js';
 import type { RedisClient } from '../jobs/connection.js';
-import type { FolderKey } from '../plan/types.js';
+import type { EvaluationSummary, FolderWindow } from '../plan/incremental.js';
+import type { ConversationKey, FolderKey } from '../plan/types.js';
 import { drain, runSliced, type Steps } from '../steps.js';
 import type { Keys } from './keys.js';
+import { migrateLegacyFacts } from './migrate-facts.js';
 import {
   type AccountStatusRecord,
+  decodeEvaluation,
   decodeLedger,
   decodeParked,
   decodeRejections,
   decodeRetries,
   decodeStatus,
+  type EvaluationMeta,
   encode,
+  evaluationField,
   type MutableLedger,
   type ParkedRecord,
   type Rejection,
@@ -43,6 +48,28 @@ export interface LoadedAccount {
   corrupt: { ledger: string[]; rejections: string[]; retries: string[]; status: string[]; facts: number };
   /** the deployment sentinel and the fleet's rules generation, as of this read */
   fleet: { deployment: string | null; rulesGeneration: number | undefined };
+  /** conversations the fold changed since they were last evaluated → their change number, as read */
+  dirty: Map<string, string>;
+  /** whether a kept evaluation existed (a full evaluation that keeps none must drop it) */
+  evaluationKept: boolean;
+  /** legacy facts fields (before records) read, to move into records */
+  legacyFacts: number;
+  /** HLEN(facts) − counts.n as read: only a facts write other than the fold's changes it */
+  factsOffset?: number;
+  /**
+   * Set when only the changed conversations' facts were read (`facts` holds just those): the
+   * kept evaluation to update with them. A reconcile that needs a full evaluation after all
+   * calls `loadFacts`.
+   */
+  kept?: KeptEvaluation;
+}
+
+/** A kept evaluation as read for an incremental reconcile. */
+export interface KeptEvaluation {
+  meta: EvaluationMeta;
+  summary: EvaluationSummary;
+  /** the folders each changed conversation was a candidate of */
+  before: Map<ConversationKey, number[]>;
 }
 
 /** An account's stored hashes and fleet fields, as read. */
@@ -58,6 +85,8 @@ export interface RawAccount {
   parked: string | null;
   deployment: string | null;
   rulesGeneration: string | null;
+  dirty?: Record<string, string>;
+  evaluationKept?: boolean;
 }
 
 /** Decodes what `load` read (pure): every record through the codec, corrupt ones reported. */
@@ -69,6 +98,9 @@ export function* decodeAccountSteps(raw: RawAccount): Steps<LoadedAccount> {
   const retries = decodeRetries(raw.retries);
   const status = decodeStatus(raw.status);
   return {
+    dirty: new Map(Object.entries(raw.dirty ?? {})),
+    evaluationKept: raw.evaluationKept ?? false,
+    legacyFacts: views.legacy,
     facts: views.facts,
     userFolders: userFolders.folders,
     frozenFolders: new Set(userFolders.corrupt),
@@ -119,6 +151,12 @@ export interface Lease {
   token: string;
 }
 
+/** More changed conversations than this: the whole account is read and evaluated. */
+const MAX_CHANGED = 5_000;
+
+/** Evaluation fields written per call of a rebuild (Redis is not held long by one call). */
+const SAVE_SLICE = 5_000;
+
 /** Facts fields read in one reply; a bigger hash is read page by page. */
 const FACTS_PAGE = 5_000;
 
@@ -132,7 +170,12 @@ export class AccountStore {
     readonly keys: Keys,
   ) {}
 
-  async load(account: string): Promise<LoadedAccount> {
+  /**
+   * Everything a reconcile reads of an account. With `incremental`, an account whose kept
+   * evaluation is usable (see `keptEvaluation`) has only its changed conversations' facts
+   * read, with that evaluation; any other is read whole.
+   */
+  async load(account: string, opts: { incremental?: boolean } = {}): Promise<LoadedAccount> {
     const k = this.keys;
     const part = k.partOf(account);
     // The fleet's fields first, in their own slot: a rules install or a new epoch after this
@@ -152,30 +195,147 @@ export class AccountStore {
       .hget(part.resyncRequests, account)
       .hget(part.verifyRequests, account)
       .hget(part.parked, account)
+      .hgetall(k.dirty(account))
+      .hget(k.evaluation(account), evaluationField.meta)
+      .hget(k.counts(account), 'n')
       .exec();
-    if (!res) throw new Error('RedisClient transaction aborted');
+    if (!res) throw new Error('Redis transaction aborted');
     const values = res.map(([err, value]) => {
       if (err) throw err;
       return value;
     });
     const hash = (i: number) => values[i] as Record<string, string>;
     const text = (i: number) => values[i] as string | null;
-    const facts = await this.readFacts(account, values[0] as number);
-    return runSliced(
-      decodeAccountSteps({
-        facts,
-        folders: hash(1),
-        ledger: hash(2),
-        rejections: hash(3),
-        retries: hash(4),
-        status: hash(5),
-        resyncRequest: text(6),
-        verifyRequest: text(7),
-        parked: text(8),
-        deployment,
-        rulesGeneration,
-      }),
-    );
+    const raw = {
+      folders: hash(1),
+      ledger: hash(2),
+      rejections: hash(3),
+      retries: hash(4),
+      status: hash(5),
+      resyncRequest: text(6),
+      verifyRequest: text(7),
+      parked: text(8),
+      deployment,
+      rulesGeneration,
+      dirty: hash(9),
+      evaluationKept: text(10) !== null,
+    };
+    const meta = decodeEvaluation.meta(text(10));
+    const usable =
+      opts.incremental === true &&
+      meta !== undefined &&
+      meta.offset === (values[0] as number) - Number(text(11) ?? 0) &&
+      String(meta.generation) === String(raw.rulesGeneration) &&
+      raw.resyncRequest === null &&
+      raw.verifyRequest === null &&
+      Object.keys(raw.dirty).length <= MAX_CHANGED;
+    const kept = usable ? await this.keptEvaluation(account, meta, Object.keys(raw.dirty)) : undefined;
+    const facts = kept ? kept.facts : await this.readFacts(account, values[0] as number);
+    const state = await runSliced(decodeAccountSteps({ facts, ...raw }));
+    const factsOffset = (values[0] as number) - Number(text(11) ?? 0);
+    return kept ? { ...state, factsOffset, kept: kept.evaluation } : { ...state, factsOffset };
+  }
+
+  /** The facts of the whole account, decoded (a reconcile that loaded only changes and needs all). */
+  async loadFacts(
+    account: string,
+  ): Promise<Pick<LoadedAccount, 'facts' | 'legacyFacts'> & { corrupt: number }> {
+    const facts = await this.readFacts(account, await this.redis.hlen(this.keys.facts(account)));
+    const views = await runSliced(buildViewsSteps(facts));
+    return { facts: views.facts, legacyFacts: views.legacy, corrupt: views.corrupt };
+  }
+
+  /** Moves the account's legacy facts fields into records (src/store/migrate-facts.ts). */
+  migrateLegacyFacts(account: string): Promise<number> {
+    return migrateLegacyFacts(this.redis, this.keys, account);
+  }
+
+  /** Conversations' facts records by key (absent ones left out). */
+  async readRecords(account: string, conversations: readonly string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    if (conversations.length === 0) return out;
+    const values = await this.redis.hmget(this.keys.facts(account), ...conversations);
+    conversations.forEach((c, i) => {
+      if (values[i] != null) out[c] = values[i]!;
+    });
+    return out;
+  }
+
+  /**
+   * The kept evaluation and the changed conversations' records, read together; undefined when
+   * any of it does not decode (the reconcile then evaluates in full and writes it again).
+   */
+  private async keptEvaluation(account: string, meta: EvaluationMeta, changed: string[]) {
+    const k = this.keys;
+    const windows = Array.from({ length: meta.folders }, (_, i) => evaluationField.window(i));
+    const multi = this.redis.multi();
+    if (changed.length) multi.hmget(k.facts(account), ...changed).hmget(k.evaluation(account), ...changed);
+    if (windows.length) multi.hmget(k.evaluation(account), ...windows);
+    const res = (await multi.exec()) ?? [];
+    const values = res.map(([err, value]) => {
+      if (err) throw err;
+      return value as Array<string | null>;
+    });
+    const [records = [], memberships = [], windowTexts = []] = changed.length ? values : [[], [], values[0]];
+    const facts: Record<string, string> = {};
+    const before = new Map<ConversationKey, number[]>();
+    for (const [i, c] of changed.entries()) {
+      if (records[i] != null) facts[c] = records[i]!;
+      const folders = decodeEvaluation.membership(memberships[i] ?? null);
+      if (!folders || folders.some((f) => f >= meta.folders)) return undefined;
+      before.set(c as ConversationKey, folders);
+    }
+    const decoded = (windowTexts ?? []).map((t) => decodeEvaluation.window(t ?? null));
+    if (decoded.some((w) => w === undefined)) return undefined;
+    const summary: EvaluationSummary = {
+      defs: meta.defs,
+      over: meta.over,
+      distinct: meta.distinct,
+      size: meta.size,
+      windows: decoded as FolderWindow[],
+    };
+    return { facts, evaluation: { meta, summary, before } };
+  }
+
+  /**
+   * Writes a kept evaluation (or drops it: `clear` with nothing to set) and clears the dirty
+   * marks it accounts for, fenced by the lease. A big rebuild goes in slices, its summary last,
+   * so a crash halfway leaves no usable evaluation rather than a partial one.
+   */
+  async saveEvaluation(
+    lease: Lease,
+    change: {
+      clear: boolean;
+      set: Array<[string, string]>;
+      del: string[];
+      dirty: ReadonlyMap<string, string>;
+    },
+  ): Promise<void> {
+    const k = this.keys;
+    const a = lease.account;
+    const call = async (clear: boolean, set: Array<[string, string]>, del: string[], dirty: string[]) => {
+      const written = await this.redis.fsSaveEvaluation(
+        k.lease(a),
+        k.evaluation(a),
+        k.dirty(a),
+        lease.token,
+        clear ? '1' : '0',
+        set.length,
+        del.length,
+        ...set.flat(),
+        ...del,
+        ...dirty,
+      );
+      if (written !== 1) throw new LeaseLostError(a);
+    };
+    let clear = change.clear;
+    let set = change.set;
+    while (set.length > SAVE_SLICE) {
+      await call(clear, set.slice(0, SAVE_SLICE), [], []);
+      clear = false;
+      set = set.slice(SAVE_SLICE);
+    }
+    await call(clear, set, change.del, [...change.dirty].flat());
   }
 
   /**

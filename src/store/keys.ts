@@ -95,6 +95,10 @@ export function keysFor(prefix: string, partitions: number) {
     lease: acct('lease'),
     /** live conversations (c) and user folders (f) of the account, for their limits */
     counts: acct('counts'),
+    /** conversation → change number: facts the fold changed since a reconcile evaluated them */
+    dirty: acct('dirty'),
+    /** what the last evaluation of a big account found (folder windows): see src/plan/incremental.ts */
+    evaluation: acct('eval'),
     /** events of the account published and not folded yet (a reconcile waits for them) */
     pendingEvents: acct('pending'),
     /** a copy of a ledger that did not decode, kept a week for a post-mortem */

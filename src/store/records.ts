@@ -5,6 +5,7 @@
  * write cannot make an account fail on every retry for ever.
  */
 import { z } from 'zod';
+import type { FolderWindow, Ranked } from '../plan/incremental.js';
 import type { ConversationKey, FolderKey, LedgerGroup } from '../plan/types.js';
 import { isFolderKey } from '../rules/folder-key.js';
 
@@ -209,3 +210,80 @@ export function decodeStatus(hash: Readonly<Record<string, string>>): Decoded<Ac
   }
   return { value: status, corrupt };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The kept evaluation of a big account (src/plan/incremental.ts), hash `eval:<account>`:
+// `m` its summary, `w<i>` folder i's window, and per conversation (`type|target`) the folders
+// it is a candidate of (`0,2`). Any of it that does not decode makes the reconcile evaluate in
+// full and write it again: it is a cache, never the only copy of anything.
+
+/** The `m` field: what the kept windows were built under, and the counts that say they are exact. */
+export interface EvaluationMeta {
+  defs: string;
+  /** the fleet's rules generation of that evaluation (null: rules given directly) */
+  generation: number | null;
+  /** HLEN(facts) − counts.n at the read it reflects: a facts field the fold did not make changes it */
+  offset: number;
+  over: number;
+  distinct: number;
+  folders: number;
+  size: number;
+}
+
+const metaCodec = z.strictObject({
+  defs: z.string().min(1),
+  generation: int.nullable(),
+  offset: int,
+  over: int.min(0),
+  distinct: int.min(0),
+  folders: int.min(0),
+  size: int.min(1),
+});
+
+export const evaluationField = {
+  meta: 'm',
+  window: (index: number) => `w${index}`,
+};
+
+export const encodeEvaluation = {
+  meta: (m: EvaluationMeta) => JSON.stringify(m),
+  /** count, then conversation and recency (base 36) pairs, best first */
+  window: (w: FolderWindow) =>
+    JSON.stringify([w.count, ...w.ranked.flatMap((r) => [r.c, r.at.toString(36)])]),
+  membership: (folders: readonly number[]) => folders.join(','),
+};
+
+export const decodeEvaluation = {
+  meta: (text: string | null): EvaluationMeta | undefined =>
+    text === null ? undefined : json(metaCodec, text),
+  window(text: string | null): FolderWindow | undefined {
+    if (text === null) return undefined;
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(list) || list.length % 2 !== 1 || !Number.isInteger(list[0])) return undefined;
+    const ranked: Ranked[] = [];
+    for (let i = 1; i < list.length; i += 2) {
+      const c: unknown = list[i];
+      const at: unknown = list[i + 1];
+      if (
+        typeof c !== 'string' ||
+        !/^[123]\|./.test(c) ||
+        typeof at !== 'string' ||
+        !/^[0-9a-z]{1,11}$/.test(at)
+      )
+        return undefined;
+      ranked.push({ c: c as ConversationKey, at: Number.parseInt(at, 36) });
+    }
+    return { count: list[0] as number, ranked };
+  },
+  /** undefined: not a membership list; [] for no field */
+  membership(text: string | null): number[] | undefined {
+    if (text === null) return [];
+    if (!/^[0-9]+(,[0-9]+)*$/.test(text)) return undefined;
+    return text.split(',').map(Number);
+  },
+};

@@ -13,6 +13,8 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     fsApplyEvent(...keysThenArgs: Arg[]): Result<number, Context>;
     fsFencedWrite(...keysThenArgs: Arg[]): Result<number, Context>;
+    fsSaveEvaluation(...keysThenArgs: Arg[]): Result<number, Context>;
+    fsMigrateFacts(...keysThenArgs: Arg[]): Result<number, Context>;
     fsRenewLease(lease: string, token: string, ttlMs: number): Result<number, Context>;
     fsReleaseLease(lease: string, token: string): Result<number, Context>;
     fsAcquireCall(slot: string, pause: string, spacingMs: number): Result<number, Context>;

@@ -2,6 +2,7 @@ import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { type ValidationContext, validateEvent } from '../events/validate.js';
 import { eventWrites } from '../facts/encode.js';
+import { stamp36 } from '../facts/record.js';
 import { tiebreakOf } from '../facts/registers.js';
 import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from '../store/keys.js';
@@ -88,6 +89,7 @@ export async function foldEvents(
     const part = keys.partOf(e.account);
     const { pipeline, folded } = pipelineOf(part.partition);
     folded.push(e);
+    const tiebreak = tiebreakOf(e.id);
     void pipeline.fsApplyEvent(
       keys.seen(e.account, e.id),
       keys.facts(e.account),
@@ -97,13 +99,15 @@ export async function foldEvents(
       part.verified,
       keys.pendingEvents(e.account),
       keys.counts(e.account),
+      keys.dirty(e.account),
       e.account,
       SEEN_TTL_SECONDS,
       String(e.at),
-      String(tiebreakOf(e.id)),
+      String(tiebreak),
       e.type === 'account.resync' ? '1' : '0',
       opts.accountLimits.conversations,
       opts.accountLimits.userFolders,
+      stamp36(e.at, tiebreak),
       ...args,
     );
   });

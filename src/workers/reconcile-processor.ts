@@ -79,6 +79,6 @@ export function reconcileProcessor(deps: ReconcileProcessorDeps) {
     const { startedAt, finishedAt, calls } = outcome;
     deps.log.debug({ account, startedAt, finishedAt, calls }, 'reconciled');
     observer.reconciled?.(account, { outcome: 'done', seconds: (finishedAt - startedAt) / 1000, calls });
-    return { calls: outcome.calls, overflow: outcome.overflow.length };
+    return { calls: outcome.calls, overflow: outcome.overflowCount };
   };
 }

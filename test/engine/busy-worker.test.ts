@@ -76,5 +76,7 @@ describe('a worker busy with a big account', () => {
     );
     expect(Object.keys(e.groups('big')).sort()).toEqual(['Customers', 'Projects']);
     expect(p99).toBeLessThan(100);
-  });
+    // the facts are seeded in the layout before records: this first reconcile also moves them
+    // into records (src/store/migrate-facts.ts), which takes seconds on a loaded machine
+  }, 150_000);
 });

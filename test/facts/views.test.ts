@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeRecord } from '../../src/facts/record.js';
 import { buildViews, buildViewsSteps } from '../../src/facts/views.js';
 
 const reg = (payload: string, at = 1_700_000_000_000) => `${at}|1|${payload}`;
@@ -35,6 +36,25 @@ describe('buildViews', () => {
     });
     expect(corrupt).toBe(6);
     expect(facts.views).toEqual([{ type: 2, target: 't', attributes: {} }]);
+  });
+
+  it('reads records, merges a legacy field of the same register by stamp, and counts bad registers', () => {
+    const at = 1_700_000_000_000;
+    const record = encodeRecord([
+      { name: 'p', at, tiebreak: 7, payload: '1' },
+      { name: 'akind', at, tiebreak: 7, payload: '"chat"' },
+      { name: 'tvip|gold', at: at + 1, tiebreak: 2, payload: '1' },
+    ]);
+    const { facts, corrupt, legacy } = buildViews({
+      '2|t': `${record}\x1ebroken`,
+      '2|t|a|kind': reg('"project"', at + 5), // newer than the record's: wins
+      '2|t|a|size': reg('3', at - 5),
+    });
+    expect([corrupt, legacy]).toEqual([1, 2]);
+    expect(facts.views).toEqual([
+      { type: 2, target: 't', attributes: { kind: 'project', size: 3, tags: ['vip|gold'] } },
+    ]);
+    expect(facts.recency.get('2|t')).toBe(at + 5);
   });
 
   it('yields along the way on a big account, with the same result', () => {

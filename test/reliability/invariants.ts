@@ -315,7 +315,7 @@ export async function checkInvariants(
         .join(' ');
     violations.push(
       `ledger of ${id}: ${fields(ledger, (f) => f.endsWith(`|${conv}`)) || 'no member entry'}; ` +
-        `facts: ${fields(facts, (f) => f.startsWith(`${conv}|`))}`,
+        `facts: ${fields(facts, (f) => f === conv || f.startsWith(`${conv}|`))}`,
     );
     violations.push(
       `events about ${id} (by at): ${events
