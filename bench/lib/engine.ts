@@ -65,6 +65,8 @@ export interface BenchEngine {
 
 export interface BenchEngineOptions {
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES: run on a Redis Cluster (redisUrl then gives only credentials) */
+  clusterNodes?: string;
   label: string;
   /** default yunxin */
   provider?: BenchProvider;
@@ -97,6 +99,7 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
   const prefix = benchPrefix(opts.label);
   const env: Record<string, string> = {
     REDIS_URL: opts.redisUrl,
+    ...(opts.clusterNodes ? { REDIS_CLUSTER_NODES: opts.clusterNodes } : {}),
     QUEUE_PREFIX: prefix,
     FOLDER_RULES: RULES,
     ...providerEnv,
@@ -157,7 +160,7 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
       await Promise.all([events.close(), reconcile.close(), maintenance.close()]);
       await sim.close();
       redis.disconnect();
-      if (!opts.keepKeys) await deletePrefix(config.REDIS_URL, prefix);
+      if (!opts.keepKeys) await deletePrefix(redisEndpoint(config), prefix);
     },
   };
   if (opts.workers !== false) await engine.startWorkers();

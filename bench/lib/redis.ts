@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../scripts/redis-cluster.js';
+import type { RedisEndpoint } from '../../src/jobs/connection.js';
 import { deleteKeysWithPrefix } from '../../src/redis/delete-prefix.js';
 import { answersPing, findRedis } from '../../src/redis/discover.js';
 import { sleep } from './time.js';
@@ -18,8 +19,8 @@ export function benchPrefix(label: string): string {
   return `{fs-bench-${label}-${process.pid}-${randomBytes(3).toString('hex')}}`;
 }
 
-export async function deletePrefix(url: string, prefix: string): Promise<number> {
-  return deleteKeysWithPrefix(url, prefix);
+export async function deletePrefix(endpoint: string | RedisEndpoint, prefix: string): Promise<number> {
+  return deleteKeysWithPrefix(endpoint, prefix);
 }
 
 /** The machine's Redis: REDIS_URL, else 127.0.0.1:6379 (as the tests find it). */

@@ -1,5 +1,6 @@
 import type { Scenario } from '../lib/scenario.js';
 import { apiEconomy } from './api-economy.js';
+import { cluster } from './cluster.js';
 import { latency } from './latency.js';
 import { providers } from './providers.js';
 import { queueCeiling } from './queue-ceiling.js';
@@ -20,4 +21,5 @@ export const SCENARIOS: readonly Scenario<unknown>[] = [
   providers,
   verification,
   reconcileCost,
+  cluster,
 ];

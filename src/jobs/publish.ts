@@ -247,14 +247,19 @@ export interface Publisher {
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   const callerOnError = options.onError ?? (() => {});
-  // the caller's handler may well log what it gets: never hand it a password (HELLO/AUTH args)
-  const onError = (error: Error) => callerOnError(redactRedisError(error));
-  // the queue reports its connection's errors too: the connection's own listener only keeps
-  // ioredis from printing them
+  // The caller's handler may well log what it gets: never hand it a password (HELLO/AUTH args).
+  // The connection reports from the start (the first command reads the partition count, before
+  // any queue exists); a queue passes its connection's errors on too: each is reported once.
+  const reported = new WeakSet<Error>();
+  const onError = (error: Error) => {
+    if (reported.has(error)) return;
+    reported.add(error);
+    callerOnError(redactRedisError(error));
+  };
   const connection = createRedis(
     { url: options.redisUrl, clusterNodes: options.clusterNodes ?? [] },
     'producer',
-    () => {},
+    onError,
   );
   let opening: Promise<PartitionedQueue> | undefined;
   const queue = () => {

@@ -94,6 +94,7 @@ async function startStack(rand: () => number, maxBytes = String(16 * 1024 * 1024
   server = await startTestServer({
     REDIS_URL: e.config.REDIS_URL,
     QUEUE_PREFIX: e.config.QUEUE_PREFIX,
+    PARTITIONS: String(e.config.PARTITIONS),
     INGEST_MAX_BYTES: maxBytes,
   });
   const worker = await procs.start(workerEnv(e.config));

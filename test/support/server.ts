@@ -21,7 +21,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = loadConfig({
     REDIS_URL: redisUrl(),
     QUEUE_PREFIX: uniquePrefix('http'),
-    // one partition: the board shows `events`, not `p3-events` (a test of partitions sets more)
+    // one partition: the board shows `events`, not `p3-events` (a test sharing a deployment
+    // passes its QUEUE_PREFIX and PARTITIONS)
     PARTITIONS: '1',
     HTTP_PORT: '0',
     DASHBOARD_PASSWORD,
