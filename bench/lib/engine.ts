@@ -56,6 +56,8 @@ export interface BenchEngine {
   workers: RunningWorkers | undefined;
   startWorkers(observer?: EngineObserver): Promise<RunningWorkers>;
   publish(events: readonly unknown[]): Promise<PublishResult>;
+  /** makes the conversations of events exist at the provider, as a user's chats would */
+  seedConversations(events: readonly unknown[]): void;
   /** resolves once no event, reconcile or maintenance job is waiting, delayed or active */
   idle(timeoutMs?: number): Promise<void>;
   /** the environment of a `folder-sync worker` process working on this engine's prefix */
@@ -136,6 +138,7 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
       engine.workers = await startWorkers(config, benchLog, observer ?? opts.observer ?? {});
       return engine.workers;
     },
+    seedConversations: (list) => seed(list),
     publish: (list) => {
       // conversations the app describes exist in Yunxin (a user chatted in them)
       seed(list);

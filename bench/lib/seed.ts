@@ -59,6 +59,8 @@ export async function seedAccounts(
     conversations: number;
     accountPrefix: string;
     onProgress?: (done: number) => void;
+    /** each account's events as they are folded: the simulator learns their conversations */
+    onEvents?: (events: readonly DomainEvent[]) => void;
   },
 ): Promise<number> {
   const BATCH = 2_000;
@@ -76,6 +78,7 @@ export async function seedAccounts(
   while (next < opts.accounts) {
     const batch = accountEvents(`${opts.accountPrefix}${next}`, opts.conversations, 1_763_700_000_000);
     next++;
+    opts.onEvents?.(batch);
     events += batch.length;
     pending.push(...batch);
     if (pending.length >= BATCH) {

@@ -65,7 +65,12 @@ async function oneRun(
   });
   const workers: WorkerProcess[] = [];
   try {
-    await seedAccounts(engine.redis, engine.keys, { accounts, conversations: 20, accountPrefix: 'acct' });
+    await seedAccounts(engine.redis, engine.keys, {
+      accounts,
+      conversations: 20,
+      accountPrefix: 'acct',
+      onEvents: engine.seedConversations,
+    });
     for (let i = 0; i < processes; i++) workers.push(await startWorkerProcess(engine.workerEnv()));
     const cpu0 = workers.map((w) => cpuSeconds(w.pid));
     const seconds = await resyncAll(engine);

@@ -79,6 +79,7 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
         accounts: size,
         conversations: CONVERSATIONS,
         accountPrefix: 'acct',
+        onEvents: engine.seedConversations,
       });
       const seedSeconds = (now() - t0) / 1000;
       const mem1 = await settledMemory(own.url);

@@ -117,9 +117,10 @@ export interface PublishOptions {
 
 /**
  * Validates each event against the public contract (and the account limits, when given) and
- * adds the valid ones to the events queue. Refused events never affect accepted ones; nothing
- * is added when none is valid. Rejects only when Redis does (then nothing of this call is
- * known to be added).
+ * adds the valid ones to their partitions' events queues. Refused events never affect accepted
+ * ones; nothing is added when none is valid. Rejects only when Redis does: then the events of
+ * some partitions may have been added and others not, and publishing them all again is safe
+ * (workers deduplicate by id).
  */
 export async function publishMany(
   queue: PartitionedQueue | (() => Promise<PartitionedQueue>),

@@ -45,8 +45,16 @@ export function partitionOfPrefix(prefix: string): number | undefined {
 
 /** Every prefix a deployment writes under: the app-wide one first, then each partition's. */
 export function allPrefixes(prefix: string, partitions: number): string[] {
-  return [prefix, ...Array.from({ length: partitions }, (_, p) => partitionPrefix(prefix, p, partitions))];
+  const id = `${partitions}|${prefix}`;
+  let found = knownPrefixes.get(id);
+  if (!found) {
+    found = [prefix, ...Array.from({ length: partitions }, (_, p) => partitionPrefix(prefix, p, partitions))];
+    knownPrefixes.set(id, found);
+  }
+  return found;
 }
+/** Prefixes already worked out (1,024 partitions take some 10^6 slot computations). */
+const knownPrefixes = new Map<string, string[]>();
 
 /**
  * Every Redis key this product writes besides BullMQ's own, in one place. App-wide state (the
