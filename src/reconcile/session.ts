@@ -94,13 +94,14 @@ export class AccountSession {
       Object.assign(this.ledger, { foreignGroups: 0, epoch: undefined });
       this.ledger.groups.clear();
       this.ledger.members.clear();
+      this.ledger.legacyMembers.clear();
     }
     await this.write(ops);
   }
 
   /** Written before a create is sent: a lost answer leaves it behind for the read-back to adopt. */
   async markCreatePending(folder: FolderKey, name: string): Promise<void> {
-    await this.write([this.setGroup(folder, { name, pending: true })]);
+    await this.write(this.setGroup(folder, { name, pending: true }));
   }
 
   /** A create succeeded: the group and the members it took are confirmed together. */
@@ -110,22 +111,20 @@ export class AccountSession {
     added: ItemResult,
     fingerprint: (conv: ConversationKey) => string,
   ): Promise<void> {
-    await this.write([
-      this.setGroup(folder, { ...group, pending: false }),
-      ...this.itemOps(folder, { added }, fingerprint),
-    ]);
+    this.ledger.groups.set(folder, { ...group, pending: false });
+    const ops = this.itemOps(folder, { added }, fingerprint);
+    await this.write([...ops, ...this.folderOps(folder)]);
   }
 
   /** A create was refused for good: nothing was made. */
   async dropCreate(folder: FolderKey): Promise<void> {
-    this.ledger.groups.delete(folder);
-    await this.write([{ hash: 'ledger', op: 'del', field: ledgerField.group(folder) }]);
+    await this.write(this.forgetOps(folder));
   }
 
   async renamed(folder: FolderKey, name: string): Promise<void> {
     const group = this.ledger.groups.get(folder);
     if (!group) throw new Error(`renamed ${folder}: no group in the ledger`);
-    await this.write([this.setGroup(folder, { ...group, name })]);
+    await this.write(this.setGroup(folder, { ...group, name }));
   }
 
   /** Drops a group and its members (deleted by us, or found gone). */
@@ -139,7 +138,8 @@ export class AccountSession {
     outcomes: ItemOutcomes,
     fingerprint: (conv: ConversationKey) => string,
   ): Promise<void> {
-    await this.write(this.itemOps(folder, outcomes, fingerprint));
+    const ops = this.itemOps(folder, outcomes, fingerprint);
+    await this.write([...ops, ...this.folderOps(folder)]);
   }
 
   async recordFolderError(folder: FolderKey, error: FolderError): Promise<void> {
@@ -170,6 +170,7 @@ export class AccountSession {
     const ledger = this.ledger;
     const drift = { ...NO_DRIFT };
     const ops: WriteOp[] = [];
+    const touched = new Set<FolderKey>();
     for (const folder of [...ledger.groups.keys()]) {
       if (readBack.groups.has(folder)) continue;
       if (trusted(folder)) drift.groupsMissing++;
@@ -182,23 +183,27 @@ export class AccountSession {
           drift.groupsRenamed++;
         if (mine?.groupId !== undefined && mine.groupId !== remote.groupId)
           ops.push(...this.forgetOps(folder));
-        ops.push(this.setGroup(folder, { ...remote, pending: false }));
+        ledger.groups.set(folder, { ...remote, pending: false });
+        touched.add(folder);
       }
     }
     for (const [folder, now] of readBack.members) {
       const before = ledger.members.get(folder) ?? new Set<ConversationKey>();
+      let changed = false;
       for (const conv of before) {
         if (now.has(conv)) continue;
         if (trusted(folder)) drift.membersMissing++;
-        ops.push({ hash: 'ledger', op: 'del', field: ledgerField.member(folder, conv) });
+        changed = true;
       }
       for (const conv of now) {
         if (before.has(conv)) continue;
         if (trusted(folder)) drift.membersExtra++;
-        ops.push({ hash: 'ledger', op: 'set', field: ledgerField.member(folder, conv), value: '1' });
+        changed = true;
       }
       ledger.members.set(folder, new Set(now));
+      if (changed) touched.add(folder);
     }
+    for (const folder of touched) ops.push(...this.folderOps(folder));
     ledger.foreignGroups = readBack.foreignGroups;
     ops.push({
       hash: 'ledger',
@@ -247,6 +252,8 @@ export class AccountSession {
     );
     if (summary.rulesGeneration !== undefined)
       ops.push(this.statusNumber('rulesGeneration', summary.rulesGeneration));
+    // members still in fields of their own move into their folder's field
+    for (const folder of [...this.ledger.legacyMembers.keys()]) ops.push(...this.folderOps(folder));
     for (const folder of [...this.state.status.folderErrors.keys()]) {
       if (summary.failedFolders.has(folder)) continue;
       this.state.status.folderErrors.delete(folder);
@@ -266,15 +273,42 @@ export class AccountSession {
     await this.store.write(this.lease, ops);
   }
 
-  private setGroup(folder: FolderKey, group: LedgerGroup): WriteOp {
+  private setGroup(folder: FolderKey, group: LedgerGroup): WriteOp[] {
     this.ledger.groups.set(folder, group);
-    return { hash: 'ledger', op: 'set', field: ledgerField.group(folder), value: encode.group(group) };
+    return this.folderOps(folder);
+  }
+
+  /**
+   * The folder's field as the ledger now holds it (the group with its members), and the
+   * deletion of its members' fields of before 0.4, which that field now holds.
+   */
+  private folderOps(folder: FolderKey): WriteOp[] {
+    const group = this.ledger.groups.get(folder);
+    // members without a group are never written: a reader would not trust them
+    if (!group) return this.legacyOps(folder);
+    const members = this.ledger.members.get(folder) ?? [];
+    const value = encode.ledgerFolder(group, members);
+    return [
+      ...this.legacyOps(folder),
+      { hash: 'ledger', op: 'set', field: ledgerField.group(folder), value },
+    ];
+  }
+
+  private legacyOps(folder: FolderKey): WriteOp[] {
+    const legacy = this.ledger.legacyMembers.get(folder);
+    this.ledger.legacyMembers.delete(folder);
+    return [...(legacy ?? [])].map((conv) => ({
+      hash: 'ledger',
+      op: 'del',
+      field: ledgerField.legacyMember(folder, conv),
+    }));
   }
 
   private forgetOps(folder: FolderKey): WriteOp[] {
-    const ops: WriteOp[] = [{ hash: 'ledger', op: 'del', field: ledgerField.group(folder) }];
-    for (const conv of this.ledger.members.get(folder) ?? [])
-      ops.push({ hash: 'ledger', op: 'del', field: ledgerField.member(folder, conv) });
+    const ops: WriteOp[] = [
+      ...this.legacyOps(folder),
+      { hash: 'ledger', op: 'del', field: ledgerField.group(folder) },
+    ];
     this.ledger.groups.delete(folder);
     this.ledger.members.delete(folder);
     return ops;
@@ -301,15 +335,10 @@ export class AccountSession {
       ['add', outcomes.added],
       ['remove', outcomes.removed],
     ] as const) {
+      // the folder's field is written by the caller, once, with every change
       for (const conv of res?.succeeded ?? []) {
-        const field = ledgerField.member(folder, conv);
-        if (direction === 'add') {
-          members.add(conv);
-          ops.push({ hash: 'ledger', op: 'set', field, value: '1' });
-        } else {
-          members.delete(conv);
-          ops.push({ hash: 'ledger', op: 'del', field });
-        }
+        if (direction === 'add') members.add(conv);
+        else members.delete(conv);
         const pair = pairKey(folder, conv);
         if (state.retries.delete(pair)) ops.push({ hash: 'retries', op: 'del', field: pair });
         if (state.rejections.delete(pair)) ops.push({ hash: 'rejections', op: 'del', field: pair });

@@ -52,6 +52,11 @@ export interface MutableLedger {
    * lost data since, so the next reconcile adopts from the provider before it creates anything.
    */
   epoch: string | undefined;
+  /**
+   * Members still stored in fields of their own (before 0.4), by folder: deleted when their
+   * folder's field is next written, which then holds them.
+   */
+  legacyMembers: Map<FolderKey, Set<ConversationKey>>;
 }
 
 /** The account's bookkeeping besides the ledger, as status and the next reconcile read it. */
@@ -87,13 +92,61 @@ const folderErrorCodec = z.strictObject({
 });
 const parkedCodec = z.strictObject({ reason: z.string(), at: int, attempts: int });
 
-/** Ledger fields: `g|<folder>` group, `m|<folder>|<conversation>` member, `foreign`, `epoch`. */
+/**
+ * Ledger fields: `g|<folder>` a group with its confirmed members (one field per folder, so a
+ * small account's ledger stays a small listpack), `foreign`, `epoch`. Before 0.4 each member
+ * had a field of its own, `m|<folder>|<conversation>` = '1': still read, and replaced by its
+ * folder's field the next time a reconcile writes (see `legacyMembers`).
+ */
 export const ledgerField = {
   group: (folder: FolderKey) => `g|${folder}`,
-  member: (folder: FolderKey, conv: ConversationKey) => `m|${folder}|${conv}`,
+  legacyMember: (folder: FolderKey, conv: ConversationKey) => `m|${folder}|${conv}`,
   foreign: 'foreign',
   epoch: 'epoch',
 };
+
+/** Separators of the compact group value; neither occurs in a conversation key (events refuse control characters). */
+const GS = '\x1d';
+const RS = '\x1e';
+const CONTROL = /\p{Cc}/u;
+const CONVERSATION_KEY = /^[123]\|\P{Cc}+$/u;
+
+/**
+ * A group and its members in one value: `=` (confirmed) or `?` (pending), the group id, GS, the
+ * members sorted and joined by RS, GS, the name (last: it may hold anything). A group id with a
+ * control character falls back to JSON with a `members` list, which the reader also takes.
+ */
+function encodeLedgerFolder(group: LedgerGroup, members: Iterable<ConversationKey>): string {
+  const sorted = [...members].sort();
+  if (CONTROL.test(group.groupId ?? '')) return JSON.stringify({ ...group, members: sorted });
+  return `${group.pending ? '?' : '='}${group.groupId ?? ''}${GS}${sorted.join(RS)}${GS}${group.name}`;
+}
+
+/** A `g|<folder>` value (either form), or undefined when it does not decode. */
+export function decodeLedgerFolder(
+  text: string,
+): { group: LedgerGroup; members: ConversationKey[] } | undefined {
+  const kind = text.charAt(0);
+  if (kind === '{') {
+    const parsed = json(
+      groupCodec.extend({ members: z.array(z.string().regex(CONVERSATION_KEY)).optional() }),
+      text,
+    );
+    if (!parsed) return undefined;
+    const { members = [], ...group } = parsed;
+    return { group, members: members as ConversationKey[] };
+  }
+  const a = text.indexOf(GS);
+  const b = a < 0 ? -1 : text.indexOf(GS, a + 1);
+  if ((kind !== '=' && kind !== '?') || b < 0) return undefined;
+  const groupId = text.slice(1, a);
+  const list = text.slice(a + 1, b);
+  const members = list === '' ? [] : list.split(RS);
+  if (!members.every((m) => CONVERSATION_KEY.test(m))) return undefined;
+  const group: LedgerGroup = { name: text.slice(b + 1), pending: kind === '?' };
+  if (groupId !== '') group.groupId = groupId;
+  return { group, members: members as ConversationKey[] };
+}
 
 const STATUS_NUMBERS = [
   'lastSyncAt',
@@ -112,7 +165,7 @@ export const statusField = {
 };
 
 export const encode = {
-  group: (group: LedgerGroup) => JSON.stringify(group),
+  ledgerFolder: encodeLedgerFolder,
   rejection: (r: Rejection) => JSON.stringify(r),
   retry: (r: RetryRecord) => JSON.stringify(r),
   folderError: (e: FolderError) => JSON.stringify(e),
@@ -143,16 +196,34 @@ function json<T>(schema: z.ZodType<T>, text: string): T | undefined {
 const isCount = (v: string) => /^(0|[1-9][0-9]{0,8})$/.test(v);
 
 export function decodeLedger(hash: Readonly<Record<string, string>>): Decoded<MutableLedger> {
-  const ledger: MutableLedger = { groups: new Map(), members: new Map(), foreignGroups: 0, epoch: undefined };
+  const ledger: MutableLedger = {
+    groups: new Map(),
+    members: new Map(),
+    foreignGroups: 0,
+    epoch: undefined,
+    legacyMembers: new Map(),
+  };
   const corrupt: string[] = [];
+  const membersOf = (folder: FolderKey) => {
+    let set = ledger.members.get(folder);
+    if (!set) {
+      set = new Set();
+      ledger.members.set(folder, set);
+    }
+    return set;
+  };
+  const legacy: Array<[FolderKey, ConversationKey]> = [];
   for (const [field, value] of Object.entries(hash)) {
     if (field === ledgerField.foreign && isCount(value)) ledger.foreignGroups = Number(value);
     else if (field === ledgerField.epoch && value !== '') ledger.epoch = value;
     else if (field.startsWith('g|') && isFolderKey(field.slice(2))) {
-      const group = json(groupCodec, value);
-      if (group && (group.pending || group.groupId !== undefined))
-        ledger.groups.set(field.slice(2) as FolderKey, group);
-      else corrupt.push(field);
+      const decoded = decodeLedgerFolder(value);
+      const folder = field.slice(2) as FolderKey;
+      if (decoded && (decoded.group.pending || decoded.group.groupId !== undefined)) {
+        ledger.groups.set(folder, decoded.group);
+        const set = membersOf(folder);
+        for (const conv of decoded.members) set.add(conv);
+      } else corrupt.push(field);
     } else if (field.startsWith('m|') && value === '1') {
       const sep = field.indexOf('|', 2);
       const folder = field.slice(2, sep);
@@ -161,20 +232,24 @@ export function decodeLedger(hash: Readonly<Record<string, string>>): Decoded<Mu
         corrupt.push(field);
         continue;
       }
-      let set = ledger.members.get(folder);
-      if (!set) {
-        set = new Set();
-        ledger.members.set(folder, set);
-      }
-      set.add(conv as ConversationKey);
+      legacy.push([folder, conv as ConversationKey]);
     } else corrupt.push(field);
   }
-  // members of a folder with no group record cannot be trusted either
-  for (const folder of ledger.members.keys()) {
-    if (ledger.groups.has(folder)) continue;
-    for (const conv of ledger.members.get(folder)!) corrupt.push(ledgerField.member(folder, conv));
-    ledger.members.delete(folder);
+  for (const [folder, conv] of legacy) {
+    // members of a folder with no group record cannot be trusted either
+    if (!ledger.groups.has(folder)) {
+      corrupt.push(ledgerField.legacyMember(folder, conv));
+      continue;
+    }
+    membersOf(folder).add(conv);
+    let fields = ledger.legacyMembers.get(folder);
+    if (!fields) {
+      fields = new Set();
+      ledger.legacyMembers.set(folder, fields);
+    }
+    fields.add(conv);
   }
+  for (const [folder, set] of ledger.members) if (set.size === 0) ledger.members.delete(folder);
   return { value: ledger, corrupt };
 }
 

@@ -3,7 +3,8 @@
  * and fencing): first contact, read-backs, lost answers, shutdowns, corrupt records.
  */
 import { describe, expect, it } from 'vitest';
-import { ledgerField } from '../../src/store/records.js';
+import type { ConversationKey } from '../../src/plan/types.js';
+import { decodeLedgerFolder, encode, ledgerField } from '../../src/store/records.js';
 import { providerError } from '../support/fake-provider.js';
 import { ACCOUNT, event, harness, tagged, untagged } from './harness.js';
 
@@ -142,8 +143,8 @@ describe('calls that fail', () => {
     h.fold(tagged('c1'));
     h.provider.failNext('create', providerError('ambiguous', -2, 'timeout'), 'lost');
     await expect(h.reconcile()).rejects.toThrow('timeout');
-    expect(JSON.parse(h.store.hashes.ledger.get(ledgerField.group('app:customers'))!)).toMatchObject({
-      pending: true,
+    expect(decodeLedgerFolder(h.store.hashes.ledger.get(ledgerField.group('app:customers'))!)).toMatchObject({
+      group: { pending: true },
     });
     await h.reconcile();
     expect(h.provider.groups).toHaveLength(1);
@@ -161,6 +162,71 @@ describe('calls that fail', () => {
   });
 });
 
+describe('a ledger written before 0.4', () => {
+  it('is read with its one field per member, and rewritten one field per folder by the next reconcile', async () => {
+    const h = harness();
+    h.fold(tagged('c1'), tagged('c2'));
+    await h.reconcile();
+    const ledger = h.store.hashes.ledger;
+    // the same state as the old layout stored it: group JSON, one field per member
+    ledger.set(
+      ledgerField.group('app:customers'),
+      JSON.stringify({ groupId: '1', name: 'Customers', pending: false }),
+    );
+    ledger.set(ledgerField.legacyMember('app:customers', '2|c1'), '1');
+    ledger.set(ledgerField.legacyMember('app:customers', '2|c2'), '1');
+    h.provider.calls.splice(0);
+    await h.reconcile();
+    // trusted as it was: nothing to call, nothing quarantined
+    expect(h.provider.calls).toEqual([]);
+    expect(h.store.quarantined).toHaveLength(0);
+    expect([...ledger.keys()].filter((f) => f.startsWith('m|'))).toEqual([]);
+    expect(decodeLedgerFolder(ledger.get(ledgerField.group('app:customers'))!)).toEqual({
+      group: { groupId: '1', name: 'Customers', pending: false },
+      members: ['2|c1', '2|c2'],
+    });
+    h.fold(untagged('c1'));
+    await h.reconcile();
+    expect(h.groups()).toEqual({ Customers: ['2|c2'] });
+  });
+
+  it('a member field of a folder with no group is not trusted: the ledger is rebuilt', async () => {
+    const h = harness();
+    h.fold(tagged('c1'));
+    await h.reconcile();
+    h.store.hashes.ledger.set(ledgerField.legacyMember('app:projects', '2|c1'), '1');
+    await h.reconcile();
+    expect(h.store.quarantined).toHaveLength(1);
+    expect(h.groups()).toEqual({ Customers: ['2|c1'] });
+  });
+});
+
+describe('the compact ledger field', () => {
+  it('round-trips a group, its members and a name holding the separators', () => {
+    const group = { groupId: '42', name: 'a\x1db\x1ec|d', pending: false };
+    const text = encode.ledgerFolder(group, ['2|b', '1|a'] as ConversationKey[]);
+    expect(text.length).toBeLessThan(JSON.stringify(group).length + 10);
+    expect(decodeLedgerFolder(text)).toEqual({ group, members: ['1|a', '2|b'] });
+    expect(decodeLedgerFolder(encode.ledgerFolder({ name: 'P', pending: true }, []))).toEqual({
+      group: { name: 'P', pending: true },
+      members: [],
+    });
+  });
+
+  it('a group id with a control character falls back to JSON, which still decodes', () => {
+    const group = { groupId: 'x\x1dy', name: 'N', pending: false };
+    const text = encode.ledgerFolder(group, ['2|c'] as ConversationKey[]);
+    expect(text.startsWith('{')).toBe(true);
+    expect(decodeLedgerFolder(text)).toEqual({ group, members: ['2|c'] });
+  });
+
+  it('refuses what is neither form', () => {
+    for (const bad of ['', '=1', '!1\x1d\x1dN', '=1\x1dnot-a-key\x1dN', '{"groupId":1}']) {
+      expect(decodeLedgerFolder(bad)).toBeUndefined();
+    }
+  });
+});
+
 describe('records that do not decode', () => {
   it('a corrupt ledger is quarantined and rebuilt from the provider', async () => {
     const h = harness();
@@ -170,10 +236,9 @@ describe('records that do not decode', () => {
     await h.reconcile();
     expect(h.store.quarantined).toHaveLength(1);
     expect(h.provider.groups).toHaveLength(1);
-    expect(JSON.parse(h.store.hashes.ledger.get(ledgerField.group('app:customers'))!)).toEqual({
-      groupId: '1',
-      name: 'Customers',
-      pending: false,
+    expect(decodeLedgerFolder(h.store.hashes.ledger.get(ledgerField.group('app:customers'))!)).toEqual({
+      group: { groupId: '1', name: 'Customers', pending: false },
+      members: ['2|c1'],
     });
   });
 

@@ -12,6 +12,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { keysOf } from '../../src/config.js';
+import { decodeLedgerFolder } from '../../src/store/records.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 import { dumpTails } from './harness.js';
@@ -47,7 +48,7 @@ describe('a worker paused past its lease', () => {
       let n = 0;
       for (const a of accounts) {
         const group = await e.redis.hget(keysOf(e.config).ledger(a), 'g|app:customers');
-        if (group && (JSON.parse(group) as { pending?: boolean }).pending) n++;
+        if (group && decodeLedgerFolder(group)?.group.pending) n++;
       }
       return n;
     };
