@@ -50,11 +50,7 @@ export class LayoutMismatchError extends Error {
 /** Refuses (LayoutMismatchError) a process whose partition count is not the deployment's. */
 export function assertLayout(record: DeploymentRecord | undefined, partitions: number): void {
   if (!record) return;
-  if (record.partitions === undefined) {
-    throw new LayoutMismatchError(
-      'this deployment keeps every account in one Redis slot (the layout before 0.3): move it to the partitioned layout with `folder-sync migrate-layout` first (docs/partitions.md)',
-    );
-  }
+  if (record.partitions === undefined) throw new LayoutMismatchError(SINGLE_SLOT);
   if (record.partitions !== partitions) {
     throw new LayoutMismatchError(
       `PARTITIONS is ${partitions} but this deployment hashes accounts into ${record.partitions} partitions (fixed when it was created): set PARTITIONS=${record.partitions} (docs/partitions.md)`,
@@ -62,9 +58,17 @@ export function assertLayout(record: DeploymentRecord | undefined, partitions: n
   }
 }
 
-/** Refuses (LayoutMismatchError) a process whose configuration hashes accounts elsewhere than the deployment. */
+const SINGLE_SLOT =
+  'this deployment keeps every account in one Redis slot (the layout before 0.3): move it to the partitioned layout with `folder-sync migrate-layout` first (docs/partitions.md)';
+
+/**
+ * Refuses (LayoutMismatchError) a process whose configuration hashes accounts elsewhere than the
+ * deployment, or a deployment of the single-slot layout (one from before the sentinel, too).
+ */
 export async function checkLayout(redis: RedisClient, keys: Keys): Promise<void> {
-  assertLayout(parseDeployment(await redis.get(keys.deployment)), keys.partitions);
+  const record = parseDeployment(await redis.get(keys.deployment));
+  if (!record && (await redis.scard(keys.singleSlotAccounts)) > 0) throw new LayoutMismatchError(SINGLE_SLOT);
+  assertLayout(record, keys.partitions);
 }
 
 /** The deployment's partition count as stored, or undefined when no sentinel is written yet. */

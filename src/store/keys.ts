@@ -122,6 +122,8 @@ export function keysFor(prefix: string, partitions: number) {
     rules: app('rules'),
     /** a rules change held by the deletion guard until an operator confirms it */
     rulesHeld: app('rules', 'held'),
+    /** the single-slot layout's set of accounts (before 0.3): read only to refuse that layout and move it */
+    singleSlotAccounts: app('accounts'),
   };
 }
 export type Keys = ReturnType<typeof keysFor>;

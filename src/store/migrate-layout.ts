@@ -55,6 +55,7 @@ export async function migrateLayout(redis: RedisClient, keys: Keys, log: Logger)
   const report: MigrationReport = { accounts: 0, keysMoved: 0, eventsRequeued: 0, migrated: false };
   const sentinel = parseDeployment(await redis.get(keys.deployment));
   if (sentinel?.partitions !== undefined) return report;
+  if (!sentinel && (await redis.scard(keys.singleSlotAccounts)) === 0) return report; // nothing to move
   const old = (...parts: string[]) => [keys.prefix, ...parts].join(':');
   const oldQueues = [QUEUES.events, QUEUES.reconcile].map(
     (name) => new Queue(name, { connection: redis, prefix: keys.prefix }),

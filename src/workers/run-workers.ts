@@ -53,21 +53,21 @@ export async function startWorkers(
   const redis = withScripts(createRedis(redisEndpoint(config), 'worker', errorSink(log, 'redis')));
   const prefix = config.QUEUE_PREFIX;
   const keys = keysOf(config);
-  try {
-    await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
-    await checkLayout(redis, keys);
-  } catch (error) {
-    redis.disconnect(); // refused: nothing else is open yet
-    throw error;
-  }
   const deployment = new Deployment({
     redis,
     keys,
     log,
     onDataLoss: (reason) => observer.dataLoss?.(reason),
   });
-  // the sentinel may be new (a first start, or Redis lost it): it holds this process's count then
-  assertLayout(await deployment.check(), keys.partitions);
+  try {
+    await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
+    await checkLayout(redis, keys);
+    // a sentinel written just now (a first start, or Redis lost it) holds this process's count
+    assertLayout(await deployment.check(), keys.partitions);
+  } catch (error) {
+    redis.disconnect(); // refused: nothing else is open yet
+    throw error;
+  }
   const sentinelCheck = setInterval(() => {
     deployment
       .check()

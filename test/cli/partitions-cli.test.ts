@@ -54,12 +54,21 @@ describe('a partition count other than the deployment’s', () => {
     }
   });
 
-  it('a deployment of the single-slot layout is refused until it is migrated', async () => {
+  it('a deployment of the single-slot layout, with a sentinel or from before it, is refused until it is migrated', async () => {
     const redis = createRedis(redisUrl(), 'producer', () => {});
     await redis.set(keysFor(prefix, 1).deployment, sentinel());
     redis.disconnect();
     const p = run(['worker'], {});
     expect(await p.exited, p.output()).toBe(2);
     expect(p.output()).toMatch(/one Redis slot .*folder-sync migrate-layout/);
+
+    // older still: no sentinel at all, but the single-slot layout's accounts
+    const again = createRedis(redisUrl(), 'producer', () => {});
+    await again.del(keysFor(prefix, 1).deployment);
+    await again.sadd(keysFor(prefix, 1).singleSlotAccounts, 'alice');
+    again.disconnect();
+    const q = run(['worker'], {});
+    expect(await q.exited, q.output()).toBe(2);
+    expect(q.output()).toMatch(/one Redis slot .*folder-sync migrate-layout/);
   });
 });
