@@ -28,6 +28,7 @@ export async function executeCall(
   const { provider, session } = ctx;
   const account = session.account;
   const fingerprint = (conv: ConversationKey) => desired.fingerprint(call.folder, conv);
+  await session.callsStarting();
   try {
     switch (call.kind) {
       case 'delete':

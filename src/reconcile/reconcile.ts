@@ -180,7 +180,8 @@ async function readBackIfNeeded(
   const { state } = ctx.session;
   const firstContact = state.ledger.epoch !== epoch;
   const { resyncRequest, verifyRequest } = state;
-  const requested = resyncRequest !== undefined || verifyRequest !== undefined;
+  const requested =
+    resyncRequest !== undefined || verifyRequest !== undefined || state.status.callsStartedAt !== undefined;
   if (!needsReadBack(state, epoch)) return undefined;
   const requestsBefore = ctx.requests;
   const desired = await desire();
@@ -201,14 +202,16 @@ async function readBackIfNeeded(
 
 /**
  * Whether the provider's groups are read back before planning: first contact under this
- * deployment epoch (a new account, or Redis lost data), a resync or verification request, or a
- * create whose answer never came.
+ * deployment epoch (a new account, or Redis lost data), a resync or verification request, a
+ * reconcile that stopped mid-calls, or a create whose answer never came.
  */
 function needsReadBack(state: LoadedAccount, epoch: string): boolean {
   return (
     state.ledger.epoch !== epoch ||
     state.resyncRequest !== undefined ||
     state.verifyRequest !== undefined ||
+    // the last reconcile stopped mid-calls (killed, or its lease lost): its last change may be unrecorded
+    state.status.callsStartedAt !== undefined ||
     [...state.ledger.groups.values()].some((g) => g.pending)
   );
 }

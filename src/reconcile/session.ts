@@ -229,6 +229,18 @@ export class AccountSession {
     return drift;
   }
 
+  /**
+   * Before a reconcile's first provider call: marks its calls in flight, so a process killed
+   * between a call the provider applied and its ledger write leaves a mark the next reconcile
+   * finds (and reads the groups back), instead of a ledger that silently misses the change.
+   */
+  async callsStarting(): Promise<void> {
+    if (this.state.status.callsStartedAt !== undefined) return;
+    const now = this.opts.now();
+    await this.write([this.statusNumber('callsStartedAt', now)]);
+    this.state.status.callsStartedAt = now;
+  }
+
   /** The end of a reconcile: what it did, what is over the limits, which errors still hold. */
   async finish(summary: {
     startedAt: number;
@@ -252,6 +264,11 @@ export class AccountSession {
     );
     if (summary.rulesGeneration !== undefined)
       ops.push(this.statusNumber('rulesGeneration', summary.rulesGeneration));
+    if (this.state.status.callsStartedAt !== undefined) {
+      // every call's outcome is in the ledger now
+      ops.push({ hash: 'status', op: 'del', field: 'callsStartedAt' });
+      this.state.status.callsStartedAt = undefined;
+    }
     // members still in fields of their own move into their folder's field
     for (const folder of [...this.ledger.legacyMembers.keys()]) ops.push(...this.folderOps(folder));
     for (const folder of [...this.state.status.folderErrors.keys()]) {

@@ -72,6 +72,8 @@ export interface AccountStatusRecord {
   overflow?: number;
   /** conversations this service created (POST conversation) so that they could be grouped */
   conversationsCreated?: number;
+  /** when the current (or a stopped) reconcile's calls began; absent once it finished */
+  callsStartedAt?: number;
   folderErrors: Map<FolderKey, FolderError>;
 }
 
@@ -156,6 +158,12 @@ const STATUS_NUMBERS = [
   'verifiedAt',
   'overflow',
   'conversationsCreated',
+  /**
+   * set before a reconcile's first provider call and cleared when it finishes: found set, the
+   * last reconcile stopped between a call and its ledger write (SIGKILL, a lost lease), so the
+   * ledger may miss a change the provider made, and the groups are read back first
+   */
+  'callsStartedAt',
 ] as const;
 export type StatusNumber = (typeof STATUS_NUMBERS)[number];
 
