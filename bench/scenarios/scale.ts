@@ -1,8 +1,11 @@
 /**
- * 5. Scale: N accounts × 20 conversations in a private redis-server (so memory figures see no
- * other user of the machine's Redis): Redis memory per account, worker process RSS, and full
- * resync throughput (`resync --all`'s maintenance job) with the simulator unthrottled.
+ * 5. Scale: N accounts × 20 conversations in a private redis-server, or a private 3-master
+ * cluster (so memory figures see no other user of the machine's Redis): Redis memory per account
+ * (and keys per master), worker process RSS, and full resync throughput (`resync --all`'s
+ * maintenance job) with the simulator unthrottled.
  */
+import { RedisCluster } from '../../scripts/redis-cluster.js';
+import { nodesOf } from '../../src/jobs/connection.js';
 import { JOB_NAMES } from '../../src/jobs/queues.js';
 import { loadRulesFile } from '../../src/rules/load.js';
 import { RULES, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
@@ -19,7 +22,12 @@ import type { BenchEvent } from '../lib/workload.js';
 
 const CONVERSATIONS = 20;
 
+type Setup = 'single' | 'cluster';
+
 export interface ScalePoint {
+  setup?: Setup;
+  /** the deployment's keys on each master (one entry for a single Redis), after the resync */
+  keysPerMaster?: number[];
   accounts: number;
   events: number;
   seedSeconds: number;
@@ -40,40 +48,63 @@ export interface ScalePoint {
 
 export interface ScaleFigures {
   conversations: number;
+  /** on one redis-server, by size */
   points: ScalePoint[];
+  /** the largest size on a 3-master cluster (absent in results from before it was measured) */
+  cluster?: ScalePoint;
 }
 
-async function usedMemory(url: string): Promise<number> {
-  return Number((await redisInfo(url, 'memory'))['used_memory']);
+/** used_memory of every server, summed (a cluster's masters). */
+async function usedMemory(urls: readonly string[]): Promise<number> {
+  const each = await Promise.all(
+    urls.map(async (url) => Number((await redisInfo(url, 'memory'))['used_memory'])),
+  );
+  return each.reduce((a, b) => a + b, 0);
+}
+
+/** A private redis-server or 3-master cluster, and its servers' URLs. */
+async function startTarget(setup: Setup) {
+  if (setup === 'single') {
+    const own = await startOwnRedis();
+    return { url: own.url, urls: [own.url], clusterNodes: undefined, stop: () => own.stop() };
+  }
+  const cluster = await RedisCluster.start();
+  const urls = cluster.ports.map((port) => `redis://127.0.0.1:${port}`);
+  return { url: urls[0]!, urls, clusterNodes: cluster.nodes, stop: () => cluster.stop() };
 }
 
 /**
  * used_memory once it stops moving: after many keys are deleted Redis shrinks the keyspace's
  * hash tables in its cron (and frees lazily), so a reading right away would still count them.
  */
-async function settledMemory(url: string): Promise<number> {
-  let last = await usedMemory(url);
+async function settledMemory(urls: readonly string[]): Promise<number> {
+  let last = await usedMemory(urls);
   for (let i = 0; i < 40; i++) {
     await sleep(500);
-    const next = await usedMemory(url);
+    const next = await usedMemory(urls);
     if (Math.abs(next - last) <= last * 0.002) return next;
     last = next;
   }
   return last;
 }
 
-export async function measureScale(size: number, log: (m: string) => void): Promise<ScalePoint> {
-  const own = await startOwnRedis();
+export async function measureScale(
+  size: number,
+  log: (m: string) => void,
+  setup: Setup = 'single',
+): Promise<ScalePoint> {
+  const own = await startTarget(setup);
   try {
     const engine = await startBenchEngine({
       redisUrl: own.url,
+      ...(own.clusterNodes ? { clusterNodes: own.clusterNodes } : {}),
       label: 'scale',
       workers: false,
       keepKeys: true,
       env: { YUNXIN_RATE_LIMIT: '1000000' },
     });
     try {
-      const mem0 = await settledMemory(own.url);
+      const mem0 = await settledMemory(own.urls);
       const t0 = now();
       const events = await seedAccounts(engine.redis, engine.keys, {
         accounts: size,
@@ -82,23 +113,19 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
         onEvents: engine.seedConversations,
       });
       const seedSeconds = (now() - t0) / 1000;
-      const mem1 = await settledMemory(own.url);
+      const mem1 = await settledMemory(own.urls);
       // The 24 h event-id markers are per event, not per account: measure them apart.
-      for (const part of engine.keys.parts) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await engine.redis.scan(
-            cursor,
-            'MATCH',
-            `${part.prefix}:seen:*`,
-            'COUNT',
-            10_000,
-          );
-          cursor = next;
-          if (keys.length) await engine.redis.unlink(...keys);
-        } while (cursor !== '0');
+      for (const node of nodesOf(engine.redis)) {
+        for (const part of engine.keys.parts) {
+          let cursor = '0';
+          do {
+            const [next, keys] = await node.scan(cursor, 'MATCH', `${part.prefix}:seen:*`, 'COUNT', 10_000);
+            cursor = next;
+            if (keys.length) await node.pipeline(keys.map((key) => ['unlink', key])).exec();
+          } while (cursor !== '0');
+        }
       }
-      const mem2 = await settledMemory(own.url);
+      const mem2 = await settledMemory(own.urls);
       log(`${fmt(size)} accounts: seeded ${fmt(events)} events in ${seedSeconds.toFixed(1)} s`);
 
       const worker = await startWorkerProcess(engine.workerEnv());
@@ -120,7 +147,7 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
           100,
         );
         const seconds = (now() - r0) / 1000;
-        const mem3 = await settledMemory(own.url);
+        const mem3 = await settledMemory(own.urls);
         const mem = worker.memory();
         const calls = engine.sim.calls.snapshot().total;
         // spot-check the result against the model (every account has the same shape)
@@ -135,7 +162,10 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
         );
         const { rules } = await loadRulesFile(RULES);
         const check = verifyAgainstSimulator(engine, sample, rules.folders);
+        const keysPerMaster = await Promise.all(nodesOf(engine.redis).map((node) => node.dbsize()));
         const point: ScalePoint = {
+          setup,
+          keysPerMaster,
           accounts: size,
           events,
           seedSeconds: round(seedSeconds, 2),
@@ -158,7 +188,7 @@ export async function measureScale(size: number, log: (m: string) => void): Prom
           verifiedSample: { accounts: sample.size, mismatched: check.mismatched },
         };
         log(
-          `${fmt(size)} accounts: resync ${point.resync.accountsPerSecond}/s (${seconds.toFixed(1)} s, ${fmt(calls)} calls), ` +
+          `${setup}, ${fmt(size)} accounts: keys per master ${keysPerMaster.join('/')}, resync ${point.resync.accountsPerSecond}/s (${seconds.toFixed(1)} s, ${fmt(calls)} calls), ` +
             `Redis ${fmt(point.memory.perAccountAfterResync)} B/account, worker RSS peak ${mib(mem.peakRss)}`,
         );
         return point;
@@ -181,7 +211,9 @@ export const scale: Scenario<ScaleFigures> = {
     const sizes = ctx.profile === 'full' ? [10_000, 30_000, 100_000] : [2_000, 6_000];
     const points: ScalePoint[] = [];
     for (const size of sizes) points.push(await measureScale(size, ctx.log));
-    const bad = points.filter((p) => p.verifiedSample.mismatched > 0);
+    // the largest size again on a 3-master cluster: the same bytes, spread over the masters
+    const clusterPoint = await measureScale(sizes.at(-1)!, ctx.log, 'cluster');
+    const bad = [...points, clusterPoint].filter((p) => p.verifiedSample.mismatched > 0);
     return {
       params: {
         sizes,
@@ -189,7 +221,7 @@ export const scale: Scenario<ScaleFigures> = {
         WORKER_CONCURRENCY: 16,
         simulator: 'unthrottled, in the bench process',
       },
-      figures: { conversations: CONVERSATIONS, points },
+      figures: { conversations: CONVERSATIONS, points, cluster: clusterPoint },
       goals: [
         {
           goal: 'resynced groups equal the model (50 sampled accounts per size)',
@@ -232,6 +264,14 @@ export const scale: Scenario<ScaleFigures> = {
         ]),
       ),
       '',
+      ...(r.figures.cluster
+        ? [
+            `On a **3-master cluster** (\`scripts/redis-cluster.ts\`, 16 partitions), ${fmt(r.figures.cluster.accounts)} accounts: ` +
+              `${fmt(r.figures.cluster.memory.perAccountFacts)} B of facts and ${fmt(r.figures.cluster.memory.perAccountAfterResync)} B after resync per account (all masters' \`used_memory\` together), ` +
+              `keys per master ${(r.figures.cluster.keysPerMaster ?? []).map((n) => fmt(n)).join(' / ')}, resync ${fmt(r.figures.cluster.resync.accountsPerSecond)} accounts/s.`,
+            '',
+          ]
+        : []),
       '![scale growth](bench-scale.svg)',
       '',
       'Totals: ' +
