@@ -262,18 +262,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
     'producer',
     onError,
   );
-  let opening: Promise<PartitionedQueue> | undefined;
-  const queue = () => {
-    opening ??= (async () => {
-      const app = keysFor(options.prefix, 1);
-      const partitions =
-        (await storedPartitions(connection, app)) ?? options.partitions ?? DEFAULT_PARTITIONS;
-      return openPartitioned(QUEUES.events, connection, keysFor(options.prefix, partitions), onError);
-    })();
-    opening.catch(() => {
-      opening = undefined; // Redis did not answer: ask again on the next publish
-    });
-    return opening;
+  // By partition count: the deployment's once the sentinel holds it (then it never changes);
+  // until a worker has written it, the option's, asked again on every publish.
+  const opened = new Map<number, PartitionedQueue>();
+  let fixed: number | undefined;
+  const queue = async () => {
+    fixed ??= await storedPartitions(connection, keysFor(options.prefix, 1));
+    const partitions = fixed ?? options.partitions ?? DEFAULT_PARTITIONS;
+    let q = opened.get(partitions);
+    if (!q) {
+      q = openPartitioned(QUEUES.events, connection, keysFor(options.prefix, partitions), onError);
+      opened.set(partitions, q);
+    }
+    return q;
   };
   const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
   let closing: Promise<void> | undefined;
@@ -297,7 +298,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     close: () => {
       closing ??= (async () => {
         try {
-          await (await opening?.catch(() => undefined))?.close();
+          await Promise.all([...opened.values()].map((q) => q.close()));
         } finally {
           // The queue does not close a connection it was given.
           if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());

@@ -163,6 +163,31 @@ describe('createPublisher', () => {
     expect(jobs.flatMap((j) => j.data.events)).toEqual([pinned(1), pinned(2), pinned(3)]);
   });
 
+  it("routes by the deployment's partition count once a worker has written it, by its option before", async () => {
+    const publisher = createPublisher({ redisUrl: url, prefix, partitions: 4 });
+    const jobsIn = async (partitions: number, account: string) => {
+      const q = openPartitioned(QUEUES.events, connection, keysFor(prefix, partitions), () => {});
+      try {
+        const jobs = await q.of(account).getJobs(['waiting']);
+        return jobs.flatMap((j) => (j.data as EventsJobData).events.map((e) => e.id));
+      } finally {
+        await q.close();
+      }
+    };
+    try {
+      await publisher.publish(pinned(1));
+      expect(await jobsIn(4, 'alice')).toEqual(['e-1']);
+      await connection.set(
+        keysFor(prefix, 1).deployment,
+        JSON.stringify({ epoch: 'x', createdAt: 1, partitions: 8 }),
+      );
+      await publisher.publish(pinned(2, 'bob'));
+      expect(await jobsIn(8, 'bob')).toEqual(['e-2']);
+    } finally {
+      await publisher.close();
+    }
+  });
+
   it('rejects within its timeout when Redis is unreachable, and closes', async () => {
     const publisher = createPublisher({ redisUrl: 'redis://127.0.0.1:1', prefix, timeoutMs: 300 });
     try {
