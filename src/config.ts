@@ -316,9 +316,9 @@ function crossFieldIssues(config: Config): string[] {
     issues.push(
       'QUEUE_PREFIX: needs a {hash tag} with REDIS_CLUSTER_NODES, e.g. {folder-sync}: app-wide scripts touch several keys of one slot',
     );
-  const beyond = parsePartitionList(config.WORKER_PARTITIONS, config.PARTITIONS).filter(
-    (p) => p >= config.PARTITIONS,
-  );
+  const taken = parsePartitionList(config.WORKER_PARTITIONS, config.PARTITIONS);
+  if (taken.length === 0) issues.push(`WORKER_PARTITIONS: "${config.WORKER_PARTITIONS}" names no partition`);
+  const beyond = taken.filter((p) => p >= config.PARTITIONS);
   if (beyond.length)
     issues.push(`WORKER_PARTITIONS: ${beyond.join(', ')} not below PARTITIONS (${config.PARTITIONS})`);
   return issues;
