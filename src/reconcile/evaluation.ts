@@ -21,7 +21,7 @@ import type { ConversationKey, Plan, PlannedCall } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
 import { type ConversationView, conversationKey } from '../rules/evaluate.js';
 import { runSliced } from '../steps.js';
-import type { Lease, LoadedAccount } from '../store/account-store.js';
+import type { EvaluationChange, Lease, LoadedAccount } from '../store/account-store.js';
 import { type EvaluationMeta, encodeEvaluation, evaluationField } from '../store/records.js';
 import { planView } from './plan-view.js';
 import type { FleetRules } from './reconcile.js';
@@ -32,15 +32,7 @@ export const KEEP_EVALUATION_FROM = 2_000;
 /** What evaluation needs of the store besides the loaded state (AccountStore; a fake may lack it). */
 export interface EvaluationStore {
   loadFacts(account: string): Promise<Pick<LoadedAccount, 'facts' | 'legacyFacts'> & { corrupt: number }>;
-  saveEvaluation(
-    lease: Lease,
-    change: {
-      clear: boolean;
-      set: Array<[string, string]>;
-      del: string[];
-      dirty: ReadonlyMap<string, string>;
-    },
-  ): Promise<void>;
+  saveEvaluation(lease: Lease, change: EvaluationChange): Promise<void>;
   /** the changed conversations' records (views for the fingerprints of refused items) */
   readRecords(account: string, conversations: readonly string[]): Promise<Record<string, string>>;
   /** moves legacy facts fields into records (returns the conversations moved) */

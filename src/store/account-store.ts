@@ -163,6 +163,14 @@ const FACTS_PAGE = 5_000;
 /** How long a quarantined ledger is kept for a post-mortem. */
 const QUARANTINE_TTL_SECONDS = 7 * 24 * 3600;
 
+/** A kept evaluation's fields to write or drop, and the dirty marks it accounts for. */
+export interface EvaluationChange {
+  clear: boolean;
+  set: Array<[string, string]>;
+  del: string[];
+  dirty: ReadonlyMap<string, string>;
+}
+
 /** Redis I/O for one account's facts, ledger and bookkeeping. */
 export class AccountStore {
   constructor(
@@ -302,15 +310,7 @@ export class AccountStore {
    * marks it accounts for, fenced by the lease. A big rebuild goes in slices, its summary last,
    * so a crash halfway leaves no usable evaluation rather than a partial one.
    */
-  async saveEvaluation(
-    lease: Lease,
-    change: {
-      clear: boolean;
-      set: Array<[string, string]>;
-      del: string[];
-      dirty: ReadonlyMap<string, string>;
-    },
-  ): Promise<void> {
+  async saveEvaluation(lease: Lease, change: EvaluationChange): Promise<void> {
     const k = this.keys;
     const a = lease.account;
     const call = async (clear: boolean, set: Array<[string, string]>, del: string[], dirty: string[]) => {
