@@ -9,7 +9,6 @@ import type { RedisClient } from './connection.js';
 import { createRedis } from './connection.js';
 import { openPartitioned, type PartitionedQueue } from './partitioned-queue.js';
 import {
-  connectionOf,
   EVENTS_JOB_OPTIONS,
   EVENTS_PER_JOB,
   JOB_NAMES,

@@ -6,7 +6,6 @@ import {
   Worker,
   type WorkerOptions,
 } from 'bullmq';
-import { Cluster, Redis } from 'ioredis';
 import type { ErrorSink } from '../log.js';
 import type { Keys } from '../store/keys.js';
 import type { RedisClient } from './connection.js';
@@ -98,14 +97,6 @@ export function openWorker<Data, Result>(
   const worker = new Worker<Data, Result>(name, processor, options);
   worker.on('error', onError);
   return worker;
-}
-
-/** The connection a product queue was opened with (openQueue always passes one). */
-export function connectionOf(queue: Queue): RedisClient {
-  const connection = queue.opts.connection;
-  if (!(connection instanceof Redis) && !(connection instanceof Cluster))
-    throw new Error(`queue ${queue.name} was not opened with openQueue`);
-  return connection;
 }
 
 /**

@@ -8,20 +8,14 @@
  * taken from under the frozen run, as its expiry after a SIGKILL would.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldOptions, keysOf } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { createProvider } from '../../src/provider/create-provider.js';
+import { foldOptions } from '../../src/config.js';
 import type { GroupProvider } from '../../src/provider/types.js';
-import { checkCallGuard } from '../../src/reconcile/call-guard.js';
-import { type ReconcileDeps, reconcileAccount } from '../../src/reconcile/reconcile.js';
-import { loadRulesFile } from '../../src/rules/load.js';
-import { AccountStore } from '../../src/store/account-store.js';
-import { CallGate } from '../../src/store/call-gate.js';
-import { withScripts } from '../../src/store/scripts.js';
+import { reconcileAccount } from '../../src/reconcile/reconcile.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
 import type { Simulator } from '../../src/yunxin/simulator/server.js';
-import { type Engine, ev, fixedFleet, startEngine, team } from '../support/engine.js';
+import { type Engine, ev, startEngine, team } from '../support/engine.js';
+import { inProcessReconcile } from '../support/in-process-reconcile.js';
 
 let e: Engine | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -35,25 +29,8 @@ describe('a worker killed right after the provider applied its call', () => {
   it('leaves a mark, and the next reconcile reads back and restores what the desired state flipped back to', async () => {
     e = await startEngine({ noWorkers: true });
     const engine = e;
-    const redis = withScripts(engine.redis);
-    const keys = keysOf(engine.config);
-    const store = new AccountStore(redis, keys);
-    const log = createLogger({ level: 'silent', name: 'test' });
-    const gate = new CallGate(redis, keys, { perSecond: 1000, pauseBaseMs: 50, pauseMaxMs: 500 });
-    const real = createProvider(engine.config, { beforeCall: checkCallGuard, onCall: () => {}, log });
-    closers.push(() => real.close());
-    const { rules } = await loadRulesFile(engine.config.FOLDER_RULES);
-    const deps = (provider: GroupProvider): ReconcileDeps => ({
-      store,
-      provider,
-      gate,
-      ...fixedFleet(rules),
-      now: Date.now,
-      random: Math.random,
-      retry: { baseMs: 50, maxMs: 500 },
-      log,
-      leaseMs: 60_000,
-    });
+    const { redis, keys, real, deps, close } = await inProcessReconcile(engine, { leaseMs: 60_000 });
+    closers.push(close);
     const account = 'killed';
     const fold = async (...events: Record<string, unknown>[]) => {
       (engine.sim as Simulator).state.seedConversations(conversationIdsOf(events));

@@ -9,18 +9,14 @@
  * a whole reconcile (the lease is taken from under it, as an expiry would).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { foldOptions, keysOf } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { foldOptions } from '../../src/config.js';
 import { createProvider } from '../../src/provider/create-provider.js';
-import type { GroupProvider } from '../../src/provider/types.js';
 import { checkCallGuard } from '../../src/reconcile/call-guard.js';
-import { type ReconcileDeps, reconcileAccount } from '../../src/reconcile/reconcile.js';
-import { loadRulesFile } from '../../src/rules/load.js';
-import { AccountStore, LeaseLostError } from '../../src/store/account-store.js';
-import { CallGate } from '../../src/store/call-gate.js';
-import { withScripts } from '../../src/store/scripts.js';
+import { reconcileAccount } from '../../src/reconcile/reconcile.js';
+import { LeaseLostError } from '../../src/store/account-store.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
-import { type Engine, ev, fixedFleet, startEngine, team } from '../support/engine.js';
+import { type Engine, ev, startEngine, team } from '../support/engine.js';
+import { inProcessReconcile } from '../support/in-process-reconcile.js';
 
 let e: Engine | undefined;
 const closers: Array<() => Promise<void>> = [];
@@ -34,25 +30,8 @@ describe('a create sent after its lease was lost', () => {
   it('asks for a read-back, and the next reconcile deletes the duplicate it made', async () => {
     e = await startEngine({ noWorkers: true });
     const engine = e;
-    const redis = withScripts(engine.redis);
-    const keys = keysOf(engine.config);
-    const store = new AccountStore(redis, keys);
-    const log = createLogger({ level: 'silent', name: 'test' });
-    const gate = new CallGate(redis, keys, { perSecond: 1000, pauseBaseMs: 50, pauseMaxMs: 500 });
-    const real = createProvider(engine.config, { beforeCall: checkCallGuard, onCall: () => {}, log });
-    closers.push(() => real.close());
-    const { rules } = await loadRulesFile(engine.config.FOLDER_RULES);
-    const deps = (provider: GroupProvider): ReconcileDeps => ({
-      store,
-      provider,
-      gate,
-      ...fixedFleet(rules),
-      now: Date.now,
-      random: Math.random,
-      retry: { baseMs: 50, maxMs: 500 },
-      log,
-      leaseMs: 5_000,
-    });
+    const { redis, keys, log, real, deps, close } = await inProcessReconcile(engine, { leaseMs: 5_000 });
+    closers.push(close);
 
     const account = 'frozen';
     const events = [ev('conversation.tagged', account, { ...team('c1'), tag: 'customer' })];
