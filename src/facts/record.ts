@@ -76,3 +76,81 @@ export function encodeRecord(registers: readonly NamedRegister[]): string {
 export function registerName(legacySuffix: string): string {
   return legacySuffix.length > 1 ? `${legacySuffix.charAt(0)}${legacySuffix.slice(2)}` : legacySuffix;
 }
+
+/**
+ * The pack: the records of an account's first conversations in one field, `*`. A small
+ * account's facts are then one value instead of one hash entry per conversation, which in Redis
+ * costs some 60 bytes each besides the record. Layout: a dictionary of register names joined by
+ * US (`aname`, `tcustomer`…), then one entry per conversation, GS `${type}|${target}` FS record
+ * (GS = \x1d, FS = \x1c; neither occurs in a key or a record), where a register named in the
+ * dictionary is written by its index in decimal (a kind is a letter, so the two cannot mix).
+ * A conversation joins the pack while it holds fewer than PACK_MAX_ENTRIES entries and
+ * PACK_MAX_BYTES (the fold rewrites it whole); later ones get a field of their own. A
+ * conversation is in the pack or in its field: were it in both (a legacy migration), the reader
+ * keeps the newer of each register, as for legacy fields.
+ */
+export const PACK_FIELD = '*';
+export const PACK_MAX_ENTRIES = 64;
+export const PACK_MAX_BYTES = 4096;
+const GS = '\x1d';
+const FS = '\x1c';
+const INDEX = /^\d+$/;
+
+/** A packed record with its register names spelled out: a record as a field holds it. */
+function expand(record: string, names: readonly string[]): string {
+  return record
+    .split(RS)
+    .map((register) => {
+      const end = register.indexOf(US);
+      const name = end < 0 ? '' : register.slice(0, end);
+      return INDEX.test(name) && names[Number(name)] !== undefined
+        ? `${names[Number(name)]}${register.slice(end)}`
+        : register;
+    })
+    .join(RS);
+}
+
+const dictionaryOf = (pack: string) => {
+  const end = pack.indexOf(GS);
+  return (end < 0 ? pack : pack.slice(0, end)).split(US);
+};
+
+/** The pack's entries as [conversation, record]; an entry without FS is reported as corrupt. */
+export function unpackRecords(pack: string): { entries: Array<[string, string]>; corrupt: number } {
+  const entries: Array<[string, string]> = [];
+  let corrupt = 0;
+  const [, ...rest] = pack.split(GS);
+  const names = dictionaryOf(pack);
+  for (const entry of rest) {
+    const sep = entry.indexOf(FS);
+    if (sep <= 0) corrupt++;
+    else entries.push([entry.slice(0, sep), expand(entry.slice(sep + 1), names)]);
+  }
+  return { entries, corrupt };
+}
+
+/** One conversation's record in a pack (names spelled out), if the pack holds it. */
+export function recordInPack(pack: string | null | undefined, conversation: string): string | undefined {
+  if (!pack) return undefined;
+  const head = `${GS}${conversation}${FS}`;
+  const at = pack.indexOf(head);
+  if (at < 0) return undefined;
+  const end = pack.indexOf(GS, at + head.length);
+  return expand(pack.slice(at + head.length, end < 0 ? undefined : end), dictionaryOf(pack));
+}
+
+/** The pack holding these records (the fold's encoding, for tests). */
+export function packRecords(entries: ReadonlyArray<readonly [string, string]>): string {
+  const names: string[] = [];
+  const body = entries.map(([c, record]) => {
+    const packed = record.split(RS).map((register) => {
+      const end = register.indexOf(US);
+      const name = register.slice(0, end);
+      if (name === 'p' || name === 'x') return register;
+      if (!names.includes(name)) names.push(name);
+      return `${names.indexOf(name)}${register.slice(end)}`;
+    });
+    return `${GS}${c}${FS}${packed.join(RS)}`;
+  });
+  return names.join(US) + body.join('');
+}

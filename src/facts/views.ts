@@ -2,7 +2,7 @@ import type { AttrValue, ConversationKey, ConversationView } from '../rules/eval
 import { type FolderKey, parseFolderKey } from '../rules/folder-key.js';
 import { type UserFolder, userFolderSchema } from '../rules/schema.js';
 import { drain, STEP_EVERY, type Steps } from '../steps.js';
-import { decodeRecord } from './record.js';
+import { decodeRecord, PACK_FIELD, unpackRecords } from './record.js';
 import { isNewer, parseRegister, type Register } from './registers.js';
 
 export interface AccountFacts {
@@ -47,7 +47,7 @@ function add(b: Building, kind: string, name: string, r: Register): boolean {
  * Turns an account's facts hash into conversation views. Pure. A removal hides every fact
  * older than it, so a conversation that comes back starts clean. A field or register that does
  * not decode (written by something other than the fold) is skipped and counted, as if its event
- * never came. Reads both layouts: a record per conversation (`type|target`, src/facts/record.ts)
+ * never came. Reads every layout: records in the pack (`*`) or one per conversation (`type|target`, src/facts/record.ts)
  * and the legacy field per register (`type|target|p`, `…|a|name`…), counted as `legacy` so the
  * reconcile can move them into records; where both hold a register the newer wins.
  * Written for 100k conversations (a few hundred thousand fields): no split, no per-field regex.
@@ -67,15 +67,27 @@ export function* buildViewsSteps(
     }
     return b;
   };
+  const addRecord = (key: string, value: string) => {
+    const record = decodeRecord(value);
+    corrupt += record.corrupt;
+    const b = building(key);
+    for (const r of record.registers) if (!add(b, r.name.charAt(0), r.name.slice(1), r)) corrupt++;
+  };
   for (const field in hash) {
     if (++done % STEP_EVERY === 0) yield;
+    if (field === PACK_FIELD) {
+      const pack = unpackRecords(hash[field]!);
+      corrupt += pack.corrupt;
+      for (const [key, value] of pack.entries) {
+        if (isTypePrefix(key) && key.length > 2 && key.indexOf('|', 2) < 0) addRecord(key, value);
+        else corrupt++;
+      }
+      continue;
+    }
     // `${type}|${target}` (a record), or `${type}|${target}|${kind}` then `|${name}` (legacy)
     const end = field.indexOf('|', 2);
     if (end < 0 && isTypePrefix(field) && field.length > 2) {
-      const record = decodeRecord(hash[field]!);
-      corrupt += record.corrupt;
-      const b = building(field);
-      for (const r of record.registers) if (!add(b, r.name.charAt(0), r.name.slice(1), r)) corrupt++;
+      addRecord(field, hash[field]!);
       continue;
     }
     const kind = end < 0 ? '' : field.charAt(end + 1);

@@ -1,7 +1,7 @@
 import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { eventWrites } from '../facts/encode.js';
-import { decodeRecord, registerName } from '../facts/record.js';
+import { decodeRecord, PACK_FIELD, recordInPack, registerName } from '../facts/record.js';
 import { isNewer, parseRegister, type Register } from '../facts/registers.js';
 import type { Keys } from '../store/keys.js';
 import type { RedisClient } from './connection.js';
@@ -56,20 +56,23 @@ export async function findOverAccountLimits(
   for (const { account, have } of close) {
     const indexes = byAccount.get(account)!;
     const registers = indexes.flatMap((i) => liveness(events[i]!));
-    // facts: a conversation's record and the legacy field of its register (an account not yet
-    // moved to records); folders: the register's own field
+    // facts: a conversation's record (its field, else its entry in the pack) and the legacy
+    // field of its register (an account not yet moved to records); folders: the register's field
     const stored = await redis
       .pipeline(
         registers.map((r) =>
           r.hash === 'facts'
-            ? ['hmget', keys.facts(account), r.field.slice(0, r.field.indexOf('|', 2)), r.field]
+            ? ['hmget', keys.facts(account), r.field.slice(0, r.field.indexOf('|', 2)), r.field, PACK_FIELD]
             : ['hmget', keys.folders(account), r.field],
         ),
       )
       .exec();
     const liveNow = new Map<string, boolean>();
     registers.forEach((r, j) => {
-      const [first = null, legacy = null] = (stored?.[j]?.[1] as Array<string | null> | undefined) ?? [];
+      const [own = null, legacy = null, pack = null] =
+        (stored?.[j]?.[1] as Array<string | null> | undefined) ?? [];
+      const conversation = r.field.slice(0, r.field.indexOf('|', 2));
+      const first = r.hash === 'facts' ? (own ?? recordInPack(pack, conversation) ?? null) : own;
       const payload =
         r.hash === 'facts'
           ? newestPayload(first, legacy, r.field.slice(r.field.indexOf('|', 2) + 1))

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PACK_FIELD, recordInPack } from '../facts/record.js';
 import {
   type AccountFacts,
   buildUserFolders,
@@ -262,11 +263,8 @@ export class AccountStore {
   async readRecords(account: string, conversations: readonly string[]): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     if (conversations.length === 0) return out;
-    const values = await this.redis.hmget(this.keys.facts(account), ...conversations);
-    conversations.forEach((c, i) => {
-      if (values[i] != null) out[c] = values[i]!;
-    });
-    return out;
+    const values = await this.redis.hmget(this.keys.facts(account), PACK_FIELD, ...conversations);
+    return recordsFrom(conversations, values);
   }
 
   /**
@@ -277,7 +275,8 @@ export class AccountStore {
     const k = this.keys;
     const windows = Array.from({ length: meta.folders }, (_, i) => evaluationField.window(i));
     const multi = this.redis.multi();
-    if (changed.length) multi.hmget(k.facts(account), ...changed).hmget(k.evaluation(account), ...changed);
+    if (changed.length)
+      multi.hmget(k.facts(account), PACK_FIELD, ...changed).hmget(k.evaluation(account), ...changed);
     if (windows.length) multi.hmget(k.evaluation(account), ...windows);
     const res = (await multi.exec()) ?? [];
     const values = res.map(([err, value]) => {
@@ -285,10 +284,9 @@ export class AccountStore {
       return value as Array<string | null>;
     });
     const [records = [], memberships = [], windowTexts = []] = changed.length ? values : [[], [], values[0]];
-    const facts: Record<string, string> = {};
+    const facts = recordsFrom(changed, records);
     const before = new Map<ConversationKey, number[]>();
     for (const [i, c] of changed.entries()) {
-      if (records[i] != null) facts[c] = records[i]!;
       const folders = decodeEvaluation.membership(memberships[i] ?? null);
       if (!folders || folders.some((f) => f >= meta.folders)) return undefined;
       before.set(c as ConversationKey, folders);
@@ -425,4 +423,18 @@ export class AccountStore {
       .expire(target, QUARANTINE_TTL_SECONDS)
       .exec();
   }
+}
+
+/** Conversations' records from an HMGET of the pack then their fields (absent ones left out). */
+function recordsFrom(
+  conversations: readonly string[],
+  values: ReadonlyArray<string | null>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const pack = values[0];
+  conversations.forEach((c, i) => {
+    const record = values[i + 1] ?? recordInPack(pack, c);
+    if (record != null) out[c] = record;
+  });
+  return out;
 }

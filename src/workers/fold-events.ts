@@ -2,7 +2,7 @@ import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { type ValidationContext, validateEvent } from '../events/validate.js';
 import { eventWrites } from '../facts/encode.js';
-import { stamp36 } from '../facts/record.js';
+import { PACK_MAX_BYTES, PACK_MAX_ENTRIES, stamp36 } from '../facts/record.js';
 import { tiebreakOf } from '../facts/registers.js';
 import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from '../store/keys.js';
@@ -108,6 +108,8 @@ export async function foldEvents(
       opts.accountLimits.conversations,
       opts.accountLimits.userFolders,
       stamp36(e.at, tiebreak),
+      PACK_MAX_ENTRIES,
+      PACK_MAX_BYTES,
       ...args,
     );
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRecord } from '../../src/facts/record.js';
+import { encodeRecord, packRecords, recordInPack } from '../../src/facts/record.js';
 import { buildViews, buildViewsSteps } from '../../src/facts/views.js';
 
 const reg = (payload: string, at = 1_700_000_000_000) => `${at}|1|${payload}`;
@@ -55,6 +55,35 @@ describe('buildViews', () => {
       { type: 2, target: 't', attributes: { kind: 'project', size: 3, tags: ['vip|gold'] } },
     ]);
     expect(facts.recency.get('2|t')).toBe(at + 5);
+  });
+
+  it('reads the pack, its dictionary, and a conversation in both the pack and a field', () => {
+    const at = 1_700_000_000_000;
+    const peer = encodeRecord([
+      { name: 'p', at, tiebreak: 1, payload: '1' },
+      { name: 'aname', at, tiebreak: 1, payload: '"Ann"' },
+    ]);
+    const team = encodeRecord([
+      { name: 'p', at, tiebreak: 2, payload: '1' },
+      { name: 'akind', at, tiebreak: 2, payload: '"chat"' },
+      { name: 'aname', at, tiebreak: 2, payload: '"Apollo"' },
+    ]);
+    const pack = packRecords([
+      ['1|ann', peer],
+      ['2|t', team],
+    ]);
+    expect(pack.split('aname')).toHaveLength(2); // spelled once, in the dictionary
+    expect(recordInPack(pack, '2|t')).toBe(team);
+    expect(recordInPack(pack, '2|x')).toBeUndefined();
+    const newer = encodeRecord([{ name: 'akind', at: at + 1, tiebreak: 0, payload: '"project"' }]);
+    const { facts, corrupt } = buildViews({ '*': `${pack}\x1dno-separator`, '2|t': newer });
+    expect(corrupt).toBe(1);
+    expect(facts.views).toEqual(
+      expect.arrayContaining([
+        { type: 1, target: 'ann', attributes: { name: 'Ann' } },
+        { type: 2, target: 't', attributes: { kind: 'project', name: 'Apollo' } },
+      ]),
+    );
   });
 
   it('yields along the way on a big account, with the same result', () => {

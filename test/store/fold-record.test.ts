@@ -1,12 +1,19 @@
 /**
- * The fold's record layout against a real Redis: one field per conversation, legacy register
- * fields (before 0.3) moved into the record when an event writes them, dirty marks and the
- * created-fields counter the incremental reconcile relies on.
+ * The fold's record layout against a real Redis: one record per conversation, in the pack or
+ * in a field of its own, legacy register fields (before 0.3) moved into the record when an
+ * event writes them, dirty marks and the created-fields counter the incremental reconcile
+ * relies on.
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultValidation } from '../../src/events/validate.js';
-import { decodeRecord } from '../../src/facts/record.js';
+import {
+  decodeRecord,
+  PACK_FIELD,
+  PACK_MAX_ENTRIES,
+  recordInPack,
+  unpackRecords,
+} from '../../src/facts/record.js';
 import { buildViews } from '../../src/facts/views.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { DEFAULT_PARTITIONS, keysFor } from '../../src/store/keys.js';
@@ -58,8 +65,11 @@ describe('the fold writes one record per conversation', () => {
       { type: 'conversation.pinned', account: 'a', at: AT - 5, conversation: conv },
     );
     const facts = await redis.hgetall(keys.facts('a'));
-    expect(Object.keys(facts)).toEqual(['2|t1']);
-    expect(decodeRecord(facts['2|t1']!).corrupt).toBe(0);
+    expect(Object.keys(facts)).toEqual([PACK_FIELD]);
+    const pack = unpackRecords(facts[PACK_FIELD]!);
+    expect(pack.corrupt).toBe(0);
+    expect(pack.entries.map(([c]) => c)).toEqual(['2|t1']);
+    expect(decodeRecord(pack.entries[0]![1]).corrupt).toBe(0);
     expect(buildViews(facts).facts.views).toEqual([
       { type: 2, target: 't1', attributes: { kind: 'chat', pinned: true, tags: ['vip'] } },
     ]);
@@ -83,7 +93,8 @@ describe('the fold writes one record per conversation', () => {
       attributes: { kind: 'chat' },
     });
     const facts = await redis.hgetall(keys.facts('b'));
-    expect(Object.keys(facts).sort()).toEqual(['2|t1', '2|t1|a|name']);
+    expect(Object.keys(facts).sort()).toEqual([PACK_FIELD, '2|t1|a|name']);
+    expect(recordInPack(facts[PACK_FIELD], '2|t1')).toContain('akind');
     const views = buildViews(facts);
     expect(views.legacy).toBe(1);
     expect(views.facts.views).toEqual([
@@ -93,6 +104,57 @@ describe('the fold writes one record per conversation', () => {
     expect(await redis.hget(keys.counts('b'), 'c')).toBe('1');
     // one record created, two legacy fields deleted
     expect(await redis.hget(keys.counts('b'), 'n')).toBe('-1');
+  });
+
+  it('packs the first conversations into one field; later ones get a field of their own', async () => {
+    const n = PACK_MAX_ENTRIES + 3;
+    await fold(
+      ...Array.from({ length: n }, (_, i) => ({
+        type: 'conversation.upserted',
+        account: 'p',
+        at: AT + i,
+        conversation: { type: 1, target: `u${i}` },
+        attributes: { name: `peer ${i}`, archived: i % 2 === 0 },
+      })),
+      {
+        type: 'conversation.tagged',
+        account: 'p',
+        at: AT + n,
+        conversation: { type: 1, target: 'u0' },
+        tag: 'vip',
+      },
+      {
+        type: 'conversation.tagged',
+        account: 'p',
+        at: AT + n,
+        conversation: { type: 1, target: `u${n - 1}` },
+        tag: 'vip',
+      },
+    );
+    const facts = await redis.hgetall(keys.facts('p'));
+    expect(Object.keys(facts).sort()).toEqual(
+      [PACK_FIELD, `1|u${n - 3}`, `1|u${n - 2}`, `1|u${n - 1}`].sort(),
+    );
+    expect(unpackRecords(facts[PACK_FIELD]!).entries).toHaveLength(PACK_MAX_ENTRIES);
+    // register names are written once, in the pack's dictionary
+    expect(facts[PACK_FIELD]!.split('aname')).toHaveLength(2);
+    const views = buildViews(facts);
+    expect(views.corrupt).toBe(0);
+    expect(views.facts.views).toHaveLength(n);
+    const view = (target: string) => views.facts.views.find((v) => v.target === target);
+    expect(view('u0')).toEqual({
+      type: 1,
+      target: 'u0',
+      attributes: { name: 'peer 0', archived: true, tags: ['vip'] },
+    });
+    expect(view(`u${n - 1}`)).toEqual({
+      type: 1,
+      target: `u${n - 1}`,
+      attributes: { name: `peer ${n - 1}`, archived: (n - 1) % 2 === 0, tags: ['vip'] },
+    });
+    // the created-fields counter counts the pack once and each own field
+    expect(await redis.hget(keys.counts('p'), 'n')).toBe('4');
+    expect(await redis.hget(keys.counts('p'), 'c')).toBe(String(n));
   });
 
   it('marks nothing dirty for a stale event', async () => {

@@ -4,9 +4,10 @@
   (last writer wins by at, then tiebreak; mode 'min' keeps the earliest), remembers the id and
   registers the account.
 
-  Facts are one record per conversation (src/facts/record.ts): field `type|target`, registers
-  joined by \30, each `name \31 stamp \31 payload`, stamp `at.tiebreak` in base 36 or empty for
-  "the previous register's". A register still in its legacy field (`type|target|a|name`, before
+  Facts are one record per conversation (src/facts/record.ts): registers joined by \30, each
+  `name \31 stamp \31 payload`, stamp `at.tiebreak` in base 36 or empty for "the previous
+  register's"; in field `type|target`, or as the entry \29 `type|target` \28 record of the pack,
+  field `*`, which holds the account's first conversations. A register still in its legacy field (`type|target|a|name`, before
   0.3) is moved into the record when an event writes it; the reader merges the rest.
 
   KEYS[1] seen:<eventId>      KEYS[2] facts:<account>     KEYS[3] folders:<account>
@@ -22,7 +23,9 @@
   ARGV[1] account  ARGV[2] seen TTL (s)  ARGV[3] at  ARGV[4] tiebreak  ARGV[5] resync (0|1)
   ARGV[6] most live conversations  ARGV[7] most live user folders
   ARGV[8] the stamp in base 36 (`at.tiebreak`)
-  ARGV[9..] per write: hash ('f' facts | 'd' folders), mode ('lww' | 'min'), field (facts: the
+  ARGV[9] most conversations in the pack  ARGV[10] most bytes of the pack (a new conversation
+          joins the pack `*` below both, else gets a field of its own: src/facts/record.ts)
+  ARGV[11..] per write: hash ('f' facts | 'd' folders), mode ('lww' | 'min'), field (facts: the
            register's legacy field name), payload, counter ('c' | 'f': the register says
            whether a conversation / folder is live; '-')
 
@@ -57,13 +60,13 @@ local function live(payload)
 end
 
 -- A conversation record as a list of {name, at, tb, stamp, payload}; at nil = corrupt (loses).
-local function decode(value)
+local function decode(value, nameOf)
   local regs = {}
   if not value then return regs end
   local prevStamp, prevAt, prevTb = nil, nil, nil
   for part in string.gmatch(value .. RS, '([^' .. RS .. ']*)' .. RS) do
     local name, stamp, payload = string.match(part, '^([^' .. US .. ']*)' .. US .. '([^' .. US .. ']*)' .. US .. '(.*)$')
-    local r = { name = name or part, payload = payload or '' }
+    local r = { name = name and nameOf and nameOf(name) or name or part, payload = payload or '' }
     if name and stamp == '' and prevAt then
       r.at, r.tb, r.stamp = prevAt, prevTb, prevStamp
     elseif name then
@@ -76,7 +79,7 @@ local function decode(value)
   end
   return regs
 end
-local function encode(regs)
+local function encode(regs, nameOf)
   local out, prev = {}, nil
   for _, r in ipairs(regs) do
     if r.at == nil then
@@ -84,7 +87,7 @@ local function encode(regs)
       prev = nil
     else
       local shown = (r.stamp == prev) and '' or r.stamp
-      out[#out + 1] = r.name .. US .. shown .. US .. r.payload
+      out[#out + 1] = (nameOf and nameOf(r.name) or r.name) .. US .. shown .. US .. r.payload
       prev = r.stamp
     end
   end
@@ -96,12 +99,71 @@ local function beats(mode, oat, otb)
   return at > oat or (at == oat and tb > otb)
 end
 
--- Facts writes grouped by conversation: each record is read, changed and written once.
+-- The pack, read once if a conversation without a field of its own is written: its dictionary
+-- of register names (names[i] is written as i - 1), then its entries.
+local GS, FS = '\29', '\28'
+local pack, names, nameIndex, packEntries, packChanged = nil, {}, {}, 0, false
+local function loadPack()
+  if pack ~= nil then return end
+  local value = redis.call('HGET', KEYS[2], '*') or ''
+  local head = string.find(value, GS, 1, true)
+  local dictionary = head and string.sub(value, 1, head - 1) or value
+  pack = head and string.sub(value, head) or ''
+  if dictionary ~= '' then
+    for name in string.gmatch(dictionary .. US, '([^' .. US .. ']*)' .. US) do
+      names[#names + 1] = name
+      nameIndex[name] = #names - 1
+    end
+  end
+  packEntries = select(2, string.gsub(pack, GS, ''))
+end
+local function packFind(conv)
+  local head = GS .. conv .. FS
+  local s = string.find(pack, head, 1, true)
+  if not s then return nil end
+  local e = string.find(pack, GS, s + #head, true)
+  return s, (e or #pack + 1) - 1, string.sub(pack, s + #head, (e or #pack + 1) - 1)
+end
+local function packPut(conv, value)
+  local s, e = packFind(conv)
+  local entry = GS .. conv .. FS .. value
+  if s then
+    pack = string.sub(pack, 1, s - 1) .. entry .. string.sub(pack, e + 1)
+  else
+    pack = pack .. entry
+    packEntries = packEntries + 1
+  end
+  packChanged = true
+end
+-- A register's name in the pack and back.
+local function packName(name)
+  if name == 'p' or name == 'x' then return name end
+  if nameIndex[name] == nil then
+    names[#names + 1] = name
+    nameIndex[name] = #names - 1
+  end
+  return tostring(nameIndex[name])
+end
+local function unpackName(name)
+  if string.match(name, '^%d+$') then return names[tonumber(name) + 1] or name end
+  return name
+end
+
+-- Facts writes grouped by conversation: each record is read, changed and written once, where
+-- it is (its field or the pack); a new one joins the pack while the pack has room.
 local records, order, legacyGone = {}, {}, {}
 local function recordOf(conv)
   local rec = records[conv]
   if not rec then
-    rec = { regs = decode(redis.call('HGET', KEYS[2], conv)), changed = false }
+    local value = redis.call('HGET', KEYS[2], conv)
+    local inPack, packed = false, nil
+    if not value then
+      loadPack()
+      local _, _, found = packFind(conv)
+      packed, value = found, found
+      inPack = found ~= nil or (packEntries < tonumber(ARGV[9]) and #pack < tonumber(ARGV[10]))
+    end
+    rec = { regs = decode(value, packed and unpackName), changed = false, inPack = inPack }
     rec.index = {}
     for i, r in ipairs(rec.regs) do rec.index[r.name] = i end
     records[conv] = rec
@@ -113,7 +175,7 @@ end
 local winners = {}
 local delta = { c = 0, f = 0 }
 local stamp36 = ARGV[8]
-for i = 9, #ARGV, 5 do
+for i = 11, #ARGV, 5 do
   local mode, field, payload, counter = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local wins, old
   if ARGV[i] == 'f' then
@@ -180,10 +242,12 @@ local fields = 0
 for _, conv in ipairs(order) do
   local rec = records[conv]
   if rec.changed then
-    fields = fields + redis.call('HSET', KEYS[2], conv, encode(rec.regs))
+    if rec.inPack then packPut(conv, encode(rec.regs, packName))
+    else fields = fields + redis.call('HSET', KEYS[2], conv, encode(rec.regs)) end
     redis.call('HINCRBY', KEYS[9], conv, 1)
   end
 end
+if packChanged then fields = fields + redis.call('HSET', KEYS[2], '*', table.concat(names, US) .. pack) end
 if #legacyGone > 0 then fields = fields - redis.call('HDEL', KEYS[2], unpack(legacyGone)) end
 if fields ~= 0 then redis.call('HINCRBY', KEYS[8], 'n', fields) end
 for _, name in ipairs({ 'c', 'f' }) do
