@@ -8,7 +8,8 @@ import { RedisCluster } from '../../scripts/redis-cluster.js';
 import { nodesOf } from '../../src/jobs/connection.js';
 import { JOB_NAMES } from '../../src/jobs/queues.js';
 import { loadRulesFile } from '../../src/rules/load.js';
-import { RULES, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
+import { type AccountBytes, accountBytes, cloneAccounts } from '../lib/account-bytes.js';
+import { type BenchEngine, RULES, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
 import { fmt, mib, table } from '../lib/markdown.js';
 import { modelOf, verifyAgainstSimulator } from '../lib/model.js';
 import { startWorkerProcess } from '../lib/processes.js';
@@ -42,6 +43,18 @@ export interface ScalePoint {
     perEventMarker: number;
   };
   worker: { idleRss: number; peakRss: number; endRss: number };
+  /** MEMORY USAGE by key kind, per account (200 sampled accounts; registries per account) */
+  breakdown?: AccountBytes['perKind'];
+  /** the same server after cloning accounts up to `accounts` (bench/lib/account-bytes.ts) */
+  clone?: {
+    accounts: number;
+    seconds: number;
+    afterClone: number;
+    perAccount: number;
+    /** growth per cloned account: what one more account costs */
+    marginal: number;
+    keysPerMaster: number[];
+  };
   resync: { seconds: number; accountsPerSecond: number; calls: number; callsPerAccount: number };
   verifiedSample: { accounts: number; mismatched: number };
 }
@@ -92,6 +105,7 @@ export async function measureScale(
   size: number,
   log: (m: string) => void,
   setup: Setup = 'single',
+  cloneTo?: number,
 ): Promise<ScalePoint> {
   const own = await startTarget(setup);
   try {
@@ -129,6 +143,7 @@ export async function measureScale(
       log(`${fmt(size)} accounts: seeded ${fmt(events)} events in ${seedSeconds.toFixed(1)} s`);
 
       const worker = await startWorkerProcess(engine.workerEnv());
+      let point: ScalePoint;
       try {
         await sleep(500);
         const idleRss = worker.memory().rss;
@@ -163,7 +178,7 @@ export async function measureScale(
         const { rules } = await loadRulesFile(RULES);
         const check = verifyAgainstSimulator(engine, sample, rules.folders);
         const keysPerMaster = await Promise.all(nodesOf(engine.redis).map((node) => node.dbsize()));
-        const point: ScalePoint = {
+        point = {
           setup,
           keysPerMaster,
           accounts: size,
@@ -191,10 +206,13 @@ export async function measureScale(
           `${setup}, ${fmt(size)} accounts: keys per master ${keysPerMaster.join('/')}, resync ${point.resync.accountsPerSecond}/s (${seconds.toFixed(1)} s, ${fmt(calls)} calls), ` +
             `Redis ${fmt(point.memory.perAccountAfterResync)} B/account, worker RSS peak ${mib(mem.peakRss)}`,
         );
-        return point;
       } finally {
         await worker.stop();
       }
+      const sampled = Array.from({ length: 200 }, (_, i) => `acct${Math.floor((i * size) / 200)}`);
+      point.breakdown = (await accountBytes(engine.redis, engine.keys, sampled, size)).perKind;
+      if (cloneTo && cloneTo > size) point.clone = await grow(own.urls, engine, point, cloneTo, log);
+      return point;
     } finally {
       await engine.close();
     }
@@ -203,16 +221,103 @@ export async function measureScale(
   }
 }
 
+/** Clones the measured accounts up to `accounts` and measures the same server again. */
+async function grow(
+  urls: readonly string[],
+  engine: BenchEngine,
+  point: ScalePoint,
+  accounts: number,
+  log: (m: string) => void,
+): Promise<NonNullable<ScalePoint['clone']>> {
+  const before = await settledMemory(urls);
+  const t0 = now();
+  const templates = Array.from({ length: 1000 }, (_, i) => `acct${Math.floor((i * point.accounts) / 1000)}`);
+  await cloneAccounts(engine.redis, engine.keys, {
+    templates,
+    prefix: 'acct',
+    from: point.accounts,
+    to: accounts,
+  });
+  const seconds = (now() - t0) / 1000;
+  const after = await settledMemory(urls);
+  const base = after - before + point.memory.afterResync;
+  const clone = {
+    accounts,
+    seconds: round(seconds, 1),
+    afterClone: base,
+    perAccount: round(base / accounts, 0),
+    marginal: round((after - before) / (accounts - point.accounts), 0),
+    keysPerMaster: await Promise.all(nodesOf(engine.redis).map((node) => node.dbsize())),
+  };
+  log(
+    `${point.setup}: cloned to ${fmt(accounts)} accounts in ${seconds.toFixed(0)} s: ${fmt(clone.perAccount)} B/account, ` +
+      `${fmt(clone.marginal)} B per added account, keys per master ${clone.keysPerMaster.join('/')}`,
+  );
+  return clone;
+}
+
+const KIND_LABELS: Record<string, string> = {
+  facts: 'facts (the pack of conversation records)',
+  ledger: 'ledger (groups and their confirmed members)',
+  status: 'status (last sync, verification, rules generation)',
+  counts: 'counts (live conversations, user folders)',
+  registries: 'partition registries (accounts set, verification order), per account',
+};
+
+/** Where one account's bytes go, by key kind (Redis's own MEMORY USAGE). */
+function breakdownLines(p: ScalePoint): string[] {
+  if (!p.breakdown) return [];
+  const rows = Object.entries(p.breakdown).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, bytes]) => sum + bytes, 0);
+  return [
+    `Where an account's bytes go at ${fmt(p.accounts)} accounts (\`MEMORY USAGE\` of 200 sampled accounts' keys, every element counted; the keyspace's own table is the rest of \`used_memory\`):`,
+    '',
+    table(
+      ['key', 'bytes / account'],
+      [
+        ...rows.map(([kind, bytes]) => [KIND_LABELS[kind] ?? kind, fmt(bytes)]),
+        ['**sum**', `**${fmt(total)}**`],
+      ],
+    ),
+    '',
+  ];
+}
+
+/** The accounts grown by cloning, on one Redis and on the cluster. */
+function cloneLines(points: ScalePoint[]): string[] {
+  const grown = points.filter((p) => p.clone);
+  if (!grown.length) return [];
+  return [
+    table(
+      ['setup', 'accounts', 'Redis / account', 'per added account', 'keys per master', 'cloned in'],
+      grown.map((p) => [
+        p.setup === 'cluster' ? '3-master cluster' : 'one Redis',
+        `${fmt(p.accounts)} → ${fmt(p.clone!.accounts)}`,
+        `${fmt(p.memory.perAccountAfterResync)} B → **${fmt(p.clone!.perAccount)} B**`,
+        `**${fmt(p.clone!.marginal)} B**`,
+        p.clone!.keysPerMaster.map((n) => fmt(n)).join(' / '),
+        `${fmt(p.clone!.seconds, 0)} s`,
+      ]),
+    ),
+    '',
+    `The accounts beyond ${fmt(grown[0]!.accounts)} are copies of 1,000 of the reconciled ones: each of their keys DUMPed and RESTOREd under the new account's name (\`bench/lib/account-bytes.ts\`), registered in its partition as the fold registers an account. Redis restores a value in the encoding it was dumped in, so a copy costs what a reconciled account costs; folding 24 million events and reconciling a million accounts would take hours here. "Per added account" is the growth over the copies divided by their number: linear growth shows as the same figure as at the measured size.`,
+    '',
+  ];
+}
+
 export const scale: Scenario<ScaleFigures> = {
   name: 'scale',
   title: '5. Scale',
   expectedSeconds: { quick: 45, full: 900 },
   async run(ctx) {
     const sizes = ctx.profile === 'full' ? [10_000, 30_000, 100_000] : [2_000, 6_000];
+    // the largest size is then grown by cloning its accounts (bench/lib/account-bytes.ts)
+    const cloneTo = ctx.profile === 'full' ? 1_000_000 : 30_000;
     const points: ScalePoint[] = [];
-    for (const size of sizes) points.push(await measureScale(size, ctx.log));
+    for (const size of sizes)
+      points.push(await measureScale(size, ctx.log, 'single', size === sizes.at(-1) ? cloneTo : undefined));
     // the largest size again on a 3-master cluster: the same bytes, spread over the masters
-    const clusterPoint = await measureScale(sizes.at(-1)!, ctx.log, 'cluster');
+    const clusterPoint = await measureScale(sizes.at(-1)!, ctx.log, 'cluster', cloneTo);
     const bad = [...points, clusterPoint].filter((p) => p.verifiedSample.mismatched > 0);
     return {
       params: {
@@ -264,6 +369,8 @@ export const scale: Scenario<ScaleFigures> = {
         ]),
       ),
       '',
+      ...breakdownLines(pts.at(-1)!),
+      ...cloneLines([pts.at(-1)!, ...(r.figures.cluster ? [r.figures.cluster] : [])]),
       ...(r.figures.cluster
         ? [
             `On a **3-master cluster** (\`scripts/redis-cluster.ts\`, 16 partitions), ${fmt(r.figures.cluster.accounts)} accounts: ` +
