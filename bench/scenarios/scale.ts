@@ -53,6 +53,8 @@ export interface ScalePoint {
     perAccount: number;
     /** growth per cloned account: what one more account costs */
     marginal: number;
+    /** the same over each half of the copies (equal when growth is linear) */
+    steps?: Array<{ to: number; marginal: number }>;
     keysPerMaster: number[];
   };
   resync: { seconds: number; accountsPerSecond: number; calls: number; callsPerAccount: number };
@@ -221,7 +223,10 @@ export async function measureScale(
   }
 }
 
-/** Clones the measured accounts up to `accounts` and measures the same server again. */
+/**
+ * Clones the measured accounts up to `accounts`, in two equal steps, and measures the same
+ * server after each: growth is linear when both steps cost the same per account.
+ */
 async function grow(
   urls: readonly string[],
   engine: BenchEngine,
@@ -229,29 +234,35 @@ async function grow(
   accounts: number,
   log: (m: string) => void,
 ): Promise<NonNullable<ScalePoint['clone']>> {
-  const before = await settledMemory(urls);
-  const t0 = now();
   const templates = Array.from({ length: 1000 }, (_, i) => `acct${Math.floor((i * point.accounts) / 1000)}`);
-  await cloneAccounts(engine.redis, engine.keys, {
-    templates,
-    prefix: 'acct',
-    from: point.accounts,
-    to: accounts,
-  });
+  const mid = Math.round((point.accounts + accounts) / 2);
+  const memory = [await settledMemory(urls)];
+  const t0 = now();
+  for (const [from, to] of [
+    [point.accounts, mid],
+    [mid, accounts],
+  ] as const) {
+    await cloneAccounts(engine.redis, engine.keys, { templates, prefix: 'acct', from, to });
+    memory.push(await settledMemory(urls));
+  }
   const seconds = (now() - t0) / 1000;
-  const after = await settledMemory(urls);
-  const base = after - before + point.memory.afterResync;
+  const [before, atMid, after] = memory as [number, number, number];
+  const total = after - before + point.memory.afterResync;
   const clone = {
     accounts,
     seconds: round(seconds, 1),
-    afterClone: base,
-    perAccount: round(base / accounts, 0),
+    afterClone: total,
+    perAccount: round(total / accounts, 0),
     marginal: round((after - before) / (accounts - point.accounts), 0),
+    steps: [
+      { to: mid, marginal: round((atMid - before) / (mid - point.accounts), 0) },
+      { to: accounts, marginal: round((after - atMid) / (accounts - mid), 0) },
+    ],
     keysPerMaster: await Promise.all(nodesOf(engine.redis).map((node) => node.dbsize())),
   };
   log(
     `${point.setup}: cloned to ${fmt(accounts)} accounts in ${seconds.toFixed(0)} s: ${fmt(clone.perAccount)} B/account, ` +
-      `${fmt(clone.marginal)} B per added account, keys per master ${clone.keysPerMaster.join('/')}`,
+      `${clone.steps.map((x) => `${fmt(x.marginal)} B`).join(' then ')} per added account, keys per master ${clone.keysPerMaster.join('/')}`,
   );
   return clone;
 }
@@ -294,7 +305,7 @@ function cloneLines(points: ScalePoint[]): string[] {
         p.setup === 'cluster' ? '3-master cluster' : 'one Redis',
         `${fmt(p.accounts)} → ${fmt(p.clone!.accounts)}`,
         `${fmt(p.memory.perAccountAfterResync)} B → **${fmt(p.clone!.perAccount)} B**`,
-        `**${fmt(p.clone!.marginal)} B**`,
+        `**${fmt(p.clone!.marginal)} B** (${(p.clone!.steps ?? []).map((x) => `${fmt(x.marginal)} B to ${fmt(x.to)}`).join(', ')})`,
         p.clone!.keysPerMaster.map((n) => fmt(n)).join(' / '),
         `${fmt(p.clone!.seconds, 0)} s`,
       ]),
@@ -328,6 +339,19 @@ export const scale: Scenario<ScaleFigures> = {
       },
       figures: { conversations: CONVERSATIONS, points, cluster: clusterPoint },
       goals: [
+        ...[points.at(-1)!, clusterPoint].map((p) => ({
+          goal: `${p.setup === 'cluster' ? '3-master cluster' : 'one Redis'}: Redis per account ≤ 1,536 B at ${fmt(cloneTo)} accounts (20 conversations; issue 13's target)`,
+          value: `${fmt(p.clone!.perAccount)} B`,
+          met: p.clone!.perAccount <= 1536,
+        })),
+        ...[points.at(-1)!, clusterPoint].map((p) => {
+          const [a, b] = p.clone!.steps!.map((x) => x.marginal) as [number, number];
+          return {
+            goal: `${p.setup === 'cluster' ? '3-master cluster' : 'one Redis'}: linear, both halves of the growth to ${fmt(cloneTo)} cost the same per account (±10 %)`,
+            value: `${fmt(a)} B, then ${fmt(b)} B`,
+            met: Math.abs(a - b) <= 0.1 * Math.max(a, b),
+          };
+        }),
         {
           goal: 'resynced groups equal the model (50 sampled accounts per size)',
           value: bad.length ? `${bad.length} sizes with differences` : 'all equal',
