@@ -291,6 +291,8 @@ function breakdownLines(p: ScalePoint): string[] {
       ],
     ),
     '',
+    "Most of it is data, not Redis's bookkeeping: the pack holds each conversation's key, presence, attributes (name, kind, pinned or archived, as JSON) and tags, each with the stamp last-writer-wins needs (the event's `at` and a 30-bit tiebreak, one per distinct event); the ledger each group's id, name and members. Issue 13 asked for 1.5 KB per account; with this workload the facts alone take about that in Redis (some 1.25 KB of it their content: `HSTRLEN` of the pack), so reaching it would mean dropping facts (unused attributes, older stamps) that a later rules change may need.",
+    '',
   ];
 }
 
