@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { accountCommands } from './account-commands.js';
 import { demoCommand, devCommand } from './dev-command.js';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('folder-sync')
     .description('Mirror app folder rules into Yunxin conversation groups')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride();
   devCommand(program);
   workerCommand(program);
@@ -24,4 +26,11 @@ export function buildProgram(): Command {
   simulatorCommand(program);
   demoCommand(program);
   return program;
+}
+
+/** The package's version: package.json sits two levels up from src/cli and from dist/cli alike. */
+function packageVersion(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
 }
