@@ -1,7 +1,9 @@
 import { type Command, Option } from 'commander';
 import { createLogger } from '../log.js';
-import { startTencentSimulator, TENCENT_DEMO_APP } from '../tencent/simulator/server.js';
-import { DEMO_APP, startSimulator } from '../yunxin/simulator/server.js';
+import { TENCENT_DEMO_APP } from '../tencent/simulator/demo-app.js';
+import { startTencentSimulator } from '../tencent/simulator/server.js';
+import { DEMO_APP } from '../yunxin/simulator/demo-app.js';
+import { startSimulator } from '../yunxin/simulator/server.js';
 import { onShutdown } from './shutdown.js';
 
 interface SimulatorFlags {

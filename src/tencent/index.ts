@@ -4,9 +4,9 @@ export { classifyCode as classifyTencentCode, ERROR_CODES as TENCENT_ERROR_CODES
 export { TencentError } from './errors.js';
 export { TENCENT_LIMITS } from './limits.js';
 export { TencentProvider, tencentProfile, truncateUtf8 } from './provider.js';
+export { TENCENT_DEMO_APP } from './simulator/demo-app.js';
 export {
   startTencentSimulator,
-  TENCENT_DEMO_APP,
   type TencentSimulator,
   type TencentSimulatorOptions,
 } from './simulator/server.js';
