@@ -12,7 +12,8 @@ import { type AccountStatus, accountStatus } from '../status/account-status.js';
 import { AccountStore } from '../store/account-store.js';
 import { withScripts } from '../store/scripts.js';
 import { commandKeys, commandRedis } from './command-redis.js';
-import { configOrExit, EXIT } from './config-or-exit.js';
+import { configOrExit } from './config-or-exit.js';
+import { EXIT } from './exit-codes.js';
 
 async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
   const redis = withScripts(commandRedis(config, 'status').redis);

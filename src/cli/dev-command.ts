@@ -21,7 +21,8 @@ import { startWorkers } from '../workers/run-workers.js';
 import { DEMO_APP } from '../yunxin/simulator/demo-app.js';
 import { startSimulator } from '../yunxin/simulator/server.js';
 import { commandKeys, commandRedis } from './command-redis.js';
-import { configOrExit, EXIT } from './config-or-exit.js';
+import { configOrExit } from './config-or-exit.js';
+import { EXIT } from './exit-codes.js';
 import { startServer } from './serve-command.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 

@@ -6,7 +6,8 @@ import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { withScripts } from '../store/scripts.js';
 import { commandRedis } from './command-redis.js';
-import { configOrExit, EXIT } from './config-or-exit.js';
+import { configOrExit } from './config-or-exit.js';
+import { EXIT } from './exit-codes.js';
 
 const time = (ms: number) => new Date(ms).toISOString();
 

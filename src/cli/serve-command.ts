@@ -11,7 +11,8 @@ import { createLogger, errorSink, type Logger } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { describeRedisError } from '../redis/errors.js';
 import { checkEvictionPolicy } from '../redis/eviction.js';
-import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
+import { configOrExit, isConfigProblem } from './config-or-exit.js';
+import { EXIT } from './exit-codes.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 
 export interface RunningServer {

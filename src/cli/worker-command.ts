@@ -8,7 +8,8 @@ import { createLogger, errorSink } from '../log.js';
 import { Metrics } from '../metrics/metrics.js';
 import { describeRedisError } from '../redis/errors.js';
 import { startWorkers } from '../workers/run-workers.js';
-import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
+import { configOrExit, isConfigProblem } from './config-or-exit.js';
+import { EXIT } from './exit-codes.js';
 import { exitOnUncaught, onShutdown } from './shutdown.js';
 
 export function workerCommand(program: Command): void {
