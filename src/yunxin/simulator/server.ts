@@ -13,6 +13,7 @@ import type { EndpointName } from '../endpoints.js';
 import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
 import { YUNXIN_LIMITS } from '../limits.js';
 import { type Answer, fail, stringifyAnswer } from './answers.js';
+import { DEMO_APP } from './demo-app.js';
 import { type FaultsInput, faultsSchema } from './faults.js';
 import { conversationIdsIn, failedItems, handle, idsInCall, matchRoute } from './routes.js';
 import {
@@ -39,8 +40,6 @@ export interface SimulatorOptions extends ListenOptions {
   groupConversationsEndpoint?: boolean;
   now?: () => number;
 }
-
-export const DEMO_APP = { appKey: 'demo-app-key', appSecret: 'demo-app-secret' } as const;
 
 export type Simulator = RunningSimulator<EndpointName, SimulatorState>;
 
