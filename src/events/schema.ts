@@ -7,6 +7,7 @@ import {
   userFolderIdSchema,
   userFolderSchema,
 } from '../rules/schema.js';
+import { standIns } from '../stand-ins.js';
 
 /**
  * The public event contract: what apps publish, one JSON object per event (NDJSON in files
@@ -228,6 +229,30 @@ export const attributesSchema: z.ZodType<EventAttributes, unknown> = z.unknown()
   // fromEntries defines own properties, so a `__proto__` attribute stays data.
   return failed ? z.NEVER : Object.fromEntries(entries);
 });
+
+/** What `attributesSchema` accepts, declaratively, for docs/openapi.json (see src/stand-ins.ts). */
+export const attributesStandIn = z
+  .object(Object.fromEntries(FLAG_ATTRIBUTES.map((name) => [name, flagValueSchema.optional()])))
+  .catchall(
+    z.union([
+      attrString,
+      z.number(),
+      z.boolean(),
+      z.array(attrString).max(MAX_ATTRIBUTE_LIST_ITEMS),
+      z.null(),
+    ]),
+  )
+  // JSON Schema keywords zod has no method for
+  .meta({
+    maxProperties: MAX_ATTRIBUTES_PER_EVENT,
+    propertyNames: {
+      minLength: 1,
+      maxLength: MAX_ATTRIBUTE_NAME_LENGTH,
+      pattern: ATTR_NAME_PATTERN.source,
+      not: { const: RESERVED_TAGS_ATTRIBUTE },
+    },
+  });
+standIns.set(attributesSchema, attributesStandIn);
 
 // ---------------------------------------------------------------------------------------------
 // Events

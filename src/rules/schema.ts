@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { standIns } from '../stand-ins.js';
 import { findFileLimitProblem, findRuleLimitProblem, type LimitProblem } from './limits.js';
 import { expected, isRecord, kindOf } from './messages.js';
 
@@ -179,6 +180,16 @@ export const ruleSchema = z
   .unknown()
   .superRefine((input, ctx) => reportLimit(ctx, findRuleLimitProblem(input, [], { used: 0, scope: 'rule' })))
   .pipe(ruleNode);
+
+/** Every shape, by the key that identifies it. */
+export const RULE_SHAPES = SHAPES;
+/**
+ * What `ruleNode` and `ruleSchema` accept, declaratively, for docs/openapi.json (see
+ * src/stand-ins.ts): exactly one of the shapes. The size limits are not in it.
+ */
+export const ruleStandIn = z.xor(Object.values(SHAPES));
+standIns.set(ruleNode, ruleStandIn);
+standIns.set(ruleSchema, ruleStandIn);
 
 // ---------------------------------------------------------------------------------------------
 // Folders
