@@ -4,6 +4,7 @@ import { accountLimits, type Config, eventValidation } from '../config.js';
 import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ErrorAnswer, HealthAnswer, ReadinessAnswer } from './answers.js';
 import { DASHBOARD_PATH, dashboard } from './dashboard.js';
 import { ingest } from './ingest.js';
 import { within } from './within.js';
@@ -34,14 +35,14 @@ export interface HttpAppOptions {
 export function httpApp(opts: HttpAppOptions): Hono {
   const { config } = opts;
   const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => c.json<HealthAnswer>({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const checks = await opts.readiness.check().catch(() => ({ readiness: false }));
     const ready = Object.values(checks).every(Boolean);
     const fleet = opts.readiness.details ? await within(opts.readiness.details(), 1_000) : undefined;
     // degraded: ready to serve, yet something an operator must fix (the provider refuses us)
     const status = !ready ? 'not ready' : fleet?.['degraded'] ? 'degraded' : 'ready';
-    return c.json({ status, checks, ...(fleet ? { fleet } : {}) }, ready ? 200 : 503);
+    return c.json<ReadinessAnswer>({ status, checks, ...(fleet ? { fleet } : {}) }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     const body = await opts.metrics.registry.metrics();
@@ -77,7 +78,7 @@ export function httpApp(opts: HttpAppOptions): Hono {
   }
   app.onError((error, c) => {
     opts.log.error({ err: error, path: c.req.path }, 'HTTP handler failed');
-    return c.json({ error: 'internal error' }, 500);
+    return c.json<ErrorAnswer>({ error: 'internal error' }, 500);
   });
   return app;
 }
