@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ErrorAnswer, HealthAnswer, ReadinessAnswer } from './answers.js';
 import { DASHBOARD_PATH, dashboard } from './dashboard.js';
 import { ingest } from './ingest.js';
+import { openApiDocument } from './openapi.js';
 import { within } from './within.js';
 
 export interface Readiness {
@@ -30,7 +31,7 @@ export interface HttpAppOptions {
 /**
  * The product's HTTP surface: /healthz (alive), /readyz (Redis answers, workers running, not
  * shutting down), /metrics (Prometheus), /admin/queues (bull-board, authenticated),
- * POST /v1/events (ingest, bearer token).
+ * POST /v1/events (ingest, bearer token) and /openapi.json (its description).
  */
 export function httpApp(opts: HttpAppOptions): Hono {
   const { config } = opts;
@@ -63,6 +64,9 @@ export function httpApp(opts: HttpAppOptions): Hono {
     );
   }
   if (opts.eventsQueue) {
+    // Only where ingest is served (not on a worker's metrics port), and without a credential, as
+    // /healthz: it holds no secret, only the shapes README shows, and client generators fetch it.
+    app.get('/openapi.json', (c) => c.json(openApiDocument()));
     app.route(
       '/v1/events',
       ingest({
