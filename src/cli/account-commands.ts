@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
 import { type HeldRules, readFleetRules } from '../fleet/rules.js';
+import { type DeploymentRecord, parseDeployment } from '../fleet/sentinel.js';
 import { enqueueResyncAll } from '../jobs/maintenance-jobs.js';
 import { openPartitioned } from '../jobs/partitioned-queue.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';

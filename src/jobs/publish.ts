@@ -1,7 +1,7 @@
 import type { AccountLimits, EventLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { defaultValidation, type ValidationContext, validateEvent } from '../events/validate.js';
-import { storedPartitions } from '../fleet/deployment.js';
+import { storedPartitions } from '../fleet/sentinel.js';
 import { redactRedisError } from '../redis/errors.js';
 import { DEFAULT_PARTITIONS, type Keys, keysFor } from '../store/keys.js';
 import { findOverAccountLimits } from './account-limits.js';
