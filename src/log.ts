@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { CENSOR, redactUrlCredentials } from './redact.js';
-import { describeRedisError } from './redis/errors.js';
+import { describeRedisError, type ErrorSink } from './redis/errors.js';
 
 /**
  * Paths pino censors in every log line. Secrets also never enter log objects in the first
@@ -100,9 +100,6 @@ export function createLogger(
     destination,
   );
 }
-
-/** Where a connection, queue or worker reports its errors. */
-export type ErrorSink = (error: Error) => void;
 
 /** The same error message is logged at most this often while its cause lasts. */
 export const ERROR_REPEAT_MS = 30_000;

@@ -356,13 +356,20 @@ describe('Dockerfile', () => {
     expect(build.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
   });
 
-  it('final stage: production env, npm ci --omit=dev after copying only the package files', () => {
+  it('final stage: production env, its own install pruned to the service, after copying only the package files', () => {
     expect(stageEnv(finalStage)['NODE_ENV']).toBe('production');
     const steps = finalStage.instructions;
-    const ci = steps.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args));
-    expect(ci, 'RUN npm ci --omit=dev').toBeGreaterThan(-1);
+    const ci = steps.findIndex(
+      (i) =>
+        i.keyword === 'RUN' &&
+        /\bnpm ci\b.*node scripts\/service-manifest\.mjs.*\bnpm prune --omit=dev\b/s.test(i.args),
+    );
+    expect(ci, 'RUN npm ci, service-manifest.mjs, npm prune --omit=dev').toBeGreaterThan(-1);
     const copiesBefore = steps.slice(0, ci).filter((i) => i.keyword === 'COPY');
-    expect(copiesBefore.map((c) => c.args)).toEqual(['package.json package-lock.json ./']);
+    expect(copiesBefore.map((c) => c.args)).toEqual([
+      'package.json package-lock.json ./',
+      'scripts/service-manifest.mjs ./scripts/',
+    ]);
     const copiesAfter = steps
       .slice(ci)
       .filter((i) => i.keyword === 'COPY')

@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
-import { type DeploymentRecord, parseDeployment } from '../../fleet/deployment.js';
 import { type HeldRules, readFleetRules } from '../../fleet/rules.js';
+import { type DeploymentRecord, parseDeployment } from '../../fleet/sentinel.js';
 import { enqueueResyncAll } from '../../jobs/maintenance-jobs.js';
 import { openPartitioned } from '../../jobs/partitioned-queue.js';
 import { openQueue, QUEUES } from '../../jobs/queues.js';

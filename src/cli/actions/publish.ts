@@ -121,7 +121,7 @@ export async function publishAction(file: string | undefined, o: PublishFlags): 
   let failure: string | undefined;
   let exitCode: number = EXIT.failure;
   try {
-    // as addBulk does: a Redis that cannot be reached fails with its connection error
+    // a Redis that cannot be reached fails here with its connection error, not a command's
     await queue.queues[0]!.waitUntilReady();
     await checkLayout(connection, queue.keys);
     await publishStream(

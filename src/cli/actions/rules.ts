@@ -1,6 +1,6 @@
 import { keysOf } from '../../config.js';
-import { parseDeployment } from '../../fleet/deployment.js';
 import { installRules, readFleetRules } from '../../fleet/rules.js';
+import { parseDeployment } from '../../fleet/sentinel.js';
 import { enqueueRulesWalk } from '../../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../../jobs/queues.js';
 import { withScripts } from '../../store/scripts.js';
