@@ -11,7 +11,7 @@ const JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 
 
 /**
  * Every metric the product exposes, in one registry per process (so tests can build several).
- * Names: folder_sync_*. Queue depths are read from Redis at scrape time.
+ * Names: folder_sync_*, and the default process_* and nodejs_* metrics. Queue depths come from Redis.
  */
 export class Metrics implements EngineObserver {
   readonly registry = new Registry();
@@ -131,9 +131,9 @@ export class Metrics implements EngineObserver {
   });
 
   constructor(queues: readonly Queue[] = [], opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'folder_sync_process_' });
-    }
+    // unprefixed (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): the names standard
+    // Node.js dashboards and alerts query
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     if (queues.length) this.watchQueues(queues);
   }
 
