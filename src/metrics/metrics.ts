@@ -3,6 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { HeldRules } from '../fleet/rules.js';
 import type { RedisClient } from '../jobs/connection.js';
 import { QUEUES } from '../jobs/queues.js';
+import { CALL_OUTCOMES, type CallAnswer } from '../provider/errors.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { RepairResult } from '../reconcile/repair.js';
 import type { Keys } from '../store/keys.js';
@@ -41,8 +42,8 @@ export class Metrics implements EngineObserver {
   });
   private readonly calls = new Counter({
     name: 'folder_sync_provider_calls_total',
-    help: 'Provider API calls by endpoint and code (200 success; negative: -1 network, -2 timeout, -3 HTTP, -4 bad response)',
-    labelNames: ['endpoint', 'code'],
+    help: `Provider API calls by endpoint, outcome (${CALL_OUTCOMES.join(', ')}) and the provider's code (Yunxin 200, Tencent 0 on success; empty when the transport failed)`,
+    labelNames: ['endpoint', 'outcome', 'code'],
     registers: [this.registry],
   });
   private readonly callSeconds = new Histogram({
@@ -262,8 +263,12 @@ export class Metrics implements EngineObserver {
     });
   }
 
-  providerCall(endpoint: string, code: number, seconds: number): void {
-    this.calls.inc({ endpoint, code: String(code) });
+  providerCall(endpoint: string, answer: CallAnswer, seconds: number): void {
+    this.calls.inc({
+      endpoint,
+      outcome: answer.outcome,
+      code: answer.code === undefined ? '' : String(answer.code),
+    });
     this.callSeconds.observe({ endpoint }, seconds);
   }
 }

@@ -1,4 +1,5 @@
 import type { HeldRules } from '../fleet/rules.js';
+import type { CallAnswer } from '../provider/errors.js';
 import type { RepairResult } from './repair.js';
 
 /**
@@ -21,7 +22,7 @@ export interface EngineObserver {
   ): void;
   itemsFailed?(counts: { retried: number; rejected: number }): void;
   rateLimitPause?(ms: number): void;
-  providerCall?(endpoint: string, code: number, seconds: number): void;
+  providerCall?(endpoint: string, answer: CallAnswer, seconds: number): void;
   /** an account's first read-back under this deployment epoch adopted this many managed groups */
   firstContact?(account: string, adoptedGroups: number): void;
   /** a read-back found the provider differing from a trusted ledger (zeros when it did not) */

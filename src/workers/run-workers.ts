@@ -107,9 +107,9 @@ export async function startWorkers(
       await gate.acquire(shutdown.signal);
       await checkCallGuard();
     },
-    onCall: (endpoint, code, seconds) => {
-      observer.providerCall?.(endpoint, code, seconds);
-      alarm?.observe(endpoint, code, provider.successCode);
+    onCall: (endpoint, answer, seconds) => {
+      observer.providerCall?.(endpoint, answer, seconds);
+      alarm?.observe(endpoint, answer.code, provider.successCode);
     },
     log,
   });
