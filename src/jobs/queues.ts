@@ -3,11 +3,13 @@ import {
   type JobsOptions,
   type Processor,
   Queue,
+  type Telemetry,
   Worker,
   type WorkerOptions,
 } from 'bullmq';
 import type { ErrorSink } from '../log.js';
 import type { Keys } from '../store/keys.js';
+import { installedTracing } from '../telemetry/installed.js';
 import type { RedisClient } from './connection.js';
 import { openPartitioned } from './partitioned-queue.js';
 
@@ -66,6 +68,12 @@ export const MAINTENANCE_JOB_OPTIONS: JobsOptions = {
 /** The events stream feeding QueueEvents/dashboard, capped. */
 export const EVENTS_STREAM_MAX_LEN = 10_000;
 
+/** BullMQ's telemetry while tracing runs: it carries a trace from a job's producer to its worker. */
+function telemetryOption(): { telemetry?: Telemetry } {
+  const tracing = installedTracing();
+  return tracing ? { telemetry: tracing.bullmq } : {};
+}
+
 /**
  * A product queue with the bounded defaults; `prefix` is QUEUE_PREFIX. BullMQ writes a queue's
  * errors to stderr with console.error, raw, when the queue has no 'error' listener: `onError`
@@ -82,6 +90,7 @@ export function openQueue(
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
     streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
+    ...telemetryOption(),
   });
   queue.on('error', onError);
   return queue;
@@ -94,7 +103,7 @@ export function openWorker<Data, Result>(
   options: WorkerOptions & { connection: RedisClient; prefix: string },
   onError: ErrorSink,
 ): Worker<Data, Result> {
-  const worker = new Worker<Data, Result>(name, processor, options);
+  const worker = new Worker<Data, Result>(name, processor, { ...options, ...telemetryOption() });
   worker.on('error', onError);
   return worker;
 }
