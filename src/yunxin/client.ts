@@ -75,6 +75,7 @@ export class YunxinClient {
     this.hooks = {
       beforeCall: opts.beforeCall,
       onCall: opts.onCall,
+      provider: 'yunxin',
       now: this.now,
       successCode: SUCCESS_CODE,
     };
