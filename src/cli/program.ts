@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { tracingRequested } from '../telemetry/requested.js';
 import { accountCommands } from './commands/account.js';
 import { demoCommand, devCommand } from './commands/dev.js';
 import { migrateCommand } from './commands/migrate-layout.js';
@@ -18,7 +19,12 @@ export function buildProgram(): Command {
     .name('folder-sync')
     .description('Mirror app folder rules into Yunxin conversation groups')
     .version(packageVersion(), '-V, --version', 'print the version')
-    .exitOverride();
+    .exitOverride()
+    // before the command imports its action: the instrumentations must be in place when
+    // ioredis, BullMQ and undici load, and a process not asked to trace loads none of it
+    .hook('preAction', async () => {
+      if (tracingRequested()) (await import('../telemetry/start.js')).startTracing();
+    });
   devCommand(program);
   workerCommand(program);
   serveCommand(program);

@@ -7,6 +7,7 @@ import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { queueValidated } from '../jobs/publish.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { installedTracing } from '../telemetry/installed.js';
 import { type ErrorAnswer, type IngestAnswer, MAX_REFUSALS_LISTED, type Refusal } from './answers.js';
 import { type Credentials, requireAuth } from './auth.js';
 
@@ -39,6 +40,9 @@ export function ingest(opts: {
   deadlineMs?: number;
 }): Hono {
   const app = new Hono();
+  // a trace starts here (or continues the client's traceparent), refused requests included
+  const tracing = installedTracing();
+  if (tracing) app.use('*', tracing.ingest);
   app.use('*', requireAuth(opts.credentials));
   app.post(
     '/',

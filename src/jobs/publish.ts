@@ -3,6 +3,7 @@ import type { AccountLimits } from '../events/limits.js';
 import type { DomainEvent } from '../events/schema.js';
 import { defaultValidation, type ValidationContext, validateEvent } from '../events/validate.js';
 import { addStandardJobs, type QueueSpec, withAddStandardJob } from '../publisher/bullmq-jobs.js';
+import { activeTraceCarrier } from '../publisher/trace-carrier.js';
 import type { Keys, PartitionKeys } from '../store/keys.js';
 import { findOverAccountLimits } from './account-limits.js';
 import type { RedisClient } from './connection.js';
@@ -62,6 +63,8 @@ export async function enqueueEvents(target: EventsTarget, events: readonly Domai
     else byPartition.set(part, [e]);
   }
   let added = 0;
+  const tm = await activeTraceCarrier();
+  const opts = tm ? { ...EVENTS_JOB_OPTIONS, tm } : EVENTS_JOB_OPTIONS;
   await Promise.all(
     [...byPartition].map(async ([part, list]) => {
       const jobs = [];
@@ -71,7 +74,7 @@ export async function enqueueEvents(target: EventsTarget, events: readonly Domai
       }
       const tx = connection.multi();
       countPendingEvents(tx, keys, list);
-      addStandardJobs(tx, eventsQueue(part), jobs, EVENTS_JOB_OPTIONS);
+      addStandardJobs(tx, eventsQueue(part), jobs, opts);
       const results = await tx.exec();
       const failed = results?.find(([error]) => error)?.[0];
       if (failed) throw failed;

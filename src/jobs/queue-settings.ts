@@ -35,6 +35,8 @@ export type JobOptions = {
   backoff?: { type: string; delay?: number };
   removeOnComplete?: KeepJobs;
   removeOnFail?: KeepJobs;
+  /** the producer's trace, as BullMQ's telemetry stores `telemetry.metadata` (src/publisher/trace-carrier.ts) */
+  tm?: string;
 };
 
 /** Bounded history so Redis memory stays flat (BullMQ keeps finished jobs forever by default). */

@@ -1,6 +1,7 @@
-import { type Processor, Queue, Worker, type WorkerOptions } from 'bullmq';
+import { type Processor, Queue, type Telemetry, Worker, type WorkerOptions } from 'bullmq';
 import type { ErrorSink } from '../redis/errors.js';
 import type { Keys } from '../store/keys.js';
+import { installedTracing } from '../telemetry/installed.js';
 import type { RedisClient } from './connection.js';
 import { openPartitioned } from './partitioned-queue.js';
 import { DEFAULT_JOB_OPTIONS, EVENTS_STREAM_MAX_LEN, QUEUES, type QueueName } from './queue-settings.js';
@@ -19,6 +20,12 @@ export {
   RETRY_BACKOFF,
 } from './queue-settings.js';
 
+/** BullMQ's telemetry while tracing runs: it carries a trace from a job's producer to its worker. */
+function telemetryOption(): { telemetry?: Telemetry } {
+  const tracing = installedTracing();
+  return tracing ? { telemetry: tracing.bullmq } : {};
+}
+
 /**
  * A product queue with the bounded defaults; `prefix` is QUEUE_PREFIX. BullMQ writes a queue's
  * errors to stderr with console.error, raw, when the queue has no 'error' listener: `onError`
@@ -35,6 +42,7 @@ export function openQueue(
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
     streams: { events: { maxLen: EVENTS_STREAM_MAX_LEN } },
+    ...telemetryOption(),
   });
   queue.on('error', onError);
   return queue;
@@ -47,7 +55,7 @@ export function openWorker<Data, Result>(
   options: WorkerOptions & { connection: RedisClient; prefix: string },
   onError: ErrorSink,
 ): Worker<Data, Result> {
-  const worker = new Worker<Data, Result>(name, processor, options);
+  const worker = new Worker<Data, Result>(name, processor, { ...options, ...telemetryOption() });
   worker.on('error', onError);
   return worker;
 }

@@ -20,6 +20,7 @@ import { checkEvictionPolicy } from '../redis/eviction.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { withScripts } from '../store/scripts.js';
+import { takeReconcileLinks } from '../telemetry/reconcile-links.js';
 import { eventsProcessor } from './events-processor.js';
 import { maintenanceProcessor } from './maintenance-processor.js';
 import { limitedBy, ProcessSlots } from './process-slots.js';
@@ -167,6 +168,7 @@ export async function startWorkers(
     reconcileDeps,
     pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
     park: (account, record) => store.park(account, record),
+    traceLinks: (account) => takeReconcileLinks(redis, keys, account),
     reconcile: reconcileQueue,
     debounceMs: config.DEBOUNCE_MS,
     backlogWaitMs: config.BACKLOG_WAIT_MS,

@@ -39,7 +39,7 @@ function importGraph(entry: string): { files: string[]; packages: Map<string, st
 }
 
 describe('yunxin-folder-sync/publisher', () => {
-  it('imports no package but ioredis and zod, whatever path leads there', () => {
+  it('imports no package but ioredis and zod (and the optional OpenTelemetry API, loaded if the app has it), whatever path leads there', () => {
     const { files, packages } = importGraph(ENTRY);
     // the walk reaches the shared publishing code and the vendored BullMQ script
     expect(files).toEqual(
@@ -50,9 +50,12 @@ describe('yunxin-folder-sync/publisher', () => {
         'src/publisher/bullmq-add-standard-job.ts',
       ]),
     );
-    expect(Object.fromEntries(packages)).toEqual({
+    const { '@opentelemetry/api': otel, ...required } = Object.fromEntries(packages);
+    expect(required).toEqual({
       ioredis: expect.any(Array),
       zod: expect.any(Array),
     });
+    // an optional peer: only trace-carrier.ts names it, and loads it with a guarded import()
+    expect(new Set(otel)).toEqual(new Set(['src/publisher/trace-carrier.ts']));
   });
 });

@@ -10,6 +10,7 @@ import { openPartitioned } from '../../jobs/partitioned-queue.js';
 import { queueValidated } from '../../jobs/publish.js';
 import { QUEUES } from '../../jobs/queues.js';
 import { describeRedisError, isRedisAuthError } from '../../redis/errors.js';
+import { inSpan } from '../../telemetry/api.js';
 import { commandRetryStrategy } from '../command-redis.js';
 import type { PublishFlags } from '../commands/publish.js';
 
@@ -126,11 +127,14 @@ export async function publishAction(file: string | undefined, o: PublishFlags): 
     await checkLayout(connection, queue.keys);
     await publishStream(
       input,
+      // a trace per chunk, its partitions' adds together (a long file is not one endless trace)
       (events) =>
-        queueValidated(
-          queue,
-          events.map((event, index) => ({ index, event })),
-          accountLimits(config),
+        inSpan('publish', { attributes: { 'folder_sync.events': events.length } }, () =>
+          queueValidated(
+            queue,
+            events.map((event, index) => ({ index, event })),
+            accountLimits(config),
+          ),
         ),
       (line) => process.stderr.write(`${line}\n`),
       () => eventValidation(config),

@@ -103,6 +103,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       ids: idsInCall(route.name, body, url.searchParams),
       failed: failedItems(answer),
       conversationIds: conversationIdsIn(body),
+      ...receivedTraceHeaders(req),
     });
     await core.deliver(res, route.name, {
       success: answer.code === SUCCESS_CODE,
@@ -112,6 +113,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   }
 
   return serveSimulator(core, state, serveApi, opts);
+}
+
+function receivedTraceHeaders(req: IncomingMessage): { traceId?: string; traceparent?: string } {
+  const traceId = req.headers['x-custom-traceid'];
+  const traceparent = req.headers.traceparent;
+  return {
+    ...(typeof traceId === 'string' ? { traceId } : {}),
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+  };
 }
 
 /** CheckSum, CurTime (±5 min) and AppKey, as Yunxin checks them: any failure is code 414. */
