@@ -7,7 +7,8 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # dependencies first: this layer is reused until package.json or the lockfile changes
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# --ignore-scripts: the prepare script would build before the sources are here (the next step builds)
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -16,10 +17,14 @@ RUN npm run build
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# its own `npm ci --omit=dev` (not node_modules copied from the build stage): this layer depends
-# only on the two package files, so a code change ships as a small dist/ layer
+# its own install (not node_modules copied from the build stage): this layer depends only on the
+# package files, so a code change ships as a small dist/ layer. The service's packages are optional
+# peers of the npm package (an app that only publishes installs 10 packages): service-manifest.mjs
+# makes them dependencies, and the prune drops the dev tooling, at the lockfile's versions.
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+COPY scripts/service-manifest.mjs ./scripts/
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund \
+  && node scripts/service-manifest.mjs && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY examples ./examples

@@ -1,13 +1,7 @@
 export { type Config, ConfigError, configSchema, loadConfig } from './config.js';
 export * from './events/index.js';
-export {
-  createPublisher,
-  type Publisher,
-  type PublisherOptions,
-  type PublishResult,
-  publish,
-  publishMany,
-} from './jobs/publish.js';
+export { type PublishResult, publish, publishMany } from './jobs/publish.js';
+export { createPublisher, type Publisher, type PublisherOptions } from './publisher/create-publisher.js';
 export * from './rules/index.js';
 export * from './tencent/index.js';
 export * from './yunxin/index.js';

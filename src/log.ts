@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { CENSOR, redactUrlCredentials } from './redact.js';
-import { describeRedisError } from './redis/errors.js';
+import { describeRedisError, type ErrorSink } from './redis/errors.js';
+import { traceLogFields } from './telemetry/api.js';
 
 /**
  * Paths pino censors in every log line. Secrets also never enter log objects in the first
@@ -84,6 +85,8 @@ export function createLogger(
       name: opts.name ?? 'folder-sync',
       redact: { paths: REDACT_PATHS, censor: CENSOR },
       serializers: { err: serializeError },
+      // trace_id and span_id on a line written inside a span: the trace it belongs to
+      mixin: traceLogFields,
       hooks: {
         // messages are built from error messages and URLs: no credentials in them either
         logMethod(args, method) {
@@ -100,9 +103,6 @@ export function createLogger(
     destination,
   );
 }
-
-/** Where a connection, queue or worker reports its errors. */
-export type ErrorSink = (error: Error) => void;
 
 /** The same error message is logged at most this often while its cause lasts. */
 export const ERROR_REPEAT_MS = 30_000;

@@ -16,10 +16,12 @@ import type { SimulatorBase } from '../../src/simulator-kit/core.js';
 import type { RateLimitConfig } from '../../src/simulator-kit/rate-limiter.js';
 import type { Keys } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
-import { startTencentSimulator, TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
+import { startTencentSimulator } from '../../src/tencent/simulator/server.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
+import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
 import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
-import { DEMO_APP, type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
+import { type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
 import { benchPrefix, deletePrefix } from './redis.js';
 import { waitUntil } from './time.js';
 

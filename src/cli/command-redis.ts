@@ -3,7 +3,8 @@ import { type Config, keysOf } from '../config.js';
 import { checkLayout } from '../fleet/deployment.js';
 import type { RedisClient } from '../jobs/connection.js';
 import { createRedis, redisEndpoint } from '../jobs/connection.js';
-import { createLogger, type ErrorSink, errorSink, type Logger } from '../log.js';
+import { createLogger, errorSink, type Logger } from '../log.js';
+import type { ErrorSink } from '../redis/errors.js';
 import type { Keys } from '../store/keys.js';
 
 /** Reconnect attempts before a Redis that does not answer (or refuses the password) fails a command. */

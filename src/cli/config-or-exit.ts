@@ -3,9 +3,7 @@ import { LayoutMismatchError } from '../fleet/deployment.js';
 import { isRedisAuthError } from '../redis/errors.js';
 import { EvictionPolicyError } from '../redis/eviction.js';
 import { RulesFileError } from '../rules/load.js';
-
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+import { EXIT } from './exit-codes.js';
 
 /** Loads the configuration, or prints the one precise message and exits 2. */
 export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,4 +1,15 @@
+import { within } from '../http/within.js';
 import type { Logger } from '../log.js';
+import { shutdownTracing } from '../telemetry/installed.js';
+
+/** How long the last spans may take to export at exit (an unreachable collector must not hold it). */
+const TRACES_FLUSH_MS = 5_000;
+
+/** Exits with `code` once the spans still buffered are exported (when tracing runs). */
+async function exitAfterTraces(code: number): Promise<never> {
+  await within(shutdownTracing(), TRACES_FLUSH_MS);
+  process.exit(code);
+}
 
 /**
  * Runs `stop` once on SIGTERM/SIGINT and exits 0; if stopping takes longer than timeoutMs
@@ -18,11 +29,11 @@ export function onShutdown(log: Logger, stop: () => Promise<void>, timeoutMs = 3
     stop().then(
       () => {
         log.info('stopped');
-        process.exit(0);
+        return exitAfterTraces(0);
       },
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        return exitAfterTraces(1);
       },
     );
   };

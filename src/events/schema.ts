@@ -7,6 +7,7 @@ import {
   userFolderIdSchema,
   userFolderSchema,
 } from '../rules/schema.js';
+import { standIns } from '../stand-ins.js';
 
 /**
  * The public event contract: what apps publish, one JSON object per event (NDJSON in files
@@ -79,8 +80,12 @@ function strictObject<Shape extends z.ZodRawShape>(shape: Shape, what: string) {
   });
 }
 
-/** C0 controls, DEL and C1 controls. */
-const CONTROL_CHARACTER = /\p{Cc}/u;
+/**
+ * No C0 control, DEL or C1 control (\p{Cc}). Checks are patterns, not refinements, so that
+ * docs/openapi.json states them; spelled as \x ranges, which every regex engine reads alike.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const NO_CONTROL_CHARACTERS = /^[^\x00-\x1F\x7F-\x9F]*$/;
 
 /** 1..max characters, no control characters; each check aborts so one bad value gives one message. */
 const textField = (what: string, max: number) =>
@@ -88,26 +93,34 @@ const textField = (what: string, max: number) =>
     .string({ error: expected(`${what} (string)`) })
     .min(1, { message: 'must not be empty', abort: true })
     .max(max, { message: `must be at most ${max} characters`, abort: true })
-    .refine((s) => !CONTROL_CHARACTER.test(s), {
-      message: 'must not contain control characters',
-      abort: true,
-    });
+    .regex(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters', abort: true });
 
 // ---------------------------------------------------------------------------------------------
 // Fields
 
-export const eventIdSchema = textField('an event id', MAX_EVENT_ID_LENGTH);
+export const eventIdSchema = textField('an event id', MAX_EVENT_ID_LENGTH).describe(
+  'the idempotency key: an id seen in the last 24 h is ignored; unique per app, not only per account',
+);
 
-export const accountSchema = textField('an account', MAX_ACCOUNT_LENGTH).refine((s) => !s.includes('|'), {
-  message: 'must not contain "|"',
-});
+export const accountSchema = textField('an account', MAX_ACCOUNT_LENGTH)
+  .regex(/^[^|]*$/, { message: 'must not contain "|"' })
+  .describe('the Yunxin account whose folders change');
 
-/** Epoch milliseconds when it happened in the app. */
+/** Epoch milliseconds when it happened in the app (`int`, `min`: not refinements, so JSON Schema shows them). */
 export const eventTimeSchema = z
   .number({ error: expected('epoch milliseconds (a number)') })
-  .refine(Number.isInteger, { message: 'must be a whole number of milliseconds', abort: true })
-  .refine((n) => n >= 0, { message: 'must not be negative', abort: true })
-  .refine(Number.isSafeInteger, { message: `must be at most ${Number.MAX_SAFE_INTEGER}` });
+  .int({
+    // `int` also refuses integers beyond ±2^53 - 1, as too big or too small
+    error: (issue) =>
+      issue.code === 'too_big'
+        ? `must be at most ${Number.MAX_SAFE_INTEGER}`
+        : issue.code === 'too_small'
+          ? 'must not be negative'
+          : 'must be a whole number of milliseconds',
+    abort: true,
+  })
+  .min(0, { message: 'must not be negative' })
+  .describe('epoch ms when it happened in the app; an older event never overwrites a newer fact');
 
 export const tagSchema = textField('a tag', MAX_TAG_LENGTH);
 
@@ -216,6 +229,30 @@ export const attributesSchema: z.ZodType<EventAttributes, unknown> = z.unknown()
   // fromEntries defines own properties, so a `__proto__` attribute stays data.
   return failed ? z.NEVER : Object.fromEntries(entries);
 });
+
+/** What `attributesSchema` accepts, declaratively, for docs/openapi.json (see src/stand-ins.ts). */
+export const attributesStandIn = z
+  .object(Object.fromEntries(FLAG_ATTRIBUTES.map((name) => [name, flagValueSchema.optional()])))
+  .catchall(
+    z.union([
+      attrString,
+      z.number(),
+      z.boolean(),
+      z.array(attrString).max(MAX_ATTRIBUTE_LIST_ITEMS),
+      z.null(),
+    ]),
+  )
+  // JSON Schema keywords zod has no method for
+  .meta({
+    maxProperties: MAX_ATTRIBUTES_PER_EVENT,
+    propertyNames: {
+      minLength: 1,
+      maxLength: MAX_ATTRIBUTE_NAME_LENGTH,
+      pattern: ATTR_NAME_PATTERN.source,
+      not: { const: RESERVED_TAGS_ATTRIBUTE },
+    },
+  });
+standIns.set(attributesSchema, attributesStandIn);
 
 // ---------------------------------------------------------------------------------------------
 // Events

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from '../store/keys.js';
-import { parseDeployment } from './deployment.js';
 import { readFleetRules } from './rules.js';
+import { parseDeployment } from './sentinel.js';
 
 /**
  * What the whole fleet shares, for /readyz and `status`: the deployment epoch (and whether it

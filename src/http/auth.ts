@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { credentialsFor, secretEquals } from '../secret-equals.js';
+import type { ErrorAnswer } from './answers.js';
 
 export interface Credentials {
   /** basic auth; off when password is unset */
@@ -33,6 +34,6 @@ export function requireAuth(creds: Credentials): MiddlewareHandler {
     const challenge = creds.password
       ? `Basic realm="${creds.realm}", charset="UTF-8"`
       : `Bearer realm="${creds.realm}"`;
-    return c.json({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': challenge });
+    return c.json<ErrorAnswer>({ error: 'unauthorized' }, 401, { 'WWW-Authenticate': challenge });
   };
 }

@@ -7,21 +7,15 @@ import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { queueValidated } from '../jobs/publish.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { installedTracing } from '../telemetry/installed.js';
+import { type ErrorAnswer, type IngestAnswer, MAX_REFUSALS_LISTED, type Refusal } from './answers.js';
 import { type Credentials, requireAuth } from './auth.js';
 
 /** Events per POST /v1/events. */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
-/** Refusals listed in one answer: the first ones, with the total (10,000 bad events made 10 MB). */
-export const MAX_REFUSALS_LISTED = 100;
-
-export interface Refusal {
-  index: number;
-  id?: string;
-  errors: Array<{ path: string; reason: string }>;
-}
 
 /** "conversation.type: expected …" → {path, reason} */
-function splitError(message: string): { path: string; reason: string } {
+function splitError(message: string): Refusal['errors'][number] {
   const sep = message.indexOf(': ');
   return sep < 0
     ? { path: '(root)', reason: message }
@@ -46,18 +40,21 @@ export function ingest(opts: {
   deadlineMs?: number;
 }): Hono {
   const app = new Hono();
+  // a trace starts here (or continues the client's traceparent), refused requests included
+  const tracing = installedTracing();
+  if (tracing) app.use('*', tracing.ingest);
   app.use('*', requireAuth(opts.credentials));
   app.post(
     '/',
     bodyLimit({
       maxSize: opts.maxBytes,
-      onError: (c) => c.json({ error: `body over ${opts.maxBytes} bytes` }, 413),
+      onError: (c) => c.json<ErrorAnswer>({ error: `body over ${opts.maxBytes} bytes` }, 413),
     }),
     async (c) => {
       const text = await c.req.text();
       const contentType = c.req.header('content-type') ?? '';
       const items = parseBody(text, contentType, opts.validation());
-      if ('error' in items) return c.json({ error: items.error }, items.status);
+      if ('error' in items) return c.json<ErrorAnswer>({ error: items.error }, items.status);
       const valid: Array<{ index: number; event: DomainEvent }> = [];
       const refused: Refusal[] = [];
       items.results.forEach((r, index) => {
@@ -72,7 +69,7 @@ export function ingest(opts: {
         );
       } catch (error) {
         opts.log.error({ err: error, events: valid.length }, 'ingest could not queue events');
-        return c.json(
+        return c.json<ErrorAnswer>(
           { error: 'events could not be queued; nothing was accepted, resend (ids make it safe)' },
           503,
           {
@@ -89,7 +86,7 @@ export function ingest(opts: {
       for (const v of valid)
         opts.metrics?.eventOffered(v.event.type, overLimit.has(v.index) ? 'refused' : 'accepted');
       for (const r of items.results) if (!r.ok) opts.metrics?.eventOffered(r.type ?? 'invalid', 'refused');
-      return c.json(
+      return c.json<IngestAnswer>(
         {
           accepted: queued.accepted,
           refused: refused.slice(0, MAX_REFUSALS_LISTED),

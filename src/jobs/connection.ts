@@ -1,5 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { ErrorSink } from '../log.js';
+import type { ErrorSink } from '../redis/errors.js';
 
 /** A single Redis or a Redis Cluster: the product runs on either, with the same key layout. */
 export type RedisClient = Redis | Cluster;

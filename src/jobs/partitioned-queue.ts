@@ -1,5 +1,5 @@
 import type { JobType, Queue } from 'bullmq';
-import type { ErrorSink } from '../log.js';
+import type { ErrorSink } from '../redis/errors.js';
 import type { Keys } from '../store/keys.js';
 import type { RedisClient } from './connection.js';
 import { openQueue } from './queues.js';

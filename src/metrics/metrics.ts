@@ -3,15 +3,19 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { HeldRules } from '../fleet/rules.js';
 import type { RedisClient } from '../jobs/connection.js';
 import { QUEUES } from '../jobs/queues.js';
-import type { EngineObserver } from '../reconcile/observer.js';
+import { CALL_OUTCOMES, type CallAnswer } from '../provider/errors.js';
+import type { EngineObserver, JobRun } from '../reconcile/observer.js';
 import type { RepairResult } from '../reconcile/repair.js';
 import type { Keys } from '../store/keys.js';
+import { JOB_STATES, QueueCounts } from './queue-counts.js';
 
-const JOB_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'] as const;
+/** How old a read of the queues' job counts may be when a scrape asks (see QueueCounts). */
+const QUEUE_COUNTS_MAX_AGE_MS = 10_000;
 
 /**
  * Every metric the product exposes, in one registry per process (so tests can build several).
- * Names: folder_sync_*. Queue depths are read from Redis at scrape time.
+ * Names: folder_sync_*, and the default process_* and nodejs_* metrics. Queue depths come from Redis
+ * (at most one read per QUEUE_COUNTS_MAX_AGE_MS); job runs are counted by the workers of this process.
  */
 export class Metrics implements EngineObserver {
   readonly registry = new Registry();
@@ -41,8 +45,8 @@ export class Metrics implements EngineObserver {
   });
   private readonly calls = new Counter({
     name: 'folder_sync_provider_calls_total',
-    help: 'Provider API calls by endpoint and code (200 success; negative: -1 network, -2 timeout, -3 HTTP, -4 bad response)',
-    labelNames: ['endpoint', 'code'],
+    help: `Provider API calls by endpoint, outcome (${CALL_OUTCOMES.join(', ')}) and the provider's code (Yunxin 200, Tencent 0 on success; empty when the transport failed)`,
+    labelNames: ['endpoint', 'outcome', 'code'],
     registers: [this.registry],
   });
   private readonly callSeconds = new Histogram({
@@ -107,6 +111,26 @@ export class Metrics implements EngineObserver {
     labelNames: ['version'],
     registers: [this.registry],
   });
+  private readonly jobRuns = new Counter({
+    name: 'folder_sync_job_runs_total',
+    help: 'Job runs that ended in this process, by queue and outcome: completed, retried (failed, will run again after backoff), failed (failed its last attempt: kept in the failed list)',
+    labelNames: ['queue', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly jobRunSeconds = new Histogram({
+    name: 'folder_sync_job_run_duration_seconds',
+    help: 'How long a job run took, by queue (each run, retried ones too)',
+    labelNames: ['queue'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  private readonly jobWaitSeconds = new Histogram({
+    name: 'folder_sync_job_wait_seconds',
+    help: "From a job's adding to the start of its last run, by queue, once it completed or failed for good: waiting, debounce delay, and earlier runs and their backoff",
+    labelNames: ['queue'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [this.registry],
+  });
   private readonly eventsJobsFailed = new Counter({
     name: 'folder_sync_events_jobs_failed_total',
     help: 'Events jobs that failed their last attempt (kept in the failed list: retry them from the dashboard)',
@@ -131,43 +155,33 @@ export class Metrics implements EngineObserver {
   });
 
   constructor(queues: readonly Queue[] = [], opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'folder_sync_process_' });
-    }
+    // unprefixed (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): the names standard
+    // Node.js dashboards and alerts query
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     if (queues.length) this.watchQueues(queues);
   }
 
-  /** Adds the queue-depth gauges (read from Redis at scrape time). Call once. */
+  /** Adds the queue-depth gauges (read from Redis when a scrape asks). Call once. */
   watchQueues(queues: readonly Queue[]): void {
+    const counts = new QueueCounts(queues, QUEUE_COUNTS_MAX_AGE_MS);
     new Gauge({
       name: 'folder_sync_queue_jobs',
-      help: 'Jobs per queue and state (read from RedisClient at scrape time)',
+      help: `Jobs per queue (summed over its partitions) and state, read from Redis when scraped (one read serves ${QUEUE_COUNTS_MAX_AGE_MS / 1000} s of scrapes)`,
       labelNames: ['queue', 'state'],
       registers: [this.registry],
       async collect() {
-        // a partitioned queue is one BullMQ queue per partition, all of one name: summed
-        const all = await Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES)));
-        const sums = new Map<string, Record<string, number>>();
-        all.forEach((counts, i) => {
-          const sum = sums.get(queues[i]!.name) ?? {};
-          for (const state of JOB_STATES) sum[state] = (sum[state] ?? 0) + (counts[state] ?? 0);
-          sums.set(queues[i]!.name, sum);
-        });
-        for (const [queue, sum] of sums)
-          for (const state of JOB_STATES) this.set({ queue, state }, sum[state]!);
+        for (const [queue, sum] of await counts.read())
+          for (const state of JOB_STATES) this.set({ queue, state }, sum[state]);
       },
     });
-    const reconcile = queues.filter((q) => q.name === QUEUES.reconcile);
-    if (reconcile.length) {
+    if (queues.some((q) => q.name === QUEUES.reconcile)) {
       new Gauge({
         name: 'folder_sync_accounts_out_of_sync',
         help: 'Accounts with a reconcile queued or running (one job per account)',
         registers: [this.registry],
         async collect() {
-          const all = await Promise.all(
-            reconcile.map((q) => q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')),
-          );
-          this.set(all.flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0));
+          const c = (await counts.read()).get(QUEUES.reconcile)!;
+          this.set(c.waiting + c.delayed + c.active + c.prioritized);
         },
       });
     }
@@ -232,6 +246,12 @@ export class Metrics implements EngineObserver {
     if (held) this.rulesHeldGauge.set({ version: String(held.version || held.hash.slice(0, 12)) }, 1);
   }
 
+  jobRun(queue: string, run: JobRun): void {
+    this.jobRuns.inc({ queue, outcome: run.outcome });
+    this.jobRunSeconds.observe({ queue }, run.seconds);
+    if (run.waitSeconds !== undefined) this.jobWaitSeconds.observe({ queue }, run.waitSeconds);
+  }
+
   eventsJobFailed(): void {
     this.eventsJobsFailed.inc();
   }
@@ -262,8 +282,12 @@ export class Metrics implements EngineObserver {
     });
   }
 
-  providerCall(endpoint: string, code: number, seconds: number): void {
-    this.calls.inc({ endpoint, code: String(code) });
+  providerCall(endpoint: string, answer: CallAnswer, seconds: number): void {
+    this.calls.inc({
+      endpoint,
+      outcome: answer.outcome,
+      code: answer.code === undefined ? '' : String(answer.code),
+    });
     this.callSeconds.observe({ endpoint }, seconds);
   }
 }

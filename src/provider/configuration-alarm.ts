@@ -27,8 +27,9 @@ export class ConfigurationAlarm {
     private readonly now: () => number = Date.now,
   ) {}
 
-  observe(endpoint: string, code: number, successCode: number): void {
-    if (this.codes.has(code)) {
+  /** `code` is the provider's answer, none when the call did not get one (a transport failure) */
+  observe(endpoint: string, code: number | undefined, successCode: number): void {
+    if (code !== undefined && this.codes.has(code)) {
       if (this.current?.code !== code) {
         this.current = { code, endpoint, since: this.now() };
         this.onChange(this.current);

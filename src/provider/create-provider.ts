@@ -4,13 +4,14 @@ import { TencentClient } from '../tencent/client.js';
 import { TencentProvider, tencentProfile } from '../tencent/provider.js';
 import { YunxinClient } from '../yunxin/client.js';
 import { YunxinProvider, yunxinProfile } from '../yunxin/provider.js';
+import type { CallAnswer } from './errors.js';
 import type { ConfigurableLimits, GroupProvider, ProviderProfile } from './types.js';
 
 export interface ProviderHooks {
   /** awaited before every HTTP request (the shared rate limiter), with the endpoint's name */
   beforeCall: (endpoint: string) => Promise<void>;
   /** told after every call (metrics) */
-  onCall: (endpoint: string, code: number, seconds: number) => void;
+  onCall: (endpoint: string, answer: CallAnswer, seconds: number) => void;
   log: Logger;
 }
 

@@ -17,6 +17,46 @@ export const TRANSPORT_CODES = {
   badResponse: -4,
 } as const;
 
+/** How each transport failure is reported (the `outcome` of a call): a pseudo-code is never shown. */
+const TRANSPORT_OUTCOMES = {
+  network: 'network',
+  timeout: 'timeout',
+  http: 'http_error',
+  badResponse: 'bad_response',
+} as const satisfies Record<keyof typeof TRANSPORT_CODES, string>;
+
+/**
+ * How a provider call ended, a bounded set: ok, rate_limited (a rate-limited kind of code),
+ * provider_error (any other code the provider answered), or how the transport failed.
+ */
+export const CALL_OUTCOMES = [
+  'ok',
+  'rate_limited',
+  'provider_error',
+  ...Object.values(TRANSPORT_OUTCOMES),
+] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** A call's answer as reported: the provider's own code (none when the transport failed) and the outcome. */
+export interface CallAnswer {
+  code: number | undefined;
+  outcome: CallOutcome;
+}
+
+const transportOutcome = new Map<number, CallOutcome>(
+  Object.entries(TRANSPORT_CODES).map(([name, code]) => [
+    code,
+    TRANSPORT_OUTCOMES[name as keyof typeof TRANSPORT_CODES],
+  ]),
+);
+
+/** The answer a failed call reports: its kind, from the provider's code table, decides rate_limited. */
+export function answerOf(error: ProviderCallError): CallAnswer {
+  const transport = transportOutcome.get(error.code);
+  if (transport) return { code: undefined, outcome: transport };
+  return { code: error.code, outcome: error.kind === 'rate_limited' ? 'rate_limited' : 'provider_error' };
+}
+
 export interface ProviderCallErrorInit {
   code: number;
   msg: string;

@@ -1,5 +1,16 @@
 import type { HeldRules } from '../fleet/rules.js';
+import type { CallAnswer } from '../provider/errors.js';
 import type { RepairResult } from './repair.js';
+
+/**
+ * How a job run ended: completed, retried (failed, runs again after backoff) or failed (its last
+ * attempt). `waitSeconds`, from the job's adding to the start of this run, once the job is done.
+ */
+export interface JobRun {
+  outcome: 'completed' | 'retried' | 'failed';
+  seconds: number;
+  waitSeconds?: number;
+}
 
 /**
  * What the engine reports as it works. Metrics implement it; tests listen to it. Every method
@@ -21,7 +32,7 @@ export interface EngineObserver {
   ): void;
   itemsFailed?(counts: { retried: number; rejected: number }): void;
   rateLimitPause?(ms: number): void;
-  providerCall?(endpoint: string, code: number, seconds: number): void;
+  providerCall?(endpoint: string, answer: CallAnswer, seconds: number): void;
   /** an account's first read-back under this deployment epoch adopted this many managed groups */
   firstContact?(account: string, adoptedGroups: number): void;
   /** a read-back found the provider differing from a trusted ledger (zeros when it did not) */
@@ -34,6 +45,8 @@ export interface EngineObserver {
   dataLoss?(reason: string): void;
   /** the rules change the deletion guard holds, or undefined when none is held */
   rulesHeld?(held: HeldRules | undefined): void;
+  /** a job run ended in one of this process's workers */
+  jobRun?(queue: string, run: JobRun): void;
   /** an events job failed its last attempt (it stays in the failed list) */
   eventsJobFailed?(): void;
   /** an account's reconcile was given up: it kept failing for a reason retries cannot fix */

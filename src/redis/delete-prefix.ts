@@ -1,6 +1,6 @@
 import { createRedis, nodesOf, type RedisEndpoint } from '../jobs/connection.js';
-import type { ErrorSink } from '../log.js';
 import { partitionPrefix } from '../store/keys.js';
+import type { ErrorSink } from './errors.js';
 
 /** Glob patterns for every key of a deployment: its app-wide prefix and each partition's. */
 export function deploymentPatterns(prefix: string): string[] {

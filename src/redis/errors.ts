@@ -1,5 +1,8 @@
 import { CENSOR, redactUrlCredentials } from '../redact.js';
 
+/** Where a connection, queue or worker reports its errors. */
+export type ErrorSink = (error: Error) => void;
+
 /**
  * Redis refused the credentials: WRONGPASS (Redis ≥ 6, ACL), NOAUTH (a password is required but
  * none was sent), "invalid password" (Redis < 6).

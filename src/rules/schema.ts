@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { standIns } from '../stand-ins.js';
 import { findFileLimitProblem, findRuleLimitProblem, type LimitProblem } from './limits.js';
 import { expected, isRecord, kindOf } from './messages.js';
 
@@ -32,12 +33,14 @@ export const MAX_APP_FOLDERS = 50;
 export const MAX_LISTED_CONVERSATIONS = 1000;
 
 /** 1 = p2p, 2 = advanced team, 3 = super team. */
-export const conversationTypeSchema = z.literal([1, 2, 3], {
-  error: (issue) =>
-    issue.input === undefined
-      ? 'required; expected a conversation type 1, 2 or 3'
-      : `expected a conversation type 1 (p2p), 2 (advanced team) or 3 (super team), got ${JSON.stringify(issue.input) ?? kindOf(issue.input)}`,
-});
+export const conversationTypeSchema = z
+  .literal([1, 2, 3], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'required; expected a conversation type 1, 2 or 3'
+        : `expected a conversation type 1 (p2p), 2 (advanced team) or 3 (super team), got ${JSON.stringify(issue.input) ?? kindOf(issue.input)}`,
+  })
+  .describe('1 p2p (target: the peer account), 2 advanced team, 3 super team (target: the team id)');
 
 /** A bounded string; each check aborts so one bad value gives one message. */
 const boundedString = (what: string, max: number) =>
@@ -178,12 +181,21 @@ export const ruleSchema = z
   .superRefine((input, ctx) => reportLimit(ctx, findRuleLimitProblem(input, [], { used: 0, scope: 'rule' })))
   .pipe(ruleNode);
 
+/** Every shape, by the key that identifies it. */
+export const RULE_SHAPES = SHAPES;
+/**
+ * What `ruleNode` and `ruleSchema` accept, declaratively, for docs/openapi.json (see
+ * src/stand-ins.ts): exactly one of the shapes. The size limits are not in it.
+ */
+export const ruleStandIn = z.xor(Object.values(SHAPES));
+standIns.set(ruleNode, ruleStandIn);
+standIns.set(ruleSchema, ruleStandIn);
+
 // ---------------------------------------------------------------------------------------------
 // Folders
 
-const folderNameSchema = boundedString('a folder name', 64).refine((name) => name.trim() !== '', {
-  message: 'must not be blank',
-});
+// a pattern, not a refinement, so that docs/openapi.json states it (\S matches what trim() does not strip)
+const folderNameSchema = boundedString('a folder name', 64).regex(/\S/, { message: 'must not be blank' });
 
 export const appFolderIdSchema = boundedString('a folder id', 64).regex(APP_FOLDER_ID_PATTERN, {
   message: `must match ${APP_FOLDER_ID_PATTERN.source} (lowercase letters, digits, "_" and "-")`,

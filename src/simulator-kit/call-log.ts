@@ -23,6 +23,10 @@ export interface CallRecord {
   failed: number;
   /** the conversation ids the call carried (for tests that follow one item) */
   conversationIds?: string[];
+  /** Yunxin's X-custom-traceid header, as received */
+  traceId?: string;
+  /** the W3C traceparent header, as received (the caller's HTTP span) */
+  traceparent?: string;
 }
 
 class SlidingWindow {

@@ -111,6 +111,8 @@ export function keysFor(prefix: string, partitions: number) {
     pendingEvents: acct('pending'),
     /** a copy of a ledger that did not decode, kept a week for a post-mortem */
     quarantine: acct('quarantine'),
+    /** while tracing: the events jobs' traces the account's next reconcile links to */
+    traceLinks: acct('trace-links'),
     callSlot: app('calls', 'next-slot'),
     callPause: app('calls', 'pause'),
     callPauseStreak: app('calls', 'pause-streak'),

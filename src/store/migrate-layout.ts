@@ -1,7 +1,7 @@
 import { type Job, Queue } from 'bullmq';
 import type { DomainEvent } from '../events/schema.js';
 import { defaultValidation, validateEvent } from '../events/validate.js';
-import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
+import { type DeploymentRecord, parseDeployment } from '../fleet/sentinel.js';
 import type { RedisClient } from '../jobs/connection.js';
 import { openPartitioned } from '../jobs/partitioned-queue.js';
 import { type EventsJobData, enqueueEvents } from '../jobs/publish.js';

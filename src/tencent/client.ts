@@ -56,7 +56,7 @@ export class TencentClient {
     this.identifier = identifier;
     this.logger = logger;
     this.now = now ?? Date.now;
-    this.hooks = { beforeCall, onCall, now: this.now, successCode: SUCCESS_CODE };
+    this.hooks = { beforeCall, onCall, provider: 'tencent', now: this.now, successCode: SUCCESS_CODE };
     this.userSig = new UserSigCache(
       {
         sdkappid,

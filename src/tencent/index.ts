@@ -4,10 +4,4 @@ export { classifyCode as classifyTencentCode, ERROR_CODES as TENCENT_ERROR_CODES
 export { TencentError } from './errors.js';
 export { TENCENT_LIMITS } from './limits.js';
 export { TencentProvider, tencentProfile, truncateUtf8 } from './provider.js';
-export {
-  startTencentSimulator,
-  TENCENT_DEMO_APP,
-  type TencentSimulator,
-  type TencentSimulatorOptions,
-} from './simulator/server.js';
 export { checkUserSig, decodeUserSig, genUserSig, UserSigCache } from './usersig.js';

@@ -6,6 +6,8 @@ import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { Keys } from '../store/keys.js';
+import { inSpan } from '../telemetry/api.js';
+import { noteReconcileCauses } from '../telemetry/reconcile-links.js';
 import { type FoldOptions, foldEvents } from './fold-events.js';
 
 export interface EventsProcessorDeps {
@@ -23,7 +25,18 @@ export interface EventsProcessorDeps {
 export function eventsProcessor(deps: EventsProcessorDeps) {
   return async (job: Job<EventsJobData>) => {
     const events: unknown[] = Array.isArray(job.data?.events) ? job.data.events : [];
-    const folded = await foldEvents(deps.redis, deps.keys, events, deps.foldOptions());
+    const folded = await inSpan(
+      'fold events',
+      { attributes: { 'folder_sync.events': events.length } },
+      async (span) => {
+        const result = await foldEvents(deps.redis, deps.keys, events, deps.foldOptions());
+        span.setAttributes({
+          'folder_sync.events.changed': result.changed,
+          'folder_sync.accounts.dirty': result.dirty.size,
+        });
+        return result;
+      },
+    );
     if (folded.invalid.length)
       deps.log.warn(
         { jobId: job.id, invalid: folded.invalid.slice(0, 10), count: folded.invalid.length },
@@ -43,6 +56,7 @@ export function eventsProcessor(deps: EventsProcessorDeps) {
       overLimit: folded.overLimit.length,
     };
     deps.observer.eventsFolded?.(counts);
+    await noteReconcileCauses(deps.redis, deps.keys, folded.dirty);
     await enqueueReconcile(deps.reconcile, folded.dirty, deps.debounceMs, 'events');
     return counts;
   };

@@ -1,3 +1,4 @@
+import type { Link } from '@opentelemetry/api';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
@@ -6,6 +7,7 @@ import type { EngineObserver } from '../reconcile/observer.js';
 import { isPoison } from '../reconcile/poison.js';
 import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
 import { LeaseLostError } from '../store/account-store.js';
+import { inSpan } from '../telemetry/api.js';
 
 /** Failures in a row, for a reason no retry fixes, after which an account is parked. */
 export const PARK_AFTER_ATTEMPTS = 5;
@@ -22,6 +24,8 @@ export interface ReconcileProcessorDeps {
   signal: AbortSignal;
   /** records that an account's reconcile was given up */
   park: (account: string, record: { reason: string; at: number; attempts: number }) => Promise<void>;
+  /** the traces of the events this reconcile serves besides the one that queued it (reconcile-links.ts) */
+  traceLinks: (account: string) => Promise<Link[]>;
 }
 
 /** One account's reconcile, as a BullMQ job: waits out an events backlog, requeues when asked. */
@@ -38,35 +42,43 @@ export function reconcileProcessor(deps: ReconcileProcessorDeps) {
       await job.moveToDelayed(Date.now() + Math.max(50, deps.debounceMs), token);
       throw new DelayedError();
     }
+    const links = await deps.traceLinks(account);
     observer.reconcileStarted?.(account);
     const started = Date.now();
-    const outcome = await reconcileAccount(account, deps.reconcileDeps, deps.signal).catch(
-      async (error: unknown) => {
-        observer.reconciled?.(account, {
-          outcome: 'error',
-          seconds: (Date.now() - started) / 1000,
-          calls: 0,
-        });
-        // This job may no longer be ours to retry (its lock went with the lease): queue a
-        // reconcile so the read-back asked for happens whoever runs it.
-        if (error instanceof LeaseLostError) {
-          await enqueueReconcile(deps.reconcile, [account], deps.debounceMs, 'retry').catch(() => {});
-        }
-        const attempts = job.attemptsMade + 1;
-        if (isPoison(error) && attempts >= PARK_AFTER_ATTEMPTS) {
-          // a bug or data no code path expects: retrying a million times only burns CPU and logs
-          const reason = error instanceof Error ? error.message : String(error);
-          await deps.park(account, { reason, at: Date.now(), attempts });
-          deps.log.error(
-            { account, attempts, err: error },
-            'reconcile parked: it keeps failing for a reason retries cannot fix',
-          );
-          observer.accountParked?.(account);
-          throw new UnrecoverableError(`parked after ${attempts} attempts: ${reason}`);
-        }
-        throw error;
+    const outcome = await inSpan(
+      'reconcile',
+      { links, attributes: { 'folder_sync.account': account, 'folder_sync.reason': job.data.reason } },
+      async (span) => {
+        const result = await reconcileAccount(account, deps.reconcileDeps, deps.signal);
+        span.setAttribute('folder_sync.reconcile.status', result.status);
+        if (result.status === 'done') span.setAttribute('folder_sync.reconcile.calls', result.calls);
+        return result;
       },
-    );
+    ).catch(async (error: unknown) => {
+      observer.reconciled?.(account, {
+        outcome: 'error',
+        seconds: (Date.now() - started) / 1000,
+        calls: 0,
+      });
+      // This job may no longer be ours to retry (its lock went with the lease): queue a
+      // reconcile so the read-back asked for happens whoever runs it.
+      if (error instanceof LeaseLostError) {
+        await enqueueReconcile(deps.reconcile, [account], deps.debounceMs, 'retry').catch(() => {});
+      }
+      const attempts = job.attemptsMade + 1;
+      if (isPoison(error) && attempts >= PARK_AFTER_ATTEMPTS) {
+        // a bug or data no code path expects: retrying a million times only burns CPU and logs
+        const reason = error instanceof Error ? error.message : String(error);
+        await deps.park(account, { reason, at: Date.now(), attempts });
+        deps.log.error(
+          { account, attempts, err: error },
+          'reconcile parked: it keeps failing for a reason retries cannot fix',
+        );
+        observer.accountParked?.(account);
+        throw new UnrecoverableError(`parked after ${attempts} attempts: ${reason}`);
+      }
+      throw error;
+    });
     if (outcome.status === 'busy') {
       observer.reconciled?.(account, { outcome: 'busy', seconds: 0, calls: 0 });
       // Another process holds the account (a stalled duplicate run): look again shortly.

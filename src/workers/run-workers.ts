@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { type Config, foldOptions, keysOf, workerPartitions } from '../config.js';
 import { assertLayout, checkLayout, Deployment } from '../fleet/deployment.js';
 import { FleetRules } from '../fleet/rules.js';
@@ -14,12 +14,13 @@ import { createProvider, providerProfile, providerRateLimit } from '../provider/
 import type { GroupProvider } from '../provider/types.js';
 import { backoffMs } from '../reconcile/backoff.js';
 import { checkCallGuard } from '../reconcile/call-guard.js';
-import type { EngineObserver } from '../reconcile/observer.js';
+import type { EngineObserver, JobRun } from '../reconcile/observer.js';
 import type { ReconcileDeps } from '../reconcile/reconcile.js';
 import { checkEvictionPolicy } from '../redis/eviction.js';
 import { AccountStore } from '../store/account-store.js';
 import { CallGate } from '../store/call-gate.js';
 import { withScripts } from '../store/scripts.js';
+import { takeReconcileLinks } from '../telemetry/reconcile-links.js';
 import { eventsProcessor } from './events-processor.js';
 import { maintenanceProcessor } from './maintenance-processor.js';
 import { limitedBy, ProcessSlots } from './process-slots.js';
@@ -39,6 +40,15 @@ export interface RunningWorkers {
   rules: FleetRules;
   /** the fleet's shared state and this process's provider health, as /readyz shows them */
   fleetState(): Promise<Awaited<ReturnType<typeof fleetState>> & { degraded?: string[] }>;
+}
+
+/** A run that just ended, from the times BullMQ keeps on the job (no Redis read; clocks of two hosts may differ). */
+function jobRunOf(job: Job, outcome: JobRun['outcome']): JobRun {
+  const started = job.processedOn ?? Date.now();
+  const seconds = ((job.finishedOn ?? Date.now()) - started) / 1000;
+  return outcome === 'retried'
+    ? { outcome, seconds }
+    : { outcome, seconds, waitSeconds: Math.max(0, started - job.timestamp) / 1000 };
 }
 
 /** How often a worker looks at the deployment sentinel (a wiped Redis is noticed this fast). */
@@ -107,9 +117,9 @@ export async function startWorkers(
       await gate.acquire(shutdown.signal);
       await checkCallGuard();
     },
-    onCall: (endpoint, code, seconds) => {
-      observer.providerCall?.(endpoint, code, seconds);
-      alarm?.observe(endpoint, code, provider.successCode);
+    onCall: (endpoint, answer, seconds) => {
+      observer.providerCall?.(endpoint, answer, seconds);
+      alarm?.observe(endpoint, answer.code, provider.successCode);
     },
     log,
   });
@@ -158,6 +168,7 @@ export async function startWorkers(
     reconcileDeps,
     pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
     park: (account, record) => store.park(account, record),
+    traceLinks: (account) => takeReconcileLinks(redis, keys, account),
     reconcile: reconcileQueue,
     debounceMs: config.DEBOUNCE_MS,
     backlogWaitMs: config.BACKLOG_WAIT_MS,
@@ -198,10 +209,14 @@ export async function startWorkers(
 
   const workers = [...eventWorkers, ...reconcileWorkers, maintenanceWorker];
   for (const w of workers) {
+    w.on('completed', (job) => observer.jobRun?.(w.name, jobRunOf(job, 'completed')));
     w.on('failed', (job, error) => {
       log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed');
-      const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (w.name === QUEUES.events && exhausted) observer.eventsJobFailed?.();
+      if (!job) return;
+      // BullMQ sets finishedOn only when the job moved to the failed list (no attempt left, or unrecoverable)
+      const run = jobRunOf(job, job.finishedOn ? 'failed' : 'retried');
+      observer.jobRun?.(w.name, run);
+      if (w.name === QUEUES.events && run.outcome === 'failed') observer.eventsJobFailed?.();
     });
   }
   verifier.start();

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type CallHooks, type CallReporting, hookedCall } from '../provider/call-hooks.js';
 import { Transport, type TransportOptions } from '../provider/transport.js';
+import { activeTraceId } from '../telemetry/api.js';
 import { authHeaders, type Credentials, newTraceId } from './auth.js';
 import { conversationId, parseConversationId } from './conversation-id.js';
 import { ENDPOINTS, type EndpointName, endpointLabel, fillPath, isIdempotent } from './endpoints.js';
@@ -74,6 +75,7 @@ export class YunxinClient {
     this.hooks = {
       beforeCall: opts.beforeCall,
       onCall: opts.onCall,
+      provider: 'yunxin',
       now: this.now,
       successCode: SUCCESS_CODE,
     };
@@ -290,7 +292,8 @@ export class YunxinClient {
     schema: S,
     req: CallRequest,
   ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
-    const traceId = newTraceId();
+    // one id for Yunxin's logs and ours: the trace's while tracing (both 32 hex digits)
+    const traceId = activeTraceId() ?? newTraceId();
     const started = this.now();
     const label = endpointLabel(endpoint);
     const res = await this.transport

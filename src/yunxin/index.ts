@@ -12,4 +12,3 @@ export { classifyCode, ERROR_CODES, type ErrorKind } from './error-codes.js';
 export { InvalidRequestError, TRANSPORT_CODES, YunxinError } from './errors.js';
 export { YUNXIN_LIMITS } from './limits.js';
 export type { Conversation, ConversationGroup, GroupChangeResult, ItemFailure } from './schemas.js';
-export { DEMO_APP, type Simulator, type SimulatorOptions, startSimulator } from './simulator/server.js';

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { classifyCode } from './error-codes.js';
 import { YUNXIN_LIMITS } from './limits.js';
 
-/** int64 on the wire: a number, or a string when parseJsonKeepingBigInts kept its precision. */
+/** int64 on the wire: a number, or the literal as a string when parseJsonKeepingBigInts kept its precision. */
 export const groupIdSchema = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
   .transform(String);

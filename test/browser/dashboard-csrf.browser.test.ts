@@ -97,7 +97,16 @@ async function formPost(page: Page, url: string): Promise<string> {
 }
 
 /** A fetch from the page; resolves to what the page learns (opaque, a status, or the error). */
-function pageFetch(page: Page, url: string, init: RequestInit): Promise<string> {
+/** What the page's fetch is given: the plain parts of a RequestInit (it crosses into the page as JSON). */
+interface PageFetchInit {
+  method?: string;
+  mode?: 'cors' | 'no-cors' | 'same-origin';
+  credentials?: 'include' | 'omit' | 'same-origin';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+function pageFetch(page: Page, url: string, init: PageFetchInit): Promise<string> {
   return page.evaluate(
     async ([u, i]) => {
       try {

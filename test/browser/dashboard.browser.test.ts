@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Queue } from 'bullmq';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/cli/serve-command.js';
+import { type RunningServer, startServer } from '../../src/cli/actions/serve.js';
 import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/log.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
 import { ROOT, type Spawned, spawnCli } from '../support/processes.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,6 @@
  * runs each service's command as a local process).
  */
 import { Script } from 'node:vm';
-import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import {
@@ -16,6 +15,7 @@ import {
   PLACEHOLDER_PREFIX,
   SECRET_VARIABLES,
 } from '../../src/config.js';
+import { parseError, subcommand } from '../support/cli-words.js';
 import {
   type ComposeService,
   defaultCommand,
@@ -52,26 +52,6 @@ const service = (name: string): ComposeService => {
 /** The CLI words a service runs: its `command`, else the image's default CMD. */
 const commandOf = (s: ComposeService): string[] =>
   s.command === undefined ? defaultCommand(stages) : splitCommand(s.command);
-
-const subcommand = (program: Command, name: string): Command | undefined =>
-  program.commands.find((c) => c.name() === name || c.aliases().includes(name));
-
-/** Commander's own verdict on the words, with every action replaced by a no-op (nothing runs). */
-function parseError(words: string[]): string | undefined {
-  const program = buildProgram();
-  const quiet = { writeOut: () => {}, writeErr: () => {}, outputError: () => {} };
-  program.configureOutput(quiet).exitOverride();
-  for (const c of program.commands)
-    c.configureOutput(quiet)
-      .exitOverride()
-      .action(() => {});
-  try {
-    program.parse(words, { from: 'user' });
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 /** The JavaScript of a `node -e CODE` healthcheck (undefined for other commands). */
 function nodeEvalCode(words: readonly string[]): string | undefined {
@@ -376,13 +356,20 @@ describe('Dockerfile', () => {
     expect(build.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
   });
 
-  it('final stage: production env, npm ci --omit=dev after copying only the package files', () => {
+  it('final stage: production env, its own install pruned to the service, after copying only the package files', () => {
     expect(stageEnv(finalStage)['NODE_ENV']).toBe('production');
     const steps = finalStage.instructions;
-    const ci = steps.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b.*--omit=dev/.test(i.args));
-    expect(ci, 'RUN npm ci --omit=dev').toBeGreaterThan(-1);
+    const ci = steps.findIndex(
+      (i) =>
+        i.keyword === 'RUN' &&
+        /\bnpm ci\b.*node scripts\/service-manifest\.mjs.*\bnpm prune --omit=dev\b/s.test(i.args),
+    );
+    expect(ci, 'RUN npm ci, service-manifest.mjs, npm prune --omit=dev').toBeGreaterThan(-1);
     const copiesBefore = steps.slice(0, ci).filter((i) => i.keyword === 'COPY');
-    expect(copiesBefore.map((c) => c.args)).toEqual(['package.json package-lock.json ./']);
+    expect(copiesBefore.map((c) => c.args)).toEqual([
+      'package.json package-lock.json ./',
+      'scripts/service-manifest.mjs ./scripts/',
+    ]);
     const copiesAfter = steps
       .slice(ci)
       .filter((i) => i.keyword === 'COPY')

@@ -8,9 +8,10 @@ import { AccountStore } from '../../src/store/account-store.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/server.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP, type Simulator } from '../../src/yunxin/simulator/server.js';
+import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
+import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, PROVIDERS, type ProviderName, startEngine, team } from '../support/engine.js';
 
 let e: Engine<SimulatorBase> | undefined;

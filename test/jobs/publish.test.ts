@@ -3,13 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../src/events/schema.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { openPartitioned, type PartitionedQueue } from '../../src/jobs/partitioned-queue.js';
-import {
-  createPublisher,
-  type EventsJobData,
-  PublishTimeoutError,
-  publish,
-  publishMany,
-} from '../../src/jobs/publish.js';
+import { type EventsJobData, publish, publishMany } from '../../src/jobs/publish.js';
 import { EVENTS_PER_JOB, JOB_NAMES, QUEUES } from '../../src/jobs/queues.js';
 import { DEFAULT_PARTITIONS, keysFor } from '../../src/store/keys.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
@@ -145,58 +139,5 @@ describe('publishMany', () => {
     await publishMany(queue, [upsert]);
     const [job] = await queuedJobs();
     expect(job?.data.events).toEqual([upsert]);
-  });
-});
-
-describe('createPublisher', () => {
-  it('owns its connection and queue; publishes to the events queue under the prefix', async () => {
-    const publisher = createPublisher({ redisUrl: url, prefix });
-    try {
-      expect(await publisher.publish(pinned(1))).toEqual({ accepted: 1, refused: [] });
-      const many = await publisher.publishMany([pinned(2), 'bad', pinned(3)]);
-      expect(many).toMatchObject({ accepted: 2, refused: [{ index: 1 }] });
-    } finally {
-      await publisher.close();
-      await publisher.close(); // idempotent
-    }
-    const jobs = await queuedJobs();
-    expect(jobs.flatMap((j) => j.data.events)).toEqual([pinned(1), pinned(2), pinned(3)]);
-  });
-
-  it("routes by the deployment's partition count once a worker has written it, by its option before", async () => {
-    const publisher = createPublisher({ redisUrl: url, prefix, partitions: 4 });
-    const jobsIn = async (partitions: number, account: string) => {
-      const q = openPartitioned(QUEUES.events, connection, keysFor(prefix, partitions), () => {});
-      try {
-        const jobs = await q.of(account).getJobs(['waiting']);
-        return jobs.flatMap((j) => (j.data as EventsJobData).events.map((e) => e.id));
-      } finally {
-        await q.close();
-      }
-    };
-    try {
-      await publisher.publish(pinned(1));
-      expect(await jobsIn(4, 'alice')).toEqual(['e-1']);
-      await connection.set(
-        keysFor(prefix, 1).deployment,
-        JSON.stringify({ epoch: 'x', createdAt: 1, partitions: 8 }),
-      );
-      await publisher.publish(pinned(2, 'bob'));
-      expect(await jobsIn(8, 'bob')).toEqual(['e-2']);
-    } finally {
-      await publisher.close();
-    }
-  });
-
-  it('rejects within its timeout when Redis is unreachable, and closes', async () => {
-    const publisher = createPublisher({ redisUrl: 'redis://127.0.0.1:1', prefix, timeoutMs: 300 });
-    try {
-      await expect(publisher.publish(pinned(1))).rejects.toThrow(PublishTimeoutError);
-      // invalid input never needs Redis
-      expect(await publisher.publishMany(['bad'])).toMatchObject({ accepted: 0, refused: [{ index: 0 }] });
-    } finally {
-      await publisher.close();
-    }
-    await expect(publisher.publish(pinned(2))).rejects.toThrow('the publisher is closed');
   });
 });

@@ -13,9 +13,9 @@ import {
   RATE_LIMIT_CODE as TENCENT_RATE_LIMITED,
   SUCCESS_CODE as TENCENT_SUCCESS,
 } from '../../src/tencent/error-codes.js';
+import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
 import {
   startTencentSimulator,
-  TENCENT_DEMO_APP,
   type TencentSimulator,
   type TencentSimulatorOptions,
   tencentFaultsSchema,
@@ -25,14 +25,10 @@ import {
   RATE_LIMIT_CODE as YUNXIN_RATE_LIMITED,
   SUCCESS_CODE as YUNXIN_SUCCESS,
 } from '../../src/yunxin/error-codes.js';
+import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
 import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
 import { faultsSchema } from '../../src/yunxin/simulator/faults.js';
-import {
-  DEMO_APP,
-  type Simulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../src/yunxin/simulator/server.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/yunxin/simulator/server.js';
 import { capturedLogger } from './log-capture.js';
 import { deleteKeys, type RedisSetup, redisEnv, uniquePrefix } from './redis.js';
 

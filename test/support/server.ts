@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { type RunningServer, startServer } from '../../src/cli/serve-command.js';
+import { type RunningServer, startServer } from '../../src/cli/actions/serve.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { deleteKeys, redisUrl, uniquePrefix } from './redis.js';

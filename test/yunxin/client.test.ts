@@ -90,6 +90,16 @@ describe('YunxinClient against the simulator over HTTP', () => {
     expect(err.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('without tracing, each call sends an X-custom-traceid of its own: 32 hex digits, as the SDKs do', async () => {
+    const { group } = await h.client.createGroup({ accountId: 'alice', name: 'A' });
+    await h.client.getGroup({ accountId: 'alice', groupId: group.groupId });
+    const sent = h.sim.calls.recentCalls().map((c) => c.traceId);
+    expect(sent).toHaveLength(2);
+    for (const id of sent) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(sent[0]).not.toBe(sent[1]);
+    expect(h.sim.calls.recentCalls().map((c) => c.traceparent)).toEqual([undefined, undefined]);
+  });
+
   it('updates, gets and pages through conversations; unknown ids answer 414', async () => {
     await h.client.createGroup({ accountId: 'alice', name: 'A', conversationIds: ids('alice', 5) });
     const updated = await h.client.updateConversation({

@@ -17,6 +17,7 @@ import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
 import { TENCENT_LIMITS } from '../limits.js';
 import { fail, stringifyAnswer, type TencentAnswer } from './answers.js';
 import { authenticate, type TencentApp } from './auth.js';
+import { TENCENT_DEMO_APP } from './demo-app.js';
 import { contactsIn, failedItems, handle } from './routes.js';
 import {
   DEFAULT_TENCENT_SIMULATOR_LIMITS,
@@ -32,12 +33,6 @@ export const tencentFaultsSchema = faultsSchemaFor(ENDPOINT_NAMES, {
 });
 export type TencentFaults = AnyFaults<EndpointName>;
 export type TencentFaultsInput = AnyFaultsInput<EndpointName>;
-
-export const TENCENT_DEMO_APP: TencentApp = {
-  sdkappid: 1400000000,
-  secretKey: 'demo-tencent-secret-key',
-  admin: 'administrator',
-};
 
 export interface TencentSimulatorOptions extends ListenOptions {
   apps?: readonly TencentApp[];

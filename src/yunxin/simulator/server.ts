@@ -13,6 +13,7 @@ import type { EndpointName } from '../endpoints.js';
 import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
 import { YUNXIN_LIMITS } from '../limits.js';
 import { type Answer, fail, stringifyAnswer } from './answers.js';
+import { DEMO_APP } from './demo-app.js';
 import { type FaultsInput, faultsSchema } from './faults.js';
 import { conversationIdsIn, failedItems, handle, idsInCall, matchRoute } from './routes.js';
 import {
@@ -39,8 +40,6 @@ export interface SimulatorOptions extends ListenOptions {
   groupConversationsEndpoint?: boolean;
   now?: () => number;
 }
-
-export const DEMO_APP = { appKey: 'demo-app-key', appSecret: 'demo-app-secret' } as const;
 
 export type Simulator = RunningSimulator<EndpointName, SimulatorState>;
 
@@ -104,6 +103,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       ids: idsInCall(route.name, body, url.searchParams),
       failed: failedItems(answer),
       conversationIds: conversationIdsIn(body),
+      ...receivedTraceHeaders(req),
     });
     await core.deliver(res, route.name, {
       success: answer.code === SUCCESS_CODE,
@@ -113,6 +113,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   }
 
   return serveSimulator(core, state, serveApi, opts);
+}
+
+function receivedTraceHeaders(req: IncomingMessage): { traceId?: string; traceparent?: string } {
+  const traceId = req.headers['x-custom-traceid'];
+  const traceparent = req.headers.traceparent;
+  return {
+    ...(typeof traceId === 'string' ? { traceId } : {}),
+    ...(typeof traceparent === 'string' ? { traceparent } : {}),
+  };
 }
 
 /** CheckSum, CurTime (±5 min) and AppKey, as Yunxin checks them: any failure is code 414. */

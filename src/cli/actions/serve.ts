@@ -1,18 +1,18 @@
-import type { Command } from 'commander';
-import { type Config, keysOf } from '../config.js';
-import { checkLayout } from '../fleet/deployment.js';
-import { fleetState } from '../fleet/state.js';
-import { httpApp } from '../http/app.js';
-import { type Listening, listen, logListening } from '../http/listen.js';
-import { within } from '../http/within.js';
-import { createRedis, redisEndpoint } from '../jobs/connection.js';
-import { closeAllQueues, flatQueues, openAllQueues } from '../jobs/queues.js';
-import { createLogger, errorSink, type Logger } from '../log.js';
-import { Metrics } from '../metrics/metrics.js';
-import { describeRedisError } from '../redis/errors.js';
-import { checkEvictionPolicy } from '../redis/eviction.js';
-import { configOrExit, EXIT, isConfigProblem } from './config-or-exit.js';
-import { exitOnUncaught, onShutdown } from './shutdown.js';
+import { type Config, keysOf } from '../../config.js';
+import { checkLayout } from '../../fleet/deployment.js';
+import { fleetState } from '../../fleet/state.js';
+import { httpApp } from '../../http/app.js';
+import { type Listening, listen, logListening } from '../../http/listen.js';
+import { within } from '../../http/within.js';
+import { createRedis, redisEndpoint } from '../../jobs/connection.js';
+import { closeAllQueues, flatQueues, openAllQueues } from '../../jobs/queues.js';
+import { createLogger, errorSink, type Logger } from '../../log.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { describeRedisError } from '../../redis/errors.js';
+import { checkEvictionPolicy } from '../../redis/eviction.js';
+import { configOrExit, isConfigProblem } from '../config-or-exit.js';
+import { EXIT } from '../exit-codes.js';
+import { exitOnUncaught, onShutdown } from '../shutdown.js';
 
 export interface RunningServer {
   http: Listening;
@@ -105,19 +105,11 @@ function checkRedisBeside(config: Config, log: Logger): void {
   );
 }
 
-export function serveCommand(program: Command): void {
-  program
-    .command('serve')
-    .description(
-      'serve the dashboard (/admin/queues), ingest (POST /v1/events), /metrics, /healthz and /readyz',
-    )
-    .addHelpText('after', '\nBinds HTTP_HOST:HTTP_PORT (default 127.0.0.1:8080). See README, "Operating it".')
-    .action(async () => {
-      const config = configOrExit();
-      const log = createLogger({ level: config.LOG_LEVEL, name: 'server' });
-      exitOnUncaught(log);
-      const server = await startServer(config, log);
-      onShutdown(log, () => server.close(), config.SHUTDOWN_TIMEOUT_MS);
-      checkRedisBeside(config, log);
-    });
+export async function serveAction(): Promise<void> {
+  const config = configOrExit();
+  const log = createLogger({ level: config.LOG_LEVEL, name: 'server' });
+  exitOnUncaught(log);
+  const server = await startServer(config, log);
+  onShutdown(log, () => server.close(), config.SHUTDOWN_TIMEOUT_MS);
+  checkRedisBeside(config, log);
 }

@@ -1,10 +1,8 @@
 import { type Command, Option } from 'commander';
-import { createLogger } from '../log.js';
-import { startTencentSimulator, TENCENT_DEMO_APP } from '../tencent/simulator/server.js';
-import { DEMO_APP, startSimulator } from '../yunxin/simulator/server.js';
-import { onShutdown } from './shutdown.js';
+import { TENCENT_DEMO_APP } from '../../tencent/simulator/demo-app.js';
+import { DEMO_APP } from '../../yunxin/simulator/demo-app.js';
 
-interface SimulatorFlags {
+export interface SimulatorFlags {
   provider: 'yunxin' | 'tencent';
   port: string;
   host: string;
@@ -13,30 +11,6 @@ interface SimulatorFlags {
   rate?: string;
   blockMs: string;
   admin: boolean;
-}
-
-/** A simulator of the chosen provider with the credentials its clients will use. */
-function start(o: SimulatorFlags) {
-  const common = {
-    port: Number(o.port),
-    host: o.host,
-    rateLimit: { ...(o.rate === undefined ? {} : { perSecond: Number(o.rate) }), blockMs: Number(o.blockMs) },
-    admin: o.admin,
-    adminToken: process.env.SIMULATOR_ADMIN_TOKEN || undefined,
-  };
-  if (o.provider === 'tencent') {
-    const app = {
-      sdkappid: Number(o.sdkappid),
-      // empty means unset, as in the configuration
-      secretKey: process.env.TENCENT_SECRET_KEY || TENCENT_DEMO_APP.secretKey,
-      admin: process.env.TENCENT_ADMIN || TENCENT_DEMO_APP.admin,
-    };
-    return startTencentSimulator({ ...common, apps: [app] });
-  }
-  return startSimulator({
-    ...common,
-    apps: { [o.appKey]: process.env.YUNXIN_APP_SECRET ?? DEMO_APP.appSecret },
-  });
 }
 
 export function simulatorCommand(program: Command): void {
@@ -70,13 +44,7 @@ export function simulatorCommand(program: Command): void {
         'SIMULATOR_ADMIN_TOKEN protects /_sim/ when set.',
     )
     .action(async (o: SimulatorFlags) => {
-      const log = createLogger({ name: 'simulator' });
-      const sim = await start(o);
-      const who = o.provider === 'tencent' ? { sdkappid: Number(o.sdkappid) } : { appKey: o.appKey };
-      log.info(
-        { url: sim.url, provider: o.provider, ...who, admin: o.admin },
-        `${o.provider === 'tencent' ? 'Tencent' : 'Yunxin'} simulator listening`,
-      );
-      onShutdown(log, () => sim.close());
+      const { simulatorAction } = await import('../actions/simulator.js');
+      await simulatorAction(o);
     });
 }

@@ -1,18 +1,19 @@
-import type { Command } from 'commander';
-import type { Config } from '../config.js';
-import { type DeploymentRecord, parseDeployment } from '../fleet/deployment.js';
-import { type HeldRules, readFleetRules } from '../fleet/rules.js';
-import { enqueueResyncAll } from '../jobs/maintenance-jobs.js';
-import { openPartitioned } from '../jobs/partitioned-queue.js';
-import { openQueue, QUEUES } from '../jobs/queues.js';
-import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
-import { providerProfile } from '../provider/create-provider.js';
-import { loadRulesFile } from '../rules/load.js';
-import { type AccountStatus, accountStatus } from '../status/account-status.js';
-import { AccountStore } from '../store/account-store.js';
-import { withScripts } from '../store/scripts.js';
-import { commandKeys, commandRedis } from './command-redis.js';
-import { configOrExit, EXIT } from './config-or-exit.js';
+import type { Config } from '../../config.js';
+import { type HeldRules, readFleetRules } from '../../fleet/rules.js';
+import { type DeploymentRecord, parseDeployment } from '../../fleet/sentinel.js';
+import { enqueueResyncAll } from '../../jobs/maintenance-jobs.js';
+import { openPartitioned } from '../../jobs/partitioned-queue.js';
+import { openQueue, QUEUES } from '../../jobs/queues.js';
+import { enqueueReconcile } from '../../jobs/reconcile-jobs.js';
+import { providerProfile } from '../../provider/create-provider.js';
+import { loadRulesFile } from '../../rules/load.js';
+import { type AccountStatus, accountStatus } from '../../status/account-status.js';
+import { AccountStore } from '../../store/account-store.js';
+import { withScripts } from '../../store/scripts.js';
+import { commandKeys, commandRedis } from '../command-redis.js';
+import type { AccountFlags, ResyncFlags } from '../commands/account.js';
+import { configOrExit } from '../config-or-exit.js';
+import { EXIT } from '../exit-codes.js';
 
 async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
   const redis = withScripts(commandRedis(config, 'status').redis);
@@ -102,74 +103,55 @@ function printStatus(s: StatusReport): void {
   }
 }
 
-export function accountCommands(program: Command): void {
-  program
-    .command('status')
-    .description(
-      "show an account's folders: desired and synced counts, group ids, pending work, rejections, overflow, errors",
-    )
-    .requiredOption('--account <account>', 'Yunxin account id')
-    .option('--json', 'print JSON', false)
-    .action(async (o: { account: string; json: boolean }) => {
-      const s = await statusOf(o.account);
-      if (o.json) console.log(JSON.stringify(s, null, 2));
-      else printStatus(s);
-    });
+export async function statusAction(o: AccountFlags): Promise<void> {
+  const s = await statusOf(o.account);
+  if (o.json) console.log(JSON.stringify(s, null, 2));
+  else printStatus(s);
+}
 
-  program
-    .command('plan')
-    .description('print the calls a reconcile of the account would make now (a dry run: nothing is sent)')
-    .requiredOption('--account <account>', 'Yunxin account id')
-    .option('--json', 'print JSON', false)
-    .action(async (o: { account: string; json: boolean }) => {
-      const { plan } = await statusOf(o.account);
-      if (o.json) return console.log(JSON.stringify(plan, null, 2));
-      if (plan.length === 0) return console.log('in sync: no calls needed');
-      for (const c of plan) {
-        const ids =
-          'ids' in c
-            ? ` ${c.ids.length} ids: ${c.ids.slice(0, 5).join(', ')}${c.ids.length > 5 ? ', …' : ''}`
-            : '';
-        const extra =
-          c.kind === 'rename'
-            ? ` to "${c.name}"`
-            : c.kind === 'update'
-              ? ` +${c.add.length} -${c.remove.length}`
-              : '';
-        console.log(
-          `${c.kind} ${c.folder}${'groupId' in c && c.groupId ? ` (group ${c.groupId})` : ''}${extra}${ids}`,
-        );
-      }
-    });
+export async function planAction(o: AccountFlags): Promise<void> {
+  const { plan } = await statusOf(o.account);
+  if (o.json) return console.log(JSON.stringify(plan, null, 2));
+  if (plan.length === 0) return console.log('in sync: no calls needed');
+  for (const c of plan) {
+    const ids =
+      'ids' in c
+        ? ` ${c.ids.length} ids: ${c.ids.slice(0, 5).join(', ')}${c.ids.length > 5 ? ', …' : ''}`
+        : '';
+    const extra =
+      c.kind === 'rename'
+        ? ` to "${c.name}"`
+        : c.kind === 'update'
+          ? ` +${c.add.length} -${c.remove.length}`
+          : '';
+    console.log(
+      `${c.kind} ${c.folder}${'groupId' in c && c.groupId ? ` (group ${c.groupId})` : ''}${extra}${ids}`,
+    );
+  }
+}
 
-  program
-    .command('resync')
-    .description('read the remote groups and repair drift: one account, or every known account')
-    .option('--account <account>', 'Yunxin account id')
-    .option('--all', 'every known account (throttled so live events keep flowing)', false)
-    .action(async (o: { account?: string; all: boolean }) => {
-      if (!o.account === !o.all) {
-        console.error('give exactly one of --account <account> or --all');
-        process.exit(EXIT.usage);
-      }
-      const config = configOrExit();
-      const { redis, onError } = commandRedis(config, 'resync');
-      try {
-        const keys = await commandKeys(config, redis);
-        if (o.account) {
-          await new AccountStore(redis, keys).requestResync(o.account);
-          const queue = openPartitioned(QUEUES.reconcile, redis, keys, onError);
-          await enqueueReconcile(queue, [o.account], 0, 'resync');
-          await queue.close();
-          console.log(`resync of ${o.account} queued`);
-        } else {
-          const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX, onError);
-          await enqueueResyncAll(queue);
-          await queue.close();
-          console.log('resync of every known account queued');
-        }
-      } finally {
-        redis.disconnect();
-      }
-    });
+export async function resyncAction(o: ResyncFlags): Promise<void> {
+  if (!o.account === !o.all) {
+    console.error('give exactly one of --account <account> or --all');
+    process.exit(EXIT.usage);
+  }
+  const config = configOrExit();
+  const { redis, onError } = commandRedis(config, 'resync');
+  try {
+    const keys = await commandKeys(config, redis);
+    if (o.account) {
+      await new AccountStore(redis, keys).requestResync(o.account);
+      const queue = openPartitioned(QUEUES.reconcile, redis, keys, onError);
+      await enqueueReconcile(queue, [o.account], 0, 'resync');
+      await queue.close();
+      console.log(`resync of ${o.account} queued`);
+    } else {
+      const queue = openQueue(QUEUES.maintenance, redis, config.QUEUE_PREFIX, onError);
+      await enqueueResyncAll(queue);
+      await queue.close();
+      console.log('resync of every known account queued');
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
