@@ -6,15 +6,8 @@ import { openPartitioned, type PartitionedQueue } from '../../src/jobs/partition
 import { type EventsJobData, publish, publishMany } from '../../src/jobs/publish.js';
 import { EVENTS_PER_JOB, JOB_NAMES, QUEUES } from '../../src/jobs/queues.js';
 import { DEFAULT_PARTITIONS, keysFor } from '../../src/store/keys.js';
+import { pinned } from '../support/events.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
-
-const pinned = (n: number, account = 'alice'): DomainEvent => ({
-  id: `e-${n}`,
-  type: 'conversation.pinned',
-  account,
-  at: 1763700000000 + n,
-  conversation: { type: 2, target: `team-${n}` },
-});
 
 let url: string;
 let prefix: string;

@@ -21,15 +21,8 @@ import {
 import { addStandardJobArgs } from '../../src/publisher/bullmq-jobs.js';
 import { createPublisher } from '../../src/publisher/index.js';
 import { keysFor } from '../../src/store/keys.js';
+import { pinned } from '../support/events.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
-
-const pinned = (n: number, account = 'alice'): DomainEvent => ({
-  id: `e-${n}`,
-  type: 'conversation.pinned',
-  account,
-  at: 1763700000000 + n,
-  conversation: { type: 2, target: `team-${n}` },
-});
 
 /** An argument as a comparable string: a Buffer as its bytes in hex. */
 const hex = (arg: string | Buffer) => (typeof arg === 'string' ? arg : `0x${arg.toString('hex')}`);

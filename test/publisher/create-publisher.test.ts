@@ -8,15 +8,8 @@ import { QUEUES } from '../../src/jobs/queues.js';
 import { createPublisher, PublishTimeoutError } from '../../src/publisher/index.js';
 import { deploymentPatterns } from '../../src/redis/delete-prefix.js';
 import { DEFAULT_PARTITIONS, keysFor } from '../../src/store/keys.js';
+import { pinned } from '../support/events.js';
 import { clusterNodes, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
-
-const pinned = (n: number, account = 'alice'): DomainEvent => ({
-  id: `e-${n}`,
-  type: 'conversation.pinned',
-  account,
-  at: 1763700000000 + n,
-  conversation: { type: 2, target: `team-${n}` },
-});
 
 let url: string;
 let prefix: string;
