@@ -98,3 +98,23 @@ export const eventsByType: Arbs = {
 };
 
 export const domainEvent: fc.Arbitrary<DomainEvent> = fc.oneof(...EVENT_TYPES.map((t) => eventsByType[t]));
+
+/** A valid event with one field (or an unknown one, `x`) set to any JSON value. */
+export const mutatedEvent = fc
+  .tuple(
+    domainEvent,
+    fc.constantFrom(
+      'id',
+      'type',
+      'account',
+      'at',
+      'conversation',
+      'attributes',
+      'tag',
+      'folder',
+      'folderId',
+      'x',
+    ),
+    fc.jsonValue(),
+  )
+  .map(([event, key, value]) => ({ ...event, [key]: value }));
