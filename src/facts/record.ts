@@ -82,7 +82,8 @@ export function registerName(legacySuffix: string): string {
  * account's facts are then one value instead of one hash entry per conversation, which in Redis
  * costs some 60 bytes each besides the record. Layout: a dictionary of register names joined by
  * US (`aname`, `tcustomer`…), then one entry per conversation, GS `${type}|${target}` FS record
- * (GS = \x1d, FS = \x1c; neither occurs in a key or a record), where a register named in the
+ * (GS = \x1d, FS = \x1c: neither occurs in a record, and a conversation whose target holds one
+ * gets a field of its own), where a register named in the
  * dictionary is written by its index in decimal (a kind is a letter, so the two cannot mix).
  * A conversation joins the pack while it holds fewer than PACK_MAX_ENTRIES entries and
  * PACK_MAX_BYTES (the fold rewrites it whole); later ones get a field of their own. A

@@ -157,6 +157,37 @@ describe('the fold writes one record per conversation', () => {
     expect(await redis.hget(keys.counts('p'), 'c')).toBe(String(n));
   });
 
+  it("gives a conversation whose target holds the pack's separators a field of its own", async () => {
+    const odd = { type: 2, target: 'a\x1dx\x1cb' };
+    await fold(
+      {
+        type: 'conversation.upserted',
+        account: 'sep',
+        at: AT,
+        conversation: conv,
+        attributes: { kind: 'chat' },
+      },
+      {
+        type: 'conversation.upserted',
+        account: 'sep',
+        at: AT,
+        conversation: odd,
+        attributes: { kind: 'project' },
+      },
+    );
+    const facts = await redis.hgetall(keys.facts('sep'));
+    expect(Object.keys(facts).sort()).toEqual([PACK_FIELD, `2|${odd.target}`].sort());
+    expect(unpackRecords(facts[PACK_FIELD]!).entries.map(([c]) => c)).toEqual(['2|t1']);
+    const views = buildViews(facts);
+    expect(views.corrupt).toBe(0);
+    expect(views.facts.views).toEqual(
+      expect.arrayContaining([
+        { type: 2, target: 't1', attributes: { kind: 'chat' } },
+        { type: 2, target: odd.target, attributes: { kind: 'project' } },
+      ]),
+    );
+  });
+
   it('marks nothing dirty for a stale event', async () => {
     await fold({ type: 'conversation.pinned', account: 'c', at: AT + 9, conversation: conv });
     await redis.del(keys.dirty('c'));

@@ -7,8 +7,9 @@
   Facts are one record per conversation (src/facts/record.ts): registers joined by \30, each
   `name \31 stamp \31 payload`, stamp `at.tiebreak` in base 36 or empty for "the previous
   register's"; in field `type|target`, or as the entry \29 `type|target` \28 record of the pack,
-  field `*`, which holds the account's first conversations. A register still in its legacy field (`type|target|a|name`, before
-  0.3) is moved into the record when an event writes it; the reader merges the rest.
+  field `*`, which holds the account's first conversations. A register still in its legacy field
+  (`type|target|a|name`, before 0.3) is moved into the record when an event writes it; the reader
+  merges the rest.
 
   KEYS[1] seen:<eventId>      KEYS[2] facts:<account>     KEYS[3] folders:<account>
   KEYS[4] accounts (set)      KEYS[5] resync requests (hash account -> request number)
@@ -157,7 +158,8 @@ local function recordOf(conv)
   if not rec then
     local value = redis.call('HGET', KEYS[2], conv)
     local inPack, packed = false, nil
-    if not value then
+    -- a target may hold any character but '|': one with the pack's separators gets a field of its own
+    if not value and not string.find(conv, '[' .. GS .. FS .. ']') then
       loadPack()
       local _, _, found = packFind(conv)
       packed, value = found, found
