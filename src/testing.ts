@@ -3,11 +3,11 @@
  * serves the real endpoints over HTTP with the documented limits, error codes and state, so a
  * test can run the workers against it and read the groups back.
  */
-export { TENCENT_DEMO_APP } from './tencent/simulator/demo-app.js';
+export { TENCENT_DEMO_APP } from './simulators/tencent/demo-app.js';
 export {
   startTencentSimulator,
   type TencentSimulator,
   type TencentSimulatorOptions,
-} from './tencent/simulator/server.js';
-export { DEMO_APP } from './yunxin/simulator/demo-app.js';
-export { type Simulator, type SimulatorOptions, startSimulator } from './yunxin/simulator/server.js';
+} from './simulators/tencent/server.js';
+export { DEMO_APP } from './simulators/yunxin/demo-app.js';
+export { type Simulator, type SimulatorOptions, startSimulator } from './simulators/yunxin/server.js';

@@ -17,9 +17,9 @@ import {
   userFolderDef,
 } from '../../src/rules/evaluate.js';
 import type { AppFolder, ConversationRef } from '../../src/rules/schema.js';
+import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
+import type { Simulator } from '../../src/simulators/yunxin/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { AccountModel } from './model.js';
 import { benchPrefix, deletePrefix } from './redis.js';
 import { waitUntil } from './time.js';

@@ -1,5 +1,5 @@
 /** Seeded randomness for workloads: the same seed gives the same events on every machine. */
-import { seededRandom } from '../../src/simulator-kit/faults.js';
+import { seededRandom } from '../../src/simulators/kit/faults.js';
 
 /** mulberry32, the simulators' own: the same seed gives the same sequence everywhere. */
 export const rng = seededRandom;

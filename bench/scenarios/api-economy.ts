@@ -5,7 +5,7 @@
  */
 import { loadRulesFile } from '../../src/rules/load.js';
 import type { AppFolder } from '../../src/rules/schema.js';
-import { startSimulator } from '../../src/yunxin/simulator/server.js';
+import { startSimulator } from '../../src/simulators/yunxin/server.js';
 import {
   type BenchProvider,
   RULES,

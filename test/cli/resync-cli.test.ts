@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { CLI } from '../support/processes.js';
 

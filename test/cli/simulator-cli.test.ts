@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TENCENT_DEMO_APP } from '../../src/simulators/tencent/demo-app.js';
 import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
 import { ROOT, type Spawned, spawnCli } from '../support/processes.js';
 
 const run = promisify(execFile);

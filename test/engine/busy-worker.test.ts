@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { keysOf } from '../../src/config.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { freePort } from '../support/compose.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';

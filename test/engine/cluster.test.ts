@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodesOf } from '../../src/jobs/connection.js';
 import { deploymentPatterns } from '../../src/redis/delete-prefix.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 import { expectedFolders } from '../support/folder-model.js';
 import { convergedTo, printTails, WorkerProcesses, workerEnv } from '../support/worker-processes.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { tencentProfile } from '../../src/tencent/provider.js';
 import { yunxinProfile } from '../../src/yunxin/provider.js';
 import { type Engine, ev, PROVIDERS, p2p, startEngine, team } from '../support/engine.js';

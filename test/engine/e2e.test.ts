@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
+import { TENCENT_DEMO_APP } from '../../src/simulators/tencent/demo-app.js';
+import type { Simulator } from '../../src/simulators/yunxin/server.js';
 import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, PROVIDERS, p2p, startEngine, team } from '../support/engine.js';
 import { REDIS_SETUPS } from '../support/redis.js';
 

@@ -11,9 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { foldOptions } from '../../src/config.js';
 import type { GroupProvider } from '../../src/provider/types.js';
 import { reconcileAccount } from '../../src/reconcile/reconcile.js';
+import { conversationIdsOf } from '../../src/simulators/yunxin/existing-conversations.js';
+import type { Simulator } from '../../src/simulators/yunxin/server.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
-import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { inProcessReconcile } from '../support/in-process-reconcile.js';
 

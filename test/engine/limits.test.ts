@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, ev, PROVIDERS, startEngine, team } from '../support/engine.js';
 
 let e: Engine<SimulatorBase> | undefined;

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { keysOf } from '../../src/config.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
+import type { Simulator } from '../../src/simulators/yunxin/server.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 import { expectedFolders, prng } from '../support/folder-model.js';
 import { convergedTo, printTails, WorkerProcesses, workerEnv } from '../support/worker-processes.js';

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { foldOptions, keysOf } from '../../src/config.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { foldEvents } from '../../src/workers/fold-events.js';
 import {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, ev, PROVIDERS, providerEnv, startEngine, team } from '../support/engine.js';
 
 let e: Engine<SimulatorBase> | undefined;

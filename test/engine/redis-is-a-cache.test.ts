@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keysOf } from '../../src/config.js';
 import { JOB_NAMES, openQueue, QUEUES } from '../../src/jobs/queues.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
+import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
+import type { Simulator } from '../../src/simulators/yunxin/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { freePort, getJson } from '../support/compose.js';
 import {
   type Engine,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/publisher/index.js';
 import type { EngineObserver } from '../../src/reconcile/observer.js';
-import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
+import { conversationIdsOf } from '../../src/simulators/yunxin/existing-conversations.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 
 type Folded = Parameters<NonNullable<EngineObserver['eventsFolded']>>[0];

@@ -4,7 +4,7 @@
  * unmarked group, a call over 100 ids and a rate above the limit when they are planted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/yunxin/simulator/server.js';
+import { type Simulator, startSimulator } from '../../src/simulators/yunxin/server.js';
 import { yunxinView } from '../support/engine.js';
 import { expectedFolders } from '../support/folder-model.js';
 import { callViolations, groupViolations, parseMarker } from './invariants.js';

@@ -21,8 +21,8 @@
 import { expect } from 'vitest';
 import type { RedisClient } from '../../src/jobs/connection.js';
 import type { PartitionedQueue } from '../../src/jobs/partitioned-queue.js';
-import type { CallStats } from '../../src/simulator-kit/call-log.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { CallStats } from '../../src/simulators/kit/call-log.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import type { Keys } from '../../src/store/keys.js';
 import type { GroupsView, SimGroup } from '../support/engine.js';
 import { type Event, type Expected, expectedGroups, type ModelFolder, uniqueEvents } from './model.js';

@@ -7,7 +7,7 @@
  * with the faults still on, and every invariant holds.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, PROVIDERS, providerEnv, SIM_CODES } from '../support/engine.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';
 import {

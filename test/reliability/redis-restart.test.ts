@@ -9,7 +9,7 @@ import type { EventEmitter } from 'node:events';
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, PROVIDERS } from '../support/engine.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { WorkerProcesses, workerEnv } from '../support/worker-processes.js';

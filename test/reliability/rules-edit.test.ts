@@ -8,7 +8,7 @@ import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 import { exampleRules, expectedFolders, type FolderName } from '../support/folder-model.js';
 import { simGroups, WorkerProcesses, workerEnv } from '../support/worker-processes.js';

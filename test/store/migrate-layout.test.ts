@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { keysOf } from '../../src/config.js';
 import { JOB_NAMES, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/log.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
+import type { Simulator } from '../../src/simulators/yunxin/server.js';
 import type { Keys } from '../../src/store/keys.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
-import type { Simulator } from '../../src/yunxin/simulator/server.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 import { runCli } from '../support/processes.js';
 

@@ -7,28 +7,28 @@ import { QUEUES } from '../../src/jobs/queues.js';
 import { errorSink } from '../../src/log.js';
 import type { EngineObserver } from '../../src/reconcile/observer.js';
 import type { AppFolder } from '../../src/rules/schema.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
-import type { FaultsInput } from '../../src/simulator-kit/faults.js';
-import {
-  RATE_LIMIT_CODE as TENCENT_RATE_LIMITED,
-  SUCCESS_CODE as TENCENT_SUCCESS,
-} from '../../src/tencent/error-codes.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
+import type { FaultsInput } from '../../src/simulators/kit/faults.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
+import { TENCENT_DEMO_APP } from '../../src/simulators/tencent/demo-app.js';
 import {
   startTencentSimulator,
   type TencentSimulator,
   type TencentSimulatorOptions,
   tencentFaultsSchema,
-} from '../../src/tencent/simulator/server.js';
+} from '../../src/simulators/tencent/server.js';
+import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
+import { conversationIdsOf } from '../../src/simulators/yunxin/existing-conversations.js';
+import { faultsSchema } from '../../src/simulators/yunxin/faults.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulators/yunxin/server.js';
+import {
+  RATE_LIMIT_CODE as TENCENT_RATE_LIMITED,
+  SUCCESS_CODE as TENCENT_SUCCESS,
+} from '../../src/tencent/error-codes.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import {
   RATE_LIMIT_CODE as YUNXIN_RATE_LIMITED,
   SUCCESS_CODE as YUNXIN_SUCCESS,
 } from '../../src/yunxin/error-codes.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
-import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
-import { faultsSchema } from '../../src/yunxin/simulator/faults.js';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/yunxin/simulator/server.js';
 import { capturedLogger } from './log-capture.js';
 import { deleteKeys, type RedisSetup, redisEnv, uniquePrefix } from './redis.js';
 

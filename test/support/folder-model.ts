@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLAG_EVENTS } from '../../src/events/schema.js';
-import { seededRandom } from '../../src/yunxin/simulator/faults.js';
+import { seededRandom } from '../../src/simulators/yunxin/faults.js';
 import { ROOT } from './processes.js';
 /**
  * An independent model of what examples/rules.json puts in each folder, computed from the

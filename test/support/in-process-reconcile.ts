@@ -10,7 +10,7 @@ import type { GroupProvider } from '../../src/provider/types.js';
 import { checkCallGuard } from '../../src/reconcile/call-guard.js';
 import type { ReconcileDeps } from '../../src/reconcile/reconcile.js';
 import { loadRulesFile } from '../../src/rules/load.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { AccountStore } from '../../src/store/account-store.js';
 import { CallGate } from '../../src/store/call-gate.js';
 import { withScripts } from '../../src/store/scripts.js';

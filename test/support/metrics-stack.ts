@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { startServer } from '../../src/cli/actions/serve.js';
 import { startWorkerProcess } from '../../src/cli/actions/worker.js';
-import { conversationIdsOf } from '../../src/yunxin/simulator/existing-conversations.js';
+import { conversationIdsOf } from '../../src/simulators/yunxin/existing-conversations.js';
 import { freePort } from './compose.js';
 import { type Engine, ev, startEngine, team } from './engine.js';
 import { capturedLogger } from './log-capture.js';

@@ -1,18 +1,18 @@
 import { createServer } from 'node:net';
 import { expect } from 'vitest';
 import { InvalidRequestError } from '../../src/provider/errors.js';
-import type { CallLog } from '../../src/simulator-kit/call-log.js';
-import { TencentClient, type TencentClientOptions } from '../../src/tencent/client.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
+import type { CallLog } from '../../src/simulators/kit/call-log.js';
+import { TENCENT_DEMO_APP } from '../../src/simulators/tencent/demo-app.js';
 import {
   startTencentSimulator,
   type TencentSimulator,
   type TencentSimulatorOptions,
-} from '../../src/tencent/simulator/server.js';
+} from '../../src/simulators/tencent/server.js';
+import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulators/yunxin/server.js';
+import { TencentClient, type TencentClientOptions } from '../../src/tencent/client.js';
 import { genUserSig } from '../../src/tencent/usersig.js';
 import { YunxinClient, type YunxinClientOptions } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/yunxin/simulator/server.js';
 
 export interface SimulatorHarness {
   sim: Simulator;

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Config } from '../../src/config.js';
-import type { SimulatorBase } from '../../src/simulator-kit/core.js';
+import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import type { Engine } from './engine.js';
 import { type Spawned, spawnCli } from './processes.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TENCENT_DEMO_APP } from '../../src/simulators/tencent/demo-app.js';
 import { TencentClient } from '../../src/tencent/client.js';
-import { TENCENT_DEMO_APP } from '../../src/tencent/simulator/demo-app.js';
 import { genUserSig } from '../../src/tencent/usersig.js';
 import { fetchJson, rejectionOf, type TencentHarness, tencentWithClient } from '../support/simulator.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TencentSimulatorOptions } from '../../src/simulators/tencent/server.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
 import { CONFIGURATION_CODES, classifyCode } from '../../src/tencent/error-codes.js';
-import type { TencentSimulatorOptions } from '../../src/tencent/simulator/server.js';
 import {
   fetchJson,
   refusedPort,

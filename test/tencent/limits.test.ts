@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TencentSimulatorOptions } from '../../src/simulators/tencent/server.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import type { TencentSimulatorOptions } from '../../src/tencent/simulator/server.js';
 import { fetchJson, rejectionOf, type TencentHarness, tencentWithClient } from '../support/simulator.js';
 
 let h: TencentHarness | undefined;

@@ -1,8 +1,8 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startTencentSimulator } from '../../src/simulators/tencent/server.js';
 import { TencentClient } from '../../src/tencent/client.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
-import { startTencentSimulator } from '../../src/tencent/simulator/server.js';
 import { capturedLogger } from '../support/log-capture.js';
 import { rejectionOf } from '../support/simulator.js';
 

@@ -1,6 +1,6 @@
 /** Conversations must exist to be grouped (provider-apis.md §A5.7): the simulator's default. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator } from '../../src/yunxin/simulator/server.js';
+import { startSimulator } from '../../src/simulators/yunxin/server.js';
 import { type SimulatorHarness, simulatorWithClient } from '../support/simulator.js';
 
 let h: SimulatorHarness | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
+import type { SimulatorOptions } from '../../src/simulators/yunxin/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { DEMO_APP } from '../../src/yunxin/simulator/demo-app.js';
-import type { SimulatorOptions } from '../../src/yunxin/simulator/server.js';
 import {
   fetchJson,
   refusedPort,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SimulatorOptions } from '../../src/simulators/yunxin/server.js';
 import { checkSum } from '../../src/yunxin/auth.js';
-import type { SimulatorOptions } from '../../src/yunxin/simulator/server.js';
 import { fetchJson, rejectionOf, type SimulatorHarness, simulatorWithClient } from '../support/simulator.js';
 
 let h: SimulatorHarness | undefined;

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../src/simulators/yunxin/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
-import { startSimulator } from '../../src/yunxin/simulator/server.js';
 import { capturedLogger } from '../support/log-capture.js';
 import { rejectionOf } from '../support/simulator.js';
 

@@ -1,8 +1,8 @@
 import { createLogger } from '../../log.js';
-import { TENCENT_DEMO_APP } from '../../tencent/simulator/demo-app.js';
-import { startTencentSimulator } from '../../tencent/simulator/server.js';
-import { DEMO_APP } from '../../yunxin/simulator/demo-app.js';
-import { startSimulator } from '../../yunxin/simulator/server.js';
+import { TENCENT_DEMO_APP } from '../../simulators/tencent/demo-app.js';
+import { startTencentSimulator } from '../../simulators/tencent/server.js';
+import { DEMO_APP } from '../../simulators/yunxin/demo-app.js';
+import { startSimulator } from '../../simulators/yunxin/server.js';
 import type { SimulatorFlags } from '../commands/simulator.js';
 import { onShutdown } from '../shutdown.js';
 

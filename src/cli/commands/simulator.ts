@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
-import { TENCENT_DEMO_APP } from '../../tencent/simulator/demo-app.js';
-import { DEMO_APP } from '../../yunxin/simulator/demo-app.js';
+import { TENCENT_DEMO_APP } from '../../simulators/tencent/demo-app.js';
+import { DEMO_APP } from '../../simulators/yunxin/demo-app.js';
 
 export interface SimulatorFlags {
   provider: 'yunxin' | 'tencent';

@@ -1,17 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type ListenOptions,
-  type RunningSimulator,
-  SimulatorCore,
-  serveSimulator,
-} from '../../simulator-kit/core.js';
-import { readBody, sendText } from '../../simulator-kit/http-util.js';
-import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../../simulator-kit/rate-limiter.js';
-import { checkSum } from '../auth.js';
-import type { EndpointName } from '../endpoints.js';
-import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
-import { YUNXIN_LIMITS } from '../limits.js';
+import { checkSum } from '../../yunxin/auth.js';
+import type { EndpointName } from '../../yunxin/endpoints.js';
+import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../../yunxin/error-codes.js';
+import { YUNXIN_LIMITS } from '../../yunxin/limits.js';
+import { type ListenOptions, type RunningSimulator, SimulatorCore, serveSimulator } from '../kit/core.js';
+import { readBody, sendText } from '../kit/http-util.js';
+import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../kit/rate-limiter.js';
 import { type Answer, fail, stringifyAnswer } from './answers.js';
 import { DEMO_APP } from './demo-app.js';
 import { type FaultsInput, faultsSchema } from './faults.js';

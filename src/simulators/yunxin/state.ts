@@ -1,6 +1,6 @@
-import { parseConversationId } from '../conversation-id.js';
-import { YUNXIN_LIMITS } from '../limits.js';
-import type { CreateGroupRequest, UpdateGroupRequest } from '../schemas.js';
+import { parseConversationId } from '../../yunxin/conversation-id.js';
+import { YUNXIN_LIMITS } from '../../yunxin/limits.js';
+import type { CreateGroupRequest, UpdateGroupRequest } from '../../yunxin/schemas.js';
 import { type Answer, fail, ok } from './answers.js';
 
 export interface SimulatorLimits {

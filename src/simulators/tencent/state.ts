@@ -1,6 +1,11 @@
-import { type ContactItem, type ContactKey, toContactItem } from '../contact.js';
-import { TENCENT_LIMITS, utf8Bytes } from '../limits.js';
-import { CONTACT_OPT, type CreateRequest, UPDATE_GROUP_TYPE, type UpdateRequest } from '../schemas.js';
+import { type ContactItem, type ContactKey, toContactItem } from '../../tencent/contact.js';
+import { TENCENT_LIMITS, utf8Bytes } from '../../tencent/limits.js';
+import {
+  CONTACT_OPT,
+  type CreateRequest,
+  UPDATE_GROUP_TYPE,
+  type UpdateRequest,
+} from '../../tencent/schemas.js';
 import { fail, ok, type TencentAnswer } from './answers.js';
 
 export interface TencentSimulatorLimits {

@@ -1,20 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type ListenOptions,
-  type RunningSimulator,
-  SimulatorCore,
-  serveSimulator,
-} from '../../simulator-kit/core.js';
+import { ENDPOINT_NAMES, type EndpointName, endpointOfPath } from '../../tencent/endpoints.js';
+import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../../tencent/error-codes.js';
+import { TENCENT_LIMITS } from '../../tencent/limits.js';
+import { type ListenOptions, type RunningSimulator, SimulatorCore, serveSimulator } from '../kit/core.js';
 import {
   type Faults as AnyFaults,
   type FaultsInput as AnyFaultsInput,
   faultsSchemaFor,
-} from '../../simulator-kit/faults.js';
-import { readBody, sendText } from '../../simulator-kit/http-util.js';
-import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../../simulator-kit/rate-limiter.js';
-import { ENDPOINT_NAMES, type EndpointName, endpointOfPath } from '../endpoints.js';
-import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../error-codes.js';
-import { TENCENT_LIMITS } from '../limits.js';
+} from '../kit/faults.js';
+import { readBody, sendText } from '../kit/http-util.js';
+import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../kit/rate-limiter.js';
 import { fail, stringifyAnswer, type TencentAnswer } from './answers.js';
 import { authenticate, type TencentApp } from './auth.js';
 import { TENCENT_DEMO_APP } from './demo-app.js';

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { ENDPOINTS, type EndpointName } from '../endpoints.js';
+import { ENDPOINTS, type EndpointName } from '../../yunxin/endpoints.js';
 import {
   createGroupRequestSchema,
   updateConversationRequestSchema,
   updateGroupRequestSchema,
-} from '../schemas.js';
+} from '../../yunxin/schemas.js';
 import { type Answer, fail } from './answers.js';
 import type { ItemFault, SimulatorState } from './state.js';
 

@@ -1,20 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { credentialsFor, secretEquals } from '../secret-equals.js';
-import type { SimulatorBase } from './core.js';
+import { credentialsFor, secretEquals } from '../../secret-equals.js';
 import { readBody, sendText } from './http-util.js';
-
-/** What the admin endpoints read and control: any provider's simulator. */
-export interface AdminTarget extends SimulatorBase {
-  state: {
-    accountNames(): string[];
-    /** an account's groups with their members, in the provider's own shape */
-    snapshot(account: string): unknown;
-    reset(): void;
-    /** conversation records made as a message would (providers that keep them) */
-    seedConversations?(ids: readonly string[]): void;
-  };
-}
+import type { AdminTarget } from './simulator.js';
 
 const resetSchema = z.strictObject({ state: z.boolean().default(true), calls: z.boolean().default(true) });
 const seedSchema = z.strictObject({ conversation_ids: z.array(z.string()).max(10_000) });

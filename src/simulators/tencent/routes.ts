@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import type { EndpointName } from '../endpoints.js';
+import type { EndpointName } from '../../tencent/endpoints.js';
 import {
   createRequestSchema,
   deleteRequestSchema,
   listRequestSchema,
   searchRequestSchema,
   updateRequestSchema,
-} from '../schemas.js';
+} from '../../tencent/schemas.js';
 import { fail, type TencentAnswer } from './answers.js';
 import type { ItemFault, TencentSimulatorState } from './state.js';
 

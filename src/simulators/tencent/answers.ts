@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SUCCESS_CODE } from '../error-codes.js';
+import { SUCCESS_CODE } from '../../tencent/error-codes.js';
 
 /**
  * A Tencent REST answer: the command's fields next to ActionStatus / ErrorCode / ErrorInfo,

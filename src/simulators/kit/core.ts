@@ -1,24 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AdminTarget, handleAdmin } from './admin.js';
+import { handleAdmin } from './admin.js';
 import { CallLog, type CallLogOptions } from './call-log.js';
 import { type Faults, type FaultsInput, type FaultsSchema, seededRandom } from './faults.js';
 import { sendText } from './http-util.js';
 import { type RateLimitConfig, RateLimiter, type rateLimitConfigSchemaFor } from './rate-limiter.js';
+import type { AdminTarget, SimulatorBase } from './simulator.js';
 
 /** What every provider's simulator offers tests, demos and the admin endpoints. */
-export interface SimulatorBase {
-  url: string;
-  port: number;
-  calls: CallLog;
-  faults(): Faults;
-  setFaults(input: FaultsInput): Faults;
-  rateLimit(): RateLimitConfig;
-  setRateLimit(input: Partial<RateLimitConfig>): RateLimitConfig;
-  reset(): void;
-  close(): Promise<void>;
-}
-
 export interface CoreOptions<E extends string> {
   faultsSchema: FaultsSchema<E>;
   faults?: FaultsInput<E>;

@@ -1,4 +1,4 @@
-import { checkUserSig, type UserSigProblem } from '../usersig.js';
+import { checkUserSig, type UserSigProblem } from '../../tencent/usersig.js';
 import { fail, type TencentAnswer } from './answers.js';
 
 /** An app the simulator serves: its SDKAppID, the key UserSigs are signed with, its admin. */
