@@ -140,9 +140,11 @@ export const configSchema = z.object({
     ),
   WORKER_CONCURRENCY: int(1).default(16).describe('accounts reconciled at once per worker process'),
   EVENT_CONCURRENCY: int(1).default(4).describe('event batches folded at once per worker process'),
-  LOCK_MS: int(1000)
-    .default(30_000)
-    .describe('job lock and account lease: after a crash, work resumes within about twice this'),
+  LOCK_MS: int(300)
+    .default(3_000)
+    .describe(
+      'heartbeat and lease: a worker silent this long counts as dead and its accounts are taken over (they resume about LOCK_MS + 2 s after a crash); a live worker whose event loop stalls longer loses its accounts safely',
+    ),
   HTTP_HOST: z
     .string()
     .default('127.0.0.1')

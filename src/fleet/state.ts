@@ -2,16 +2,18 @@ import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from '../store/keys.js';
 import { readFleetRules } from './rules.js';
 import { parseDeployment } from './sentinel.js';
+import { livenessReport } from './takeover.js';
 
 /**
  * What the whole fleet shares, for /readyz and `status`: the deployment epoch (and whether it
  * began because Redis lost data), the rules generation running, and a change the deletion guard
- * holds. Read from Redis, so any process shows the same.
+ * holds, the worker processes beating and accounts a dead one still holds. Read from Redis, so any process shows the same.
  */
 export async function fleetState(redis: RedisClient, keys: Keys) {
-  const [sentinel, { stored, held }] = await Promise.all([
+  const [sentinel, { stored, held }, workers] = await Promise.all([
     redis.get(keys.deployment),
     readFleetRules(redis, keys),
+    livenessReport(redis, keys),
   ]);
   const deployment = parseDeployment(sentinel);
   return {
@@ -38,6 +40,7 @@ export async function fleetState(redis: RedisClient, keys: Keys) {
           reconciledEverywhere: stored.walked >= stored.generation,
         }
       : 'none yet',
+    workers,
     ...(held
       ? {
           rulesChangeHeld: {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HeldRules } from '../fleet/rules.js';
+import { livenessReport } from '../fleet/takeover.js';
 import type { RedisClient } from '../jobs/connection.js';
 import { QUEUES } from '../jobs/queues.js';
 import { CALL_OUTCOMES, type CallAnswer } from '../provider/errors.js';
@@ -278,6 +279,49 @@ export class Metrics implements EngineObserver {
       async collect() {
         const counts = await Promise.all(keys.parts.map((part) => redis.hlen(part.parked)));
         this.set(counts.reduce((a, b) => a + b, 0));
+      },
+    });
+  }
+
+  /**
+   * Adds the worker-liveness gauges (read from Redis when scraped; one read per scrape): workers
+   * beating or stopped, and accounts a stopped worker still holds with how long they have waited.
+   * Call once.
+   */
+  watchWorkers(redis: RedisClient, keys: Keys): void {
+    let report: ReturnType<typeof livenessReport> | undefined;
+    // the three gauges of one scrape share a read
+    const read = () => {
+      report ??= livenessReport(redis, keys).finally(() =>
+        setTimeout(() => (report = undefined), 500).unref(),
+      );
+      return report;
+    };
+    new Gauge({
+      name: 'folder_sync_workers',
+      help: 'Worker processes by heartbeat: beating, or stopped (no beat for LOCK_MS; what they held is taken over)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const r = await read();
+        this.set({ state: 'beating' }, r.beating);
+        this.set({ state: 'stopped' }, r.stopped.length);
+      },
+    });
+    new Gauge({
+      name: 'folder_sync_accounts_waiting_for_dead_worker',
+      help: 'Accounts whose lease a worker that stopped beating still holds (a live worker takes them over within a heartbeat)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).accountsWaiting);
+      },
+    });
+    new Gauge({
+      name: 'folder_sync_dead_worker_wait_seconds',
+      help: 'How long the account that has waited longest for a dead worker has waited (0: none waits)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).longestWaitSeconds);
       },
     });
   }

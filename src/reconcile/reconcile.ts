@@ -6,6 +6,7 @@ import type { GroupProvider } from '../provider/types.js';
 import type { AppFolder } from '../rules/schema.js';
 import { runSliced } from '../steps.js';
 import type { Lease, LoadedAccount } from '../store/account-store.js';
+import type { LeaseHolder } from '../store/holders.js';
 import { backoffMs } from './backoff.js';
 import type { ReconcileContext, ReconcileGate } from './context.js';
 import { type EvaluationStore, type Evaluator, evaluator } from './evaluation.js';
@@ -24,7 +25,7 @@ export interface FleetRules {
 /** What a reconcile needs of the account's storage (AccountStore, or a fake in tests). */
 export interface ReconcileStore extends SessionStore, Partial<EvaluationStore> {
   load(account: string, opts?: { incremental?: boolean }): Promise<LoadedAccount>;
-  acquireLease(account: string, ttlMs: number): Promise<Lease | undefined>;
+  acquireLease(account: string, ttlMs: number, holder?: LeaseHolder): Promise<Lease | undefined>;
   renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
   releaseLease(lease: Lease): Promise<void>;
   quarantineLedger(account: string): Promise<void>;
@@ -87,9 +88,11 @@ export async function reconcileAccount(
   account: string,
   deps: ReconcileDeps,
   signal?: AbortSignal,
+  /** the worker and job running it: recorded with the lease, for a takeover should the worker die */
+  holder?: LeaseHolder,
 ): Promise<ReconcileOutcome> {
   const leaseMs = deps.leaseMs ?? 60_000;
-  const lease = await deps.store.acquireLease(account, leaseMs);
+  const lease = await deps.store.acquireLease(account, leaseMs, holder);
   if (!lease) return { status: 'busy' };
   const renew = setInterval(() => {
     deps.store

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { PACK_FIELD, recordInPack } from '../facts/record.js';
 import {
   type AccountFacts,
@@ -10,6 +9,7 @@ import type { RedisClient } from '../jobs/connection.js';
 import type { EvaluationSummary, FolderWindow } from '../plan/incremental.js';
 import type { ConversationKey, FolderKey } from '../plan/types.js';
 import { drain, runSliced, type Steps } from '../steps.js';
+import { encodeHolder, type LeaseHolder, leaseToken } from './holders.js';
 import type { Keys } from './keys.js';
 import { migrateLegacyFacts } from './migrate-facts.js';
 import {
@@ -356,10 +356,14 @@ export class AccountStore {
     return facts;
   }
 
-  async acquireLease(account: string, ttlMs: number): Promise<Lease | undefined> {
-    const token = randomBytes(12).toString('hex');
-    const ok = await this.redis.set(this.keys.lease(account), token, 'PX', ttlMs, 'NX');
-    return ok === 'OK' ? { account, token } : undefined;
+  /** Takes the account's lease if free; a holder is recorded so a dead worker's lease can be taken over. */
+  async acquireLease(account: string, ttlMs: number, holder?: LeaseHolder): Promise<Lease | undefined> {
+    const token = leaseToken(holder?.worker);
+    const record = holder ? encodeHolder({ ...holder, leaseToken: token, since: Date.now() }) : '';
+    const lease = this.keys.lease(account);
+    const holders = this.keys.partOf(account).holders;
+    const taken = await this.redis.fsAcquireLease(lease, holders, token, ttlMs, account, record);
+    return taken === 1 ? { account, token } : undefined;
   }
 
   async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
@@ -386,7 +390,13 @@ export class AccountStore {
   }
 
   async releaseLease(lease: Lease): Promise<void> {
-    await this.redis.fsReleaseLease(this.keys.lease(lease.account), lease.token);
+    const { account, token } = lease;
+    await this.redis.fsReleaseLease(
+      this.keys.lease(account),
+      this.keys.partOf(account).holders,
+      token,
+      account,
+    );
   }
 
   /** Applies ops only while the lease is still ours; throws LeaseLostError otherwise. */

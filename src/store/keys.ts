@@ -82,6 +82,8 @@ export function keysFor(prefix: string, partitions: number) {
       verifyRequests: k('verify-requests'),
       /** account → when its groups were last read back (score, ms): verification walks it oldest first */
       verified: k('verified'),
+      /** account → who holds its lease now (`lease token|job lock key|job token|since`): see src/fleet/takeover.ts */
+      holders: k('holders'),
     };
   };
   const parts = prefixes.map((_, p) => part(p));
@@ -118,6 +120,10 @@ export function keysFor(prefix: string, partitions: number) {
     callPauseStreak: app('calls', 'pause-streak'),
     /** the verification budget's own slot (a share of the provider rate) */
     verifySlot: app('calls', 'verify-next-slot'),
+    /** worker id → its last heartbeat (ms): every worker process that has not left */
+    workers: app('workers'),
+    /** a worker process's heartbeat: present while it beats (PX = LOCK_MS) */
+    alive: (worker: string) => app('alive', worker),
     /** the deployment sentinel: its epoch changes when Redis is found to have lost data */
     deployment: app('deployment'),
     /** the fleet's rules: version, hash, generation, body (one place for the whole fleet) */

@@ -16,7 +16,31 @@ declare module 'ioredis' {
     fsSaveEvaluation(...keysThenArgs: Arg[]): Result<number, Context>;
     fsMigrateFacts(...keysThenArgs: Arg[]): Result<number, Context>;
     fsRenewLease(lease: string, token: string, ttlMs: number): Result<number, Context>;
-    fsReleaseLease(lease: string, token: string): Result<number, Context>;
+    fsAcquireLease(
+      lease: string,
+      holders: string,
+      token: string,
+      ttlMs: number,
+      account: string,
+      holder: string,
+    ): Result<number, Context>;
+    fsReleaseLease(lease: string, holders: string, token: string, account: string): Result<number, Context>;
+    fsBeat(
+      alive: string,
+      workers: string,
+      worker: string,
+      ttlMs: number,
+      now: number,
+    ): Result<number, Context>;
+    fsTakeOver(
+      lease: string,
+      holders: string,
+      jobLock: string,
+      account: string,
+      holder: string,
+      leaseToken: string,
+      jobToken: string,
+    ): Result<number, Context>;
     fsAcquireCall(slot: string, pause: string, spacingMs: number): Result<number, Context>;
     fsPauseCalls(
       pause: string,

@@ -7,6 +7,7 @@ import type { EngineObserver } from '../reconcile/observer.js';
 import { isPoison } from '../reconcile/poison.js';
 import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
 import { LeaseLostError } from '../store/account-store.js';
+import type { LeaseHolder } from '../store/holders.js';
 import { inSpan } from '../telemetry/api.js';
 
 /** Failures in a row, for a reason no retry fixes, after which an account is parked. */
@@ -26,6 +27,13 @@ export interface ReconcileProcessorDeps {
   park: (account: string, record: { reason: string; at: number; attempts: number }) => Promise<void>;
   /** the traces of the events this reconcile serves besides the one that queued it (reconcile-links.ts) */
   traceLinks: (account: string) => Promise<Link[]>;
+  /** this process's heartbeat id: recorded with each lease, so a live worker takes over if this one dies */
+  workerId: string;
+}
+
+/** Who runs this job: the lease records it, so the job's lock can be freed the moment this worker dies. */
+function holderOf(job: Job, token: string | undefined, worker: string): LeaseHolder {
+  return token ? { worker, job: { lockKey: `${job.queueQualifiedName}:${job.id}:lock`, token } } : { worker };
 }
 
 /** One account's reconcile, as a BullMQ job: waits out an events backlog, requeues when asked. */
@@ -49,7 +57,8 @@ export function reconcileProcessor(deps: ReconcileProcessorDeps) {
       'reconcile',
       { links, attributes: { 'folder_sync.account': account, 'folder_sync.reason': job.data.reason } },
       async (span) => {
-        const result = await reconcileAccount(account, deps.reconcileDeps, deps.signal);
+        const holder = holderOf(job, token, deps.workerId);
+        const result = await reconcileAccount(account, deps.reconcileDeps, deps.signal, holder);
         span.setAttribute('folder_sync.reconcile.status', result.status);
         if (result.status === 'done') span.setAttribute('folder_sync.reconcile.calls', result.calls);
         return result;

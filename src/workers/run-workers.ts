@@ -1,29 +1,28 @@
-import { setMaxListeners } from 'node:events';
-import type { Job, Worker } from 'bullmq';
-import { type Config, foldOptions, keysOf, workerPartitions } from '../config.js';
+import type { Worker } from 'bullmq';
+import { type Config, foldOptions, keysOf } from '../config.js';
 import { assertLayout, checkLayout, Deployment } from '../fleet/deployment.js';
+import { Heartbeat, livenessTiming } from '../fleet/liveness.js';
 import { FleetRules } from '../fleet/rules.js';
 import { fleetState } from '../fleet/state.js';
-import { createRedis, redisEndpoint } from '../jobs/connection.js';
+import { takeOverDeadWorkers } from '../fleet/takeover.js';
+import { createRedis, type RedisClient, redisEndpoint } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
 import { openPartitioned } from '../jobs/partitioned-queue.js';
-import { openQueue, openWorker, QUEUES } from '../jobs/queues.js';
+import { openQueue, QUEUES } from '../jobs/queues.js';
 import { errorSink, type Logger } from '../log.js';
-import { ConfigurationAlarm } from '../provider/configuration-alarm.js';
-import { createProvider, providerProfile, providerRateLimit } from '../provider/create-provider.js';
-import type { GroupProvider } from '../provider/types.js';
-import { backoffMs } from '../reconcile/backoff.js';
-import { checkCallGuard } from '../reconcile/call-guard.js';
-import type { EngineObserver, JobRun } from '../reconcile/observer.js';
+import type { ConfigurationAlarm } from '../provider/configuration-alarm.js';
+import { providerProfile, providerRateLimit } from '../provider/create-provider.js';
+import type { EngineObserver } from '../reconcile/observer.js';
 import type { ReconcileDeps } from '../reconcile/reconcile.js';
 import { checkEvictionPolicy } from '../redis/eviction.js';
 import { AccountStore } from '../store/account-store.js';
-import { CallGate } from '../store/call-gate.js';
+import type { Keys } from '../store/keys.js';
 import { withScripts } from '../store/scripts.js';
 import { takeReconcileLinks } from '../telemetry/reconcile-links.js';
+import { engineProvider } from './engine-provider.js';
 import { eventsProcessor } from './events-processor.js';
 import { maintenanceProcessor } from './maintenance-processor.js';
-import { limitedBy, ProcessSlots } from './process-slots.js';
+import { openEngineWorkers, watchJobRuns } from './open-workers.js';
 import { reconcileProcessor } from './reconcile-processor.js';
 import { Verifier } from './verifier.js';
 
@@ -42,15 +41,6 @@ export interface RunningWorkers {
   fleetState(): Promise<Awaited<ReturnType<typeof fleetState>> & { degraded?: string[] }>;
 }
 
-/** A run that just ended, from the times BullMQ keeps on the job (no Redis read; clocks of two hosts may differ). */
-function jobRunOf(job: Job, outcome: JobRun['outcome']): JobRun {
-  const started = job.processedOn ?? Date.now();
-  const seconds = ((job.finishedOn ?? Date.now()) - started) / 1000;
-  return outcome === 'retried'
-    ? { outcome, seconds }
-    : { outcome, seconds, waitSeconds: Math.max(0, started - job.timestamp) / 1000 };
-}
-
 /** How often a worker looks at the deployment sentinel (a wiped Redis is noticed this fast). */
 const SENTINEL_CHECK_MS = 5_000;
 
@@ -60,34 +50,11 @@ export async function startWorkers(
   log: Logger,
   observer: EngineObserver = {},
 ): Promise<RunningWorkers> {
-  const redis = withScripts(createRedis(redisEndpoint(config), 'worker', errorSink(log, 'redis')));
+  const { redis, keys, deployment } = await connectChecked(config, log, observer);
+  const background = startBackground(config, { redis, keys, deployment, log });
   const prefix = config.QUEUE_PREFIX;
-  const keys = keysOf(config);
-  const deployment = new Deployment({
-    redis,
-    keys,
-    log,
-    onDataLoss: (reason) => observer.dataLoss?.(reason),
-  });
-  try {
-    await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
-    await checkLayout(redis, keys);
-    // a sentinel written just now (a first start, or Redis lost it) holds this process's count
-    assertLayout(await deployment.check(), keys.partitions);
-  } catch (error) {
-    redis.disconnect(); // refused: nothing else is open yet
-    throw error;
-  }
-  const sentinelCheck = setInterval(() => {
-    deployment
-      .check()
-      .catch((error: unknown) => log.warn({ err: error }, 'deployment sentinel check failed'));
-  }, SENTINEL_CHECK_MS);
-  sentinelCheck.unref();
-
   const reconcileQueue = openPartitioned(QUEUES.reconcile, redis, keys, errorSink(log, 'queue reconcile'));
   const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix, errorSink(log, 'queue maintenance'));
-
   const store = new AccountStore(redis, keys);
   const rules = new FleetRules({
     path: config.FOLDER_RULES,
@@ -101,31 +68,14 @@ export async function startWorkers(
     enqueueWalk: (stored) => enqueueRulesWalk(maintenanceQueue, stored),
   });
   await rules.start();
-
-  const gate = new CallGate(redis, keys, {
-    perSecond: providerRateLimit(config),
-    pauseBaseMs: config.RATE_LIMIT_BACKOFF_MS,
-    pauseMaxMs: config.RATE_LIMIT_BACKOFF_MAX_MS,
-    onPause: (ms) => observer.rateLimitPause?.(ms),
-  });
   const shutdown = new AbortController();
-  // every waiting provider call listens to this signal: many at once are expected, not a leak
-  setMaxListeners(0, shutdown.signal);
-  let alarm: ConfigurationAlarm | undefined;
-  const provider: GroupProvider = createProvider(config, {
-    beforeCall: async () => {
-      await gate.acquire(shutdown.signal);
-      await checkCallGuard();
-    },
-    onCall: (endpoint, answer, seconds) => {
-      observer.providerCall?.(endpoint, answer, seconds);
-      alarm?.observe(endpoint, answer.code, provider.successCode);
-    },
+  const { gate, provider, alarm } = engineProvider(config, {
+    redis,
+    keys,
     log,
+    observer,
+    shutdown: shutdown.signal,
   });
-  alarm = new ConfigurationAlarm(provider.configurationCodes, log, (error) =>
-    observer.providerMisconfigured?.(error),
-  );
   const verifier = new Verifier({
     redis,
     keys,
@@ -150,79 +100,35 @@ export async function startWorkers(
     chargeVerification: (requests, request) => verifier.charge(requests, request),
     createMissingConversations: config.CREATE_MISSING_CONVERSATIONS,
   };
-
-  // A stalled job (its worker died) is retried, never failed: failing would drop the account's dirty bit.
-  const workerOpts = {
-    connection: redis,
-    maxStalledCount: 1_000,
-    lockDuration: config.LOCK_MS,
-    stalledInterval: config.LOCK_MS,
-    settings: {
-      backoffStrategy: (attemptsMade: number) =>
-        backoffMs(attemptsMade, config.RETRY_BASE_MS, config.RETRY_MAX_MS, Math.random),
-    },
-  };
   const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
-  const foldEvents = eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) });
-  const reconcileOne = reconcileProcessor({
-    reconcileDeps,
-    pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
-    park: (account, record) => store.park(account, record),
-    traceLinks: (account) => takeReconcileLinks(redis, keys, account),
-    reconcile: reconcileQueue,
-    debounceMs: config.DEBOUNCE_MS,
-    backlogWaitMs: config.BACKLOG_WAIT_MS,
-    log,
-    observer,
-    signal: shutdown.signal,
-  });
-  // One BullMQ worker per queue and partition taken, each taking up to an even share of the
-  // process's concurrency (accounts spread evenly by their hash); the process-wide slots keep the
-  // total at WORKER_CONCURRENCY / EVENT_CONCURRENCY when that share rounds up.
-  const partitions = workerPartitions(config);
-  const share = (total: number) => Math.max(1, Math.ceil(total / partitions.length));
-  const foldSlots = new ProcessSlots(config.EVENT_CONCURRENCY);
-  const reconcileSlots = new ProcessSlots(config.WORKER_CONCURRENCY);
-  // during a Redis outage every worker reports each failed command: errorSink logs each message once per 30 s
-  const eventWorkers = partitions.map((p) =>
-    openWorker(
-      QUEUES.events,
-      limitedBy(foldSlots, foldEvents),
-      { ...workerOpts, prefix: keys.parts[p]!.prefix, concurrency: share(config.EVENT_CONCURRENCY) },
-      errorSink(log, 'worker events'),
-    ),
+  const workers = openEngineWorkers(
+    config,
+    { redis, keys, log },
+    {
+      events: eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) }),
+      reconcile: reconcileProcessor({
+        reconcileDeps,
+        pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
+        park: (account, record) => store.park(account, record),
+        traceLinks: (account) => takeReconcileLinks(redis, keys, account),
+        reconcile: reconcileQueue,
+        debounceMs: config.DEBOUNCE_MS,
+        backlogWaitMs: config.BACKLOG_WAIT_MS,
+        log,
+        observer,
+        signal: shutdown.signal,
+        workerId: background.heartbeat.id,
+      }),
+      maintenance: maintenanceProcessor({ ...common, signal: shutdown.signal }),
+    },
   );
-  const reconcileWorkers = partitions.map((p) =>
-    openWorker(
-      QUEUES.reconcile,
-      limitedBy(reconcileSlots, reconcileOne),
-      { ...workerOpts, prefix: keys.parts[p]!.prefix, concurrency: share(config.WORKER_CONCURRENCY) },
-      errorSink(log, 'worker reconcile'),
-    ),
-  );
-  const maintenanceWorker = openWorker(
-    QUEUES.maintenance,
-    maintenanceProcessor({ ...common, signal: shutdown.signal }),
-    { ...workerOpts, prefix, concurrency: 1 },
-    errorSink(log, 'worker maintenance'),
-  );
-
-  const workers = [...eventWorkers, ...reconcileWorkers, maintenanceWorker];
-  for (const w of workers) {
-    w.on('completed', (job) => observer.jobRun?.(w.name, jobRunOf(job, 'completed')));
-    w.on('failed', (job, error) => {
-      log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'job failed');
-      if (!job) return;
-      // BullMQ sets finishedOn only when the job moved to the failed list (no attempt left, or unrecoverable)
-      const run = jobRunOf(job, job.finishedOn ? 'failed' : 'retried');
-      observer.jobRun?.(w.name, run);
-      if (w.name === QUEUES.events && run.outcome === 'failed') observer.eventsJobFailed?.();
-    });
-  }
+  watchJobRuns(workers, observer, log);
+  await background.heartbeat.start();
   verifier.start();
   log.info(
     {
       prefix,
+      worker: background.heartbeat.id,
       partitions: { of: keys.partitions, taken: config.WORKER_PARTITIONS },
       provider: provider.name,
       rules: { generation: rules.current()?.generation, hash: rules.current()?.hash },
@@ -236,31 +142,85 @@ export async function startWorkers(
     workers,
     deployment,
     rules,
-    fleetState: async () => {
-      const misconfigured = alarm?.state();
-      return {
-        ...(await fleetState(redis, keys)),
-        ...(misconfigured
-          ? {
-              degraded: [
-                `the provider answers ${misconfigured.code} (misconfigured: credentials, SDKAppID or admin account) since ${new Date(misconfigured.since).toISOString()}`,
-              ],
-            }
-          : {}),
-      };
-    },
+    fleetState: async () => withAlarm(await fleetState(redis, keys), alarm.state()),
     ready: async () =>
       !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
     close: async () => {
-      clearInterval(sentinelCheck);
+      background.stop();
       rules.stop();
       // abort first: reconciles stop after the call in flight and its ledger write
       shutdown.abort();
       await verifier.stop();
       await Promise.all(workers.map((w) => w.close()));
+      // leases are released: leave the fleet, so no one takes over what this process no longer holds
+      await background.heartbeat.stop().catch(() => {});
       await Promise.all([reconcileQueue.close(), maintenanceQueue.close()]);
       await provider.close();
       await redis.quit();
     },
+  };
+}
+
+/** Connects and refuses a Redis this deployment must not run on (eviction, layout, partition count). */
+async function connectChecked(config: Config, log: Logger, observer: EngineObserver) {
+  const redis = withScripts(createRedis(redisEndpoint(config), 'worker', errorSink(log, 'redis')));
+  const keys = keysOf(config);
+  const deployment = new Deployment({
+    redis,
+    keys,
+    log,
+    onDataLoss: (reason) => observer.dataLoss?.(reason),
+  });
+  try {
+    await checkEvictionPolicy(redis, { allowEviction: config.REDIS_ALLOW_EVICTION, log });
+    await checkLayout(redis, keys);
+    // a sentinel written just now (a first start, or Redis lost it) holds this process's count
+    assertLayout(await deployment.check(), keys.partitions);
+  } catch (error) {
+    redis.disconnect(); // refused: nothing else is open yet
+    throw error;
+  }
+  return { redis, keys, deployment };
+}
+
+/**
+ * The process's timers: the deployment sentinel check, and each heartbeat's takeover of what
+ * workers that stopped beating held (src/fleet/takeover.ts). The heartbeat starts once the
+ * workers are open.
+ */
+function startBackground(
+  config: Config,
+  deps: { redis: RedisClient; keys: Keys; deployment: Deployment; log: Logger },
+) {
+  const { redis, keys, log } = deps;
+  const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed`);
+  const sentinel = setInterval(
+    () => deps.deployment.check().catch(warn('deployment sentinel check')),
+    SENTINEL_CHECK_MS,
+  );
+  const takeover = setInterval(
+    () => takeOverDeadWorkers(redis, keys, log).catch(warn('takeover of dead workers')),
+    livenessTiming(config.LOCK_MS).beatMs,
+  );
+  sentinel.unref();
+  takeover.unref();
+  return {
+    heartbeat: new Heartbeat(redis, keys, config.LOCK_MS, log),
+    stop: () => {
+      clearInterval(sentinel);
+      clearInterval(takeover);
+    },
+  };
+}
+
+/** /readyz's fleet state, degraded while the provider answers as if misconfigured. */
+function withAlarm<T extends object>(state: T, misconfigured: ReturnType<ConfigurationAlarm['state']>) {
+  if (!misconfigured) return state;
+  const since = new Date(misconfigured.since).toISOString();
+  return {
+    ...state,
+    degraded: [
+      `the provider answers ${misconfigured.code} (misconfigured: credentials, SDKAppID or admin account) since ${since}`,
+    ],
   };
 }

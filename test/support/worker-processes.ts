@@ -9,7 +9,10 @@ import { type Spawned, spawnCli } from './processes.js';
  * simulator and rules as an engine started with `startEngine({ noWorkers: true })`.
  * LOCK_MS is short so a killed worker's job lock and account lease expire fast.
  */
-export function workerEnv(config: Config, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function workerEnv(
+  config: Config,
+  overrides: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
   return {
     REDIS_URL: config.REDIS_URL,
     REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES.join(','),

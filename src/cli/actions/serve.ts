@@ -37,6 +37,7 @@ export async function startServer(
   const metrics = opts.metrics ?? new Metrics();
   metrics.watchQueues(flatQueues(queues));
   metrics.watchParked(redis, keys);
+  metrics.watchWorkers(redis, keys);
   let closing = false;
   const app = httpApp({
     config,

@@ -33,7 +33,10 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<R
     await redis?.quit();
   };
   const metrics = new Metrics(queues);
-  if (redis) metrics.watchParked(redis, keysOf(config));
+  if (redis) {
+    metrics.watchParked(redis, keysOf(config));
+    metrics.watchWorkers(redis, keysOf(config));
+  }
   const running = await startWorkers(config, log, metrics).catch(async (error: unknown) => {
     await closeMetricsRedis();
     throw error;

@@ -21,6 +21,8 @@ export interface CallRecord {
   ids: number;
   /** items the answer refused one by one (Yunxin failed_list, Tencent ResultCode ≠ 0) */
   failed: number;
+  /** the account the call was about, when it names one (for tests that follow one account) */
+  account?: string;
   /** the conversation ids the call carried (for tests that follow one item) */
   conversationIds?: string[];
   /** Yunxin's X-custom-traceid header, as received */

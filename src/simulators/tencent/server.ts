@@ -100,6 +100,7 @@ export async function startTencentSimulator(opts: TencentSimulatorOptions = {}):
       code: answer.code,
       ids: contacts?.length ?? 0,
       failed: failedItems(answer),
+      account: accountIn(body),
       conversationIds: contacts,
     });
     await core.deliver(res, endpoint, {
@@ -110,4 +111,10 @@ export async function startTencentSimulator(opts: TencentSimulatorOptions = {}):
   }
 
   return serveSimulator(core, state, serveApi, opts);
+}
+
+/** Every command names the account it acts for in From_Account. */
+function accountIn(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('From_Account' in body)) return undefined;
+  return typeof body.From_Account === 'string' ? body.From_Account : undefined;
 }

@@ -97,6 +97,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       code: answer.code,
       ids: idsInCall(route.name, body, url.searchParams),
       failed: failedItems(answer),
+      account: url.searchParams.get('account_id') ?? undefined,
       conversationIds: conversationIdsIn(body),
       ...receivedTraceHeaders(req),
     });
