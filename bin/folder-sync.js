@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   console.error(
-    `folder-sync needs Node.js 24 or later; this is ${process.version} (README, "Requirements").`,
+    `folder-sync needs Node.js 24 or later; this is ${process.version} (README, "Two commands").`,
   );
   process.exit(2);
 }

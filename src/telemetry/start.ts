@@ -2,7 +2,7 @@
  * Starts OpenTelemetry tracing: imported only when tracingRequested() (src/cli/program.ts), before
  * the command's own modules, so that nothing of the SDK loads in a process that does not trace.
  * The SDK reads the standard OTEL_* variables itself (exporter, endpoint, protocol, sampler,
- * propagators, resource); see README, "Tracing".
+ * propagators, resource); see docs/operations.md, "Tracing".
  */
 import { createRequire } from 'node:module';
 import { httpInstrumentationMiddleware } from '@hono/otel';

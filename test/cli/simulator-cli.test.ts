@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 describe('folder-sync simulator (a real process)', () => {
-  it('starts, and the README example creates a group on it; SIGTERM exits 0', async () => {
+  it('starts, and examples/create-group.sh (docs/yunxin.md) creates a group on it; SIGTERM exits 0', async () => {
     proc = spawnCli(['simulator', '--port', '0', '--admin']);
     const line = await proc.waitFor(/simulator listening/);
     const url = JSON.parse(line).url as string;

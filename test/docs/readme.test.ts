@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configTable } from '../../src/config-table.js';
 import { EVENT_TYPES } from '../../src/events/schema.js';
@@ -16,6 +16,19 @@ describe('README stays true to the code', () => {
     for (const type of EVENT_TYPES) {
       const short = type.replace(/^conversation(\.\w+)$/, '$1');
       expect(readme.includes(`\`${type}\``) || readme.includes(`\`${short}\``), type).toBe(true);
+    }
+  });
+
+  it('indexes every page of docs/, one line each, in its Documentation section', () => {
+    const start = readme.indexOf('\n## Documentation\n');
+    expect(start, 'a "## Documentation" section').toBeGreaterThan(-1);
+    const end = readme.indexOf('\n## ', start + 1);
+    const index = readme.slice(start, end === -1 ? undefined : end);
+    const pages = readdirSync(new URL('../../docs/', import.meta.url)).filter((f) => /\.(md|json)$/.test(f));
+    expect(pages).toContain('operations.md');
+    for (const page of pages) {
+      const name = page.replace('.', '\\.');
+      expect(index, page).toMatch(new RegExp(`^- \\[docs/${name}\\]\\(docs/${name}\\): \\S`, 'm'));
     }
   });
 

@@ -170,7 +170,7 @@ describe('docs/openapi.json', () => {
   });
 });
 
-/** Why the server refuses an event the document cannot refuse: README lists these besides the schemas. */
+/** Why the server refuses an event the document cannot refuse: docs/contract.md lists these besides the schemas. */
 const BEYOND_THE_DOCUMENT =
   /ahead of the server clock|well-formed Unicode|nested too deeply|too many rules|RULE_MAX_IN_VALUES|USER_FOLDER_MAX_RULE_SIZE/;
 

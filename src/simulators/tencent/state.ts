@@ -32,7 +32,7 @@ export const DEFAULT_TENCENT_SIMULATOR_LIMITS: TencentSimulatorLimits = {
 };
 
 /**
- * Behaviour Tencent does not document, chosen here (and in the README):
+ * Behaviour Tencent does not document, chosen here (and in docs/tencent.md, "The Tencent simulator"):
  * - a group name already used by another group of the user (create or rename): 50002;
  * - create with no conversation: 50002 unless `emptyCreate: 'allow'` (the client SDKs say the
  *   list "cannot be empty");

@@ -38,7 +38,7 @@ export interface SimulatorOptions extends ListenOptions {
 
 export type Simulator = RunningSimulator<EndpointName, SimulatorState>;
 
-/** Starts a Yunxin server API v2 stand-in over real HTTP (see README "The simulator"). */
+/** Starts a Yunxin server API v2 stand-in over real HTTP (see docs/yunxin.md, "The simulator"). */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const now = opts.now ?? Date.now;
   const apps = opts.apps ?? { [DEMO_APP.appKey]: DEMO_APP.appSecret };

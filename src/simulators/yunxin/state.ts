@@ -26,7 +26,8 @@ export const DEFAULT_SIMULATOR_LIMITS: SimulatorLimits = {
 };
 
 /**
- * Behaviour Yunxin does not document, chosen here (and in the README):
+ * Behaviour Yunxin does not document, chosen here (and in docs/yunxin.md, "Where Yunxin's
+ * behaviour is undocumented"):
  * - `repeatMembership: 'succeed'` (default): adding a member again, or removing a non-member,
  *   is a success listed in success_list. `'fail'` answers it in failed_list with code 417, so
  *   tests prove the client and engine are right either way.
