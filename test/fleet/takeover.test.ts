@@ -8,6 +8,7 @@ import { AccountStore } from '../../src/store/account-store.js';
 import { keysFor } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
 import { capturedLogger } from '../support/log-capture.js';
+import { runCli } from '../support/processes.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
 
 const prefix = uniquePrefix('liveness');
@@ -54,6 +55,24 @@ describe('worker liveness', () => {
     const dead = await workerThatDies(100);
     const held = await Promise.all(['a1', 'a2', 'a3'].map((a) => holdAccount(dead, a)));
     await gone(dead);
+
+    const status = await runCli(['status', '--account', 'a2', '--json'], {
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: prefix,
+      PARTITIONS: '4',
+    });
+    expect(status.stderr).toBe('');
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      heldBy: { worker: dead, stoppedBeating: true },
+      fleet: { workers: { beating: 0, accountsWaiting: 3, stopped: [{ worker: dead, accountsWaiting: 3 }] } },
+    });
+    const text = await runCli(['status', '--account', 'a2'], {
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: prefix,
+      PARTITIONS: '4',
+    });
+    expect(text.stdout).toContain(`worker ${dead} stopped beating`);
+    expect(text.stdout).toContain('no worker beats to take them over: start one');
 
     const report = await livenessReport(redis, keys);
     expect(report).toMatchObject({ beating: 0, accountsWaiting: 3 });

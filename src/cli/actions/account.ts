@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { type HeldRules, readFleetRules } from '../../fleet/rules.js';
 import { type DeploymentRecord, parseDeployment } from '../../fleet/sentinel.js';
+import { livenessReport } from '../../fleet/takeover.js';
 import { enqueueResyncAll } from '../../jobs/maintenance-jobs.js';
 import { openPartitioned } from '../../jobs/partitioned-queue.js';
 import { openQueue, QUEUES } from '../../jobs/queues.js';
@@ -9,6 +10,7 @@ import { providerProfile } from '../../provider/create-provider.js';
 import { loadRulesFile } from '../../rules/load.js';
 import { type AccountStatus, accountStatus } from '../../status/account-status.js';
 import { AccountStore } from '../../store/account-store.js';
+import { decodeHolder } from '../../store/holders.js';
 import { withScripts } from '../../store/scripts.js';
 import { commandKeys, commandRedis } from '../command-redis.js';
 import type { AccountFlags, ResyncFlags } from '../commands/account.js';
@@ -31,7 +33,10 @@ interface StatusReport extends AccountStatus {
     rulesFromFile: boolean;
     deployment: DeploymentRecord | undefined;
     held: HeldRules | undefined;
+    workers: Awaited<ReturnType<typeof livenessReport>>;
   };
+  /** the worker whose lease this account is under now, if any */
+  heldBy: { worker: string; since: number; stoppedBeating: boolean } | undefined;
 }
 
 /** The account under the fleet's rules (this file's only while the fleet has none). */
@@ -41,6 +46,8 @@ async function statusOf(account: string): Promise<StatusReport> {
     const { stored, held } = await readFleetRules(store.redis, store.keys);
     const rules = stored?.rules ?? (await loadRulesFile(config.FOLDER_RULES)).rules;
     const deployment = parseDeployment(await store.redis.get(store.keys.deployment));
+    const workers = await livenessReport(store.redis, store.keys);
+    const holder = decodeHolder((await store.redis.hget(store.keys.partOf(account).holders, account)) ?? '');
     const status = await accountStatus(
       account,
       store,
@@ -51,7 +58,12 @@ async function statusOf(account: string): Promise<StatusReport> {
     );
     return {
       ...status,
-      fleet: { rulesGeneration: stored?.generation, rulesFromFile: !stored, deployment, held },
+      fleet: { rulesGeneration: stored?.generation, rulesFromFile: !stored, deployment, held, workers },
+      heldBy: holder && {
+        worker: holder.worker,
+        since: holder.since,
+        stoppedBeating: workers.stopped.some((w) => w.worker === holder.worker),
+      },
     };
   });
 }
@@ -71,6 +83,7 @@ function printStatus(s: StatusReport): void {
       `${s.resyncRequested ? ', resync requested' : ''}` +
       `${s.conversationsCreated ? `, ${s.conversationsCreated} conversations created so they could be grouped` : ''}`,
   );
+  printWorkers(s);
   if (s.parked)
     console.log(
       `  PARKED since ${time(s.parked.at)} after ${s.parked.attempts} attempts: ${s.parked.reason}` +
@@ -101,6 +114,23 @@ function printStatus(s: StatusReport): void {
         `    last error: ${f.lastError.code} ${f.lastError.msg} at ${f.lastError.endpoint} (trace ${f.lastError.traceId}, ${time(f.lastError.at)})`,
       );
   }
+}
+
+/** Who holds the account now, and workers that stopped beating with accounts still waiting for them. */
+function printWorkers(s: StatusReport): void {
+  const w = s.fleet.workers;
+  if (s.heldBy)
+    console.log(
+      `  held by worker ${s.heldBy.worker} since ${time(s.heldBy.since)}` +
+        (s.heldBy.stoppedBeating
+          ? ', which STOPPED BEATING: a live worker takes it over within a heartbeat'
+          : ''),
+    );
+  for (const dead of w.stopped.filter((d) => d.accountsWaiting > 0))
+    console.log(
+      `  worker ${dead.worker} stopped beating ${dead.silentForSeconds.toFixed(1)} s ago holding ${dead.accountsWaiting} accounts` +
+        (w.beating === 0 ? '; no worker beats to take them over: start one' : ''),
+    );
 }
 
 export async function statusAction(o: AccountFlags): Promise<void> {
