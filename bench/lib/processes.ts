@@ -13,13 +13,15 @@ export interface WorkerProcess {
   /** resident set size now and its peak (VmHWM), in bytes, from /proc */
   memory(): { rss: number; peakRss: number };
   stop(): Promise<void>;
+  /** kill -9: no shutdown handler runs */
+  kill(): Promise<void>;
 }
 
 const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
 
 /** `folder-sync worker` as a real process (bin/folder-sync.js); resolves once it logged "workers started". */
-export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker'], {
+export async function startWorkerProcess(env: NodeJS.ProcessEnv, cli = CLI): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [cli, 'worker'], {
     cwd: ROOT,
     // info: the readiness line ("workers started") is logged at info; nothing is logged per job at info
     env: { ...process.env, ...env, LOG_LEVEL: 'info' },
@@ -56,6 +58,10 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<Worker
     pid,
     output: () => out,
     memory: () => processMemory(pid),
+    kill: async () => {
+      if (alive(child)) child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
       if (!alive(child)) return;
       child.kill('SIGTERM');

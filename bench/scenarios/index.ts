@@ -6,6 +6,7 @@ import { providers } from './providers.js';
 import { queueCeiling } from './queue-ceiling.js';
 import { quota } from './quota.js';
 import { reconcileCost } from './reconcile-cost.js';
+import { recovery } from './recovery.js';
 import { scale } from './scale.js';
 import { scaleOut } from './scale-out.js';
 import { verification } from './verification.js';
@@ -22,4 +23,5 @@ export const SCENARIOS: readonly Scenario<unknown>[] = [
   verification,
   reconcileCost,
   cluster,
+  recovery,
 ];

@@ -227,6 +227,7 @@ describe('the invariants', () => {
       maxIdsInCall: 101,
       callsOverIdLimit: 1,
       rateLimited: 1,
+      stalled: 0,
       firstCallAt: 0,
       lastCallAt: 1,
     };

@@ -10,6 +10,8 @@ export interface CallStats {
   maxIdsInCall: number;
   callsOverIdLimit: number;
   rateLimited: number;
+  /** successful answers held past the client's timeout (apply-then-stall faults) */
+  stalled: number;
   firstCallAt: number | undefined;
   lastCallAt: number | undefined;
 }
@@ -106,6 +108,11 @@ export class CallLog {
     return this.stats.byEndpoint[endpoint]?.[code] ?? 0;
   }
 
+  /** An answer the faults held back (the change was applied; the caller will likely time out). */
+  stalledAnswer(): void {
+    this.stats.stalled++;
+  }
+
   reset(): void {
     this.all = new SlidingWindow();
     this.accepted = new SlidingWindow();
@@ -123,6 +130,7 @@ function emptyStats(): CallStats {
     maxIdsInCall: 0,
     callsOverIdLimit: 0,
     rateLimited: 0,
+    stalled: 0,
     firstCallAt: undefined,
     lastCallAt: undefined,
   };

@@ -102,6 +102,7 @@ export class SimulatorCore<E extends string> {
       answer.success &&
       f.stallEndpoints.includes(endpoint) &&
       this.random() < f.stallRate;
+    if (stall) this.calls.stalledAnswer();
     const delay = (stall ? f.stallMs : 0) + f.latencyMs + this.random() * f.latencyJitterMs;
     if (delay > 0) await this.wait(delay);
     if (res.destroyed) return;
