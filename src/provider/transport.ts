@@ -1,12 +1,16 @@
 import { Agent, request } from 'undici';
 import { type ProviderCallError, type ProviderCallErrorInit, TRANSPORT_CODES } from './errors.js';
+import { type Budget, describeBudget, LatencyBudget } from './latency-budget.js';
 
 export interface TransportOptions {
   /** base URLs in order of preference: primary first, then backups */
   endpoints: readonly string[];
   connectTimeoutMs?: number;
+  /** the longest wait for an answer's headers: the ceiling of each endpoint's latency budget */
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
+  /** told when an endpoint's wait for headers changes (a gauge), with the endpoint's name */
+  onTimeoutBudget?: (endpoint: string, ms: number) => void;
   /** sockets per origin */
   connections?: number;
   keepAliveTimeoutMs?: number;
@@ -22,6 +26,8 @@ export interface TransportRequest {
   body?: unknown;
   /** "POST /v4/recentcontact/create_contact_group": the endpoint as errors and logs name it */
   label: string;
+  /** "group.create": the endpoint as metrics name it; each has a latency budget of its own */
+  endpoint: string;
   /** false for a call that makes a second object when repeated (a create) */
   idempotent: boolean;
   traceId: string;
@@ -53,13 +59,16 @@ const NOT_SENT_CODES = new Set([
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR']);
+const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
+const TIMEOUT_CODES = new Set([HEADERS_TIMEOUT, 'UND_ERR_BODY_TIMEOUT', 'ABORT_ERR']);
 
 /**
  * HTTP with keep-alive, timeouts and fail-over across a provider's primary/backup hosts.
  * Fail-over happens on connection errors and HTTP 5xx only; business errors come back with
  * HTTP 200 (both providers) and are the client's to read. A non-idempotent call (a create) is
- * never repeated once it may have been sent: it fails with kind `ambiguous` instead.
+ * never repeated once it may have been sent: it fails with kind `ambiguous` instead. The wait
+ * for an answer's headers is the endpoint's latency budget (about its tail, at most
+ * headersTimeoutMs), so a stalled answer costs little; a body may idle bodyTimeoutMs.
  */
 export class Transport {
   private readonly agent: Agent;
@@ -69,6 +78,8 @@ export class Transport {
   private readonly demoteForMs: number;
   private readonly headersTimeout: number;
   private readonly bodyTimeout: number;
+  private readonly budgets = new Map<string, { window: LatencyBudget; reported?: number }>();
+  private readonly onTimeoutBudget: ((endpoint: string, ms: number) => void) | undefined;
 
   constructor(
     opts: TransportOptions,
@@ -80,6 +91,7 @@ export class Transport {
     this.demoteForMs = opts.demoteForMs ?? 30_000;
     this.headersTimeout = opts.headersTimeoutMs ?? 10_000;
     this.bodyTimeout = opts.bodyTimeoutMs ?? 10_000;
+    this.onTimeoutBudget = opts.onTimeoutBudget;
     this.agent = new Agent({
       connections: opts.connections ?? 32,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? 30_000,
@@ -102,6 +114,7 @@ export class Transport {
 
     for (const [attempt, base] of this.order().entries()) {
       if (attempt > 0) await req.beforeRetry?.();
+      const limit = this.budget(req.endpoint);
       const fail = (
         init: { code: number; msg: string; kind: 'transient' | 'ambiguous'; status?: number },
         cause?: unknown,
@@ -116,21 +129,10 @@ export class Transport {
         });
       let res: { statusCode: number; text: string };
       try {
-        const answer = await request(`${base}${req.path}${qs}`, {
-          method: req.method,
-          dispatcher: this.agent,
-          headers: {
-            ...req.headers(),
-            ...(body === undefined ? {} : { 'Content-Type': 'application/json;charset=UTF-8' }),
-          },
-          body,
-          headersTimeout: this.headersTimeout,
-          bodyTimeout: this.bodyTimeout,
-          signal: req.signal,
-        });
-        res = { statusCode: answer.statusCode, text: await answer.body.text() };
+        res = await this.exchange(`${base}${req.path}${qs}`, req, body, limit.ms);
       } catch (error) {
         const code = errorCode(error);
+        if (code === HEADERS_TIMEOUT) this.track(req.endpoint, (w, now) => w.timedOut(now));
         if (NOT_SENT_CODES.has(code)) {
           this.demotedUntil.set(base, this.now() + this.demoteForMs);
           lastError = fail(
@@ -143,7 +145,7 @@ export class Transport {
         const err = fail(
           {
             code: timeout ? TRANSPORT_CODES.timeout : TRANSPORT_CODES.network,
-            msg: `${code || (error as Error).name} after the request was sent`,
+            msg: sentFailure(code || (error as Error).name, limit),
             kind: sentKind,
           },
           error,
@@ -173,6 +175,59 @@ export class Transport {
   async close(): Promise<void> {
     await this.agent.close();
   }
+
+  /** One request; its headers are awaited `headersTimeout` ms at most, their wait is a latency sample. */
+  private async exchange(
+    url: string,
+    req: TransportRequest,
+    body: string | undefined,
+    headersTimeout: number,
+  ): Promise<{ statusCode: number; text: string }> {
+    const started = performance.now();
+    const answer = await request(url, {
+      method: req.method,
+      dispatcher: this.agent,
+      headers: {
+        ...req.headers(),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json;charset=UTF-8' }),
+      },
+      body,
+      headersTimeout,
+      bodyTimeout: this.bodyTimeout,
+      signal: req.signal,
+    });
+    // a gateway's 5xx says nothing of the provider's own latency
+    if (answer.statusCode < 500) this.track(req.endpoint, (w, now) => w.answered(now - started, now));
+    return { statusCode: answer.statusCode, text: await answer.body.text() };
+  }
+
+  /** The wait for headers a request of this endpoint gets now. Latencies are in monotonic time. */
+  private budget(endpoint: string): Budget {
+    return this.track(endpoint, () => {});
+  }
+
+  /** Changes an endpoint's window and reports its budget when it moved (or is new). */
+  private track(endpoint: string, change: (window: LatencyBudget, now: number) => void): Budget {
+    let entry = this.budgets.get(endpoint);
+    if (!entry) {
+      entry = { window: new LatencyBudget(this.headersTimeout) };
+      this.budgets.set(endpoint, entry);
+    }
+    const now = performance.now();
+    change(entry.window, now);
+    const budget = entry.window.budget(now);
+    if (budget.ms !== entry.reported) {
+      entry.reported = budget.ms;
+      this.onTimeoutBudget?.(endpoint, budget.ms);
+    }
+    return budget;
+  }
+}
+
+/** The message of a failure after sending: a headers timeout says how long and why that long. */
+function sentFailure(code: string, limit: Budget): string {
+  if (code !== HEADERS_TIMEOUT) return `${code} after the request was sent`;
+  return `timeout after ${limit.ms} ms (${describeBudget(limit)}) waiting for the answer; the request was sent`;
 }
 
 function errorCode(error: unknown): string {

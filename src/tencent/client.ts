@@ -228,6 +228,7 @@ export class TencentClient {
         },
         body,
         label,
+        endpoint,
         idempotent: isIdempotent(endpoint),
         traceId,
         headers: () => ({}),

@@ -303,6 +303,7 @@ export class YunxinClient {
         query: req.query,
         body: req.body,
         label,
+        endpoint,
         idempotent: isIdempotent(endpoint),
         traceId,
         headers: () => ({ ...this.sign(), 'X-custom-traceid': traceId }),

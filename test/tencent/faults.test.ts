@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { TIMEOUT_BUDGET } from '../../src/provider/latency-budget.js';
 import type { TencentSimulatorOptions } from '../../src/simulators/tencent/server.js';
 import type { ContactKey } from '../../src/tencent/contact.js';
 import { CONFIGURATION_CODES, classifyCode } from '../../src/tencent/error-codes.js';
@@ -115,6 +116,30 @@ describe('server errors and ambiguity', () => {
       ['1|x', 50004, 'transient'],
       ['2|y', 50004, 'transient'],
     ]);
+  });
+});
+
+describe('adaptive timeouts', () => {
+  it('once creates answer in ~50 ms, a stalled one costs about the floor, not the configured 10 s', async () => {
+    const { floorMs, minSamples } = TIMEOUT_BUDGET;
+    const { sim, client } = await start({ faults: { latencyMs: 50 } });
+    const createIn = (account: string) =>
+      client.createGroup({ account, name: 'Projects', contacts: k('1|b') });
+    for (let i = 0; i < minSamples; i++) await createIn(`warm-${i}`);
+    sim.setFaults({ stallRate: 1, stallMs: 15_000 });
+    const started = performance.now();
+    const err = await rejectionOf(createIn('a'));
+    const cost = performance.now() - started;
+    expect(cost).toBeGreaterThanOrEqual(floorMs - 50);
+    expect(cost).toBeLessThan(2 * floorMs);
+    expect(err).toMatchObject({
+      kind: 'ambiguous',
+      code: -2,
+      endpoint: 'POST /v4/recentcontact/create_contact_group',
+    });
+    expect(err.msg).toMatch(/^timeout after 1000 ms \(adaptive, p99 \d+ ms\) waiting for the answer/);
+    expect(err.traceId).toMatch(/^\d+$/);
+    expect(sim.state.snapshot('a')).toMatchObject([{ name: 'Projects', members: ['1|b'] }]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { TIMEOUT_BUDGET } from '../../src/provider/latency-budget.js';
 import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
 import type { SimulatorOptions } from '../../src/simulators/yunxin/server.js';
 import { YunxinClient } from '../../src/yunxin/client.js';
@@ -103,6 +104,45 @@ describe('server errors and ambiguity', () => {
       ['a|1|x', 110449, 'transient'],
       ['a|1|y', 110449, 'transient'],
     ]);
+  });
+});
+
+describe('adaptive timeouts', () => {
+  const { floorMs, minSamples } = TIMEOUT_BUDGET;
+  const createIn = (client: YunxinClient, account: string) =>
+    client.createGroup({ accountId: account, name: 'Projects', conversationIds: [`${account}|1|b`] });
+
+  it('once creates answer in ~50 ms, a stalled one costs about the floor, not the configured 10 s', async () => {
+    const budgets: Array<[string, number]> = [];
+    const { sim, client } = await start(
+      { faults: { latencyMs: 50 } },
+      { onTimeoutBudget: (endpoint: string, ms: number) => budgets.push([endpoint, ms]) },
+    );
+    for (let i = 0; i < minSamples; i++) await createIn(client, `warm-${i}`);
+    sim.setFaults({ stallRate: 1, stallMs: 15_000 });
+    const started = performance.now();
+    const err = await rejectionOf(createIn(client, 'a'));
+    const cost = performance.now() - started;
+    expect(cost).toBeGreaterThanOrEqual(floorMs - 50);
+    expect(cost).toBeLessThan(2 * floorMs);
+    expect(err).toMatchObject({ kind: 'ambiguous', code: -2, endpoint: 'POST /im/v2/conversation_groups' });
+    expect(err.msg).toMatch(/^timeout after 1000 ms \(adaptive, p99 \d+ ms\) waiting for the answer/);
+    expect(err.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // the create was applied: the ambiguous answer leaves it for the read-back to adopt
+    expect(sim.state.snapshot('a')).toMatchObject([{ name: 'Projects', members: ['a|1|b'] }]);
+    expect(budgets).toEqual([
+      ['group.create', 10_000],
+      ['group.create', floorMs],
+      ['group.create', 2 * floorMs],
+    ]);
+  });
+
+  it('a provider slow for real costs one timeout, then its answers come within the doubled budget', async () => {
+    const { sim, client } = await start({ faults: { latencyMs: 20 } });
+    for (let i = 0; i < minSamples; i++) await client.listGroups('a');
+    sim.setFaults({ latencyMs: 1_500 });
+    expect(await rejectionOf(client.listGroups('a'))).toMatchObject({ kind: 'transient', code: -2 });
+    for (let i = 0; i < 2; i++) expect(await client.listGroups('a')).toEqual([]);
   });
 });
 
