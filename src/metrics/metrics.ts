@@ -5,6 +5,7 @@ import { livenessReport } from '../fleet/takeover.js';
 import type { RedisClient } from '../jobs/connection.js';
 import { QUEUES } from '../jobs/queues.js';
 import { CALL_OUTCOMES, type CallAnswer } from '../provider/errors.js';
+import { TIMEOUT_BUDGET } from '../provider/latency-budget.js';
 import type { EngineObserver, JobRun } from '../reconcile/observer.js';
 import type { RepairResult } from '../reconcile/repair.js';
 import type { Keys } from '../store/keys.js';
@@ -55,6 +56,12 @@ export class Metrics implements EngineObserver {
     help: 'Provider API call latency',
     labelNames: ['endpoint'],
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly timeoutSeconds = new Gauge({
+    name: 'folder_sync_provider_timeout_seconds',
+    help: `How long the next call of each endpoint waits for the provider's answer: ${TIMEOUT_BUDGET.k} × the p99 of its recent answers, between ${TIMEOUT_BUDGET.floorMs / 1000} s and the configured timeout (the configured timeout until ${TIMEOUT_BUDGET.minSamples} answers; doubled after a timeout until answers come in time)`,
+    labelNames: ['endpoint'],
     registers: [this.registry],
   });
   private readonly pauses = new Counter({
@@ -333,5 +340,9 @@ export class Metrics implements EngineObserver {
       code: answer.code === undefined ? '' : String(answer.code),
     });
     this.callSeconds.observe({ endpoint }, seconds);
+  }
+
+  providerTimeout(endpoint: string, seconds: number): void {
+    this.timeoutSeconds.set({ endpoint }, seconds);
   }
 }

@@ -12,6 +12,8 @@ export interface ProviderHooks {
   beforeCall: (endpoint: string) => Promise<void>;
   /** told after every call (metrics) */
   onCall: (endpoint: string, answer: CallAnswer, seconds: number) => void;
+  /** told when an endpoint's wait for an answer changes (a gauge) */
+  onTimeoutBudget?: (endpoint: string, ms: number) => void;
   log: Logger;
 }
 
@@ -41,6 +43,7 @@ function yunxinProvider(config: Config, hooks: ProviderHooks): GroupProvider {
     logger: hooks.log,
     beforeCall: hooks.beforeCall,
     onCall: hooks.onCall,
+    onTimeoutBudget: hooks.onTimeoutBudget,
     groupConversationsEndpoint: config.YUNXIN_GROUP_CONVERSATIONS_ENDPOINT,
   });
   return new YunxinProvider(client, limitsOf(config));
@@ -62,6 +65,7 @@ function tencentProvider(config: Config, hooks: ProviderHooks): GroupProvider {
     logger: hooks.log,
     beforeCall: hooks.beforeCall,
     onCall: hooks.onCall,
+    onTimeoutBudget: hooks.onTimeoutBudget,
   });
   return new TencentProvider(client, limitsOf(config));
 }

@@ -33,6 +33,8 @@ export interface EngineObserver {
   itemsFailed?(counts: { retried: number; rejected: number }): void;
   rateLimitPause?(ms: number): void;
   providerCall?(endpoint: string, answer: CallAnswer, seconds: number): void;
+  /** how long the next call of this endpoint waits for an answer (its latency budget) changed */
+  providerTimeout?(endpoint: string, seconds: number): void;
   /** an account's first read-back under this deployment epoch adopted this many managed groups */
   firstContact?(account: string, adoptedGroups: number): void;
   /** a read-back found the provider differing from a trusted ledger (zeros when it did not) */

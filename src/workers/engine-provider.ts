@@ -37,6 +37,7 @@ export function engineProvider(
       observer.providerCall?.(endpoint, answer, seconds);
       alarm?.observe(endpoint, answer.code, provider.successCode);
     },
+    onTimeoutBudget: (endpoint, ms) => observer.providerTimeout?.(endpoint, ms / 1000),
     log: deps.log,
   });
   alarm = new ConfigurationAlarm(provider.configurationCodes, deps.log, (error) =>

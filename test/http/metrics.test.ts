@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../src/jobs/queues.js';
 import { JOB_STATES } from '../../src/metrics/queue-counts.js';
 import { CALL_OUTCOMES } from '../../src/provider/errors.js';
+import { TIMEOUT_BUDGET } from '../../src/provider/latency-budget.js';
 import { driveThroughFailures, type MetricsStack, startMetricsStack } from '../support/metrics-stack.js';
 import { type Scrape, samplesOf } from '../support/prometheus.js';
 
@@ -59,6 +60,19 @@ describe("the worker's provider calls and jobs", () => {
     expect(byOutcome.get('http_error')?.labels['code']).toBe('');
     expect(byOutcome.get('rate_limited')?.labels['code']).toBe('416');
     expect(byOutcome.get('ok')?.labels['code']).toBe('200');
+  });
+
+  it("gauges each called endpoint's wait for an answer, between the floor and the default 10 s", () => {
+    const called = new Set(
+      samplesOf(scrapes.worker, 'folder_sync_provider_calls_total').map((s) => s.labels['endpoint']),
+    );
+    const budgets = samplesOf(scrapes.worker, 'folder_sync_provider_timeout_seconds');
+    expect(budgets.length).toBeGreaterThan(0);
+    for (const s of budgets) {
+      expect(called).toContain(s.labels['endpoint']);
+      expect(s.value).toBeGreaterThanOrEqual(TIMEOUT_BUDGET.floorMs / 1000);
+      expect(s.value).toBeLessThanOrEqual(10);
+    }
   });
 
   it('counts job runs by queue and outcome, with their run and wait times', () => {
