@@ -92,7 +92,8 @@ describe('server errors and ambiguity', () => {
   });
 
   it('a stalled idempotent call is a plain transient timeout', async () => {
-    const { client } = await start({ faults: { latencyMs: 1_000 } }, { headersTimeoutMs: 150 });
+    // undici checks header timeouts every ~0.5 s: 150 ms end within 1 s, before this answer
+    const { client } = await start({ faults: { latencyMs: 2_000 } }, { headersTimeoutMs: 150 });
     expect(await rejectionOf(client.listGroups('a'))).toMatchObject({ kind: 'transient', code: -2 });
   });
 
@@ -140,7 +141,8 @@ describe('adaptive timeouts', () => {
   it('a provider slow for real costs one timeout, then its answers come within the doubled budget', async () => {
     const { sim, client } = await start({ faults: { latencyMs: 20 } });
     for (let i = 0; i < minSamples; i++) await client.listGroups('a');
-    sim.setFaults({ latencyMs: 1_500 });
+    // past the 1 s budget (which undici ends within 1.5 s), within the doubled 2 s
+    sim.setFaults({ latencyMs: 1_750 });
     expect(await rejectionOf(client.listGroups('a'))).toMatchObject({ kind: 'transient', code: -2 });
     for (let i = 0; i < 2; i++) expect(await client.listGroups('a')).toEqual([]);
   });
