@@ -276,6 +276,22 @@ export const PROVIDER_DEFAULTS = {
 } as const satisfies Record<ProviderName, Partial<Record<ConfigKey, string>>>;
 
 /**
+ * What a deployment sets; the README lists these first and every other setting as advanced.
+ * Workers cannot call the provider without PROVIDER, its app id and secret (and Tencent apps
+ * outside China need their region's PROVIDER_ENDPOINT); every deployment names its Redis and its
+ * own rules; without INGEST_TOKEN no event gets in. The dashboard is optional, so advanced.
+ */
+export const ESSENTIAL_SETTINGS = [
+  'REDIS_URL',
+  'PROVIDER',
+  'PROVIDER_ENDPOINT',
+  'PROVIDER_APP_ID',
+  'PROVIDER_SECRET',
+  'FOLDER_RULES',
+  'INGEST_TOKEN',
+] as const satisfies readonly ConfigKey[];
+
+/**
  * The names from before the provider-neutral ones, still read (issue 15): each provider's
  * spelling of a PROVIDER_… setting. Only the configured provider's old names count.
  */

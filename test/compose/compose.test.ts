@@ -10,6 +10,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import {
   ConfigError,
   configSchema,
+  ESSENTIAL_SETTINGS,
   loadConfig,
   OTHER_ENV,
   PLACEHOLDER_PREFIX,
@@ -192,6 +193,11 @@ describe('environment variables are ones the service reads', () => {
 });
 
 describe('.env.example', () => {
+  it("lists the essential settings first, in the README's order", () => {
+    const keys = envExample.map((l) => l.key);
+    expect(keys.slice(0, ESSENTIAL_SETTINGS.length)).toEqual([...ESSENTIAL_SETTINGS]);
+  });
+
   it('lists every configSchema variable, and nothing the service does not read', () => {
     const keys = envExample.map((l) => l.key);
     expect(

@@ -6,10 +6,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
   DEPRECATED_ALIASES,
+  ESSENTIAL_SETTINGS,
   loadConfig,
   PROVIDER_DEFAULTS,
   warnOncePerProcess,
 } from '../../src/config.js';
+import { configCounts } from '../../src/config-table.js';
 import { runCli } from '../support/processes.js';
 import { redisUrl, uniquePrefix } from '../support/redis.js';
 
@@ -123,5 +125,12 @@ describe('deprecated names', () => {
       res.stderr.match(/DeprecationWarning: YUNXIN_APP_KEY is deprecated: use PROVIDER_APP_ID/g),
     ).toHaveLength(1);
     expect(res.stderr).toContain('TENCENT_SDKAPPID is ignored with PROVIDER=yunxin');
+  });
+});
+
+describe('classification', () => {
+  it('keeps the essential settings few: issue 15 asked for about six', () => {
+    expect(ESSENTIAL_SETTINGS.length).toBeLessThanOrEqual(8);
+    expect(configCounts()).toMatch(/^essential \d+, advanced \d+, deprecated aliases 10$/);
   });
 });
