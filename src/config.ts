@@ -312,6 +312,13 @@ export const DEPRECATED_NAMES = {
   },
 } as const satisfies Record<ProviderName, Record<string, ConfigKey>>;
 
+/** DEPRECATED_NAMES as a list. */
+export const DEPRECATED_ALIASES = PROVIDERS.flatMap((provider) =>
+  Object.entries(DEPRECATED_NAMES[provider]).map(([old, now]) => ({ old, now, provider })),
+);
+type Alias = (typeof DEPRECATED_ALIASES)[number];
+type Warn = (message: string) => void;
+
 /** How events are validated under this configuration, at `now`. */
 export const eventValidation = (config: Config, now = Date.now()): ValidationContext => ({
   now,
@@ -370,11 +377,6 @@ function settingsIn(env: NodeJS.ProcessEnv): Record<string, string> {
   return { ...PROVIDER_DEFAULTS[providerOf(env) ?? 'yunxin'], ...Object.fromEntries(set) };
 }
 
-/** DEPRECATED_NAMES as a list. */
-export const DEPRECATED_ALIASES = PROVIDERS.flatMap((provider) =>
-  Object.entries(DEPRECATED_NAMES[provider]).map(([old, now]) => ({ old, now, provider })),
-);
-
 /**
  * The environment with the configured provider's deprecated names moved to their new ones and
  * the other provider's dropped, `warn` told of each. An old and a new name that disagree are
@@ -384,24 +386,26 @@ export function canonicalEnv(env: NodeJS.ProcessEnv, warn = warnOncePerProcess):
   const provider = providerOf(env);
   if (!provider) return env;
   const out = { ...env };
-  const conflicts: string[] = [];
-  for (const { old, now, provider: owner } of DEPRECATED_ALIASES) {
-    const value = valueIn(out, old);
-    delete out[old];
-    if (value === undefined) continue;
-    if (owner !== provider) {
-      warn(`${old} is ignored with PROVIDER=${provider} (and deprecated: ${now})`);
-    } else if (valueIn(out, now) === undefined || out[now] === value) {
-      out[now] = value;
-      warn(`${old} is deprecated: use ${now}`);
-    } else {
-      conflicts.push(
-        `${old} and ${now} are both set, to different values: keep ${now} only (${old} is its old name)`,
-      );
-    }
-  }
+  const conflicts = DEPRECATED_ALIASES.flatMap((alias) => moveAlias(out, alias, provider, warn));
   if (conflicts.length) throw invalid(conflicts);
   return out;
+}
+
+/** Moves one old name in `env` to its new one, or drops it (another provider's); a conflict, if any. */
+function moveAlias(env: NodeJS.ProcessEnv, alias: Alias, provider: ProviderName, warn: Warn): string[] {
+  const { old, now } = alias;
+  const value = valueIn(env, old);
+  delete env[old];
+  if (value === undefined) return [];
+  if (alias.provider !== provider) {
+    warn(`${old} is ignored with PROVIDER=${provider} (and deprecated: ${now})`);
+  } else if (valueIn(env, now) !== undefined && env[now] !== value) {
+    return [`${old} and ${now} are both set, to different values: keep ${now} only (${old} is its old name)`];
+  } else {
+    env[now] = value;
+    warn(`${old} is deprecated: use ${now}`);
+  }
+  return [];
 }
 
 const warned = new Set<string>();
