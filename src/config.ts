@@ -410,11 +410,16 @@ function moveAlias(env: NodeJS.ProcessEnv, alias: Alias, provider: ProviderName,
 
 const warned = new Set<string>();
 
-/** Tells each message once per process (the configuration may be loaded more than once), on stderr. */
+/**
+ * Tells each message once per process (the configuration may be loaded more than once), on
+ * stderr, unless node runs with --no-deprecation. Written at once, not as process.emitWarning
+ * does on the next tick: a process that exits on a configuration error still says which old
+ * name became which new one (its message names the new one).
+ */
 export function warnOncePerProcess(message: string): void {
-  if (warned.has(message)) return;
+  if (warned.has(message) || process.noDeprecation) return;
   warned.add(message);
-  process.emitWarning(message, 'DeprecationWarning');
+  process.stderr.write(`DeprecationWarning: ${message}\n`);
 }
 
 /** Mistakes no single variable shows. */

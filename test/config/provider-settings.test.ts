@@ -104,12 +104,12 @@ describe('deprecated names', () => {
     );
   });
 
-  it('are told once per process by default, as a DeprecationWarning', () => {
-    const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  it('are told once per process by default, on stderr', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const message = `X_${uniquePrefix()} is deprecated: use Y`;
     warnOncePerProcess(message);
     warnOncePerProcess(message);
-    expect(emit.mock.calls).toEqual([[message, 'DeprecationWarning']]);
+    expect(write.mock.calls).toEqual([[`DeprecationWarning: ${message}\n`]]);
   });
 
   it('a real process prints each deprecation once, on stderr', async () => {
@@ -125,6 +125,13 @@ describe('deprecated names', () => {
       res.stderr.match(/DeprecationWarning: YUNXIN_APP_KEY is deprecated: use PROVIDER_APP_ID/g),
     ).toHaveLength(1);
     expect(res.stderr).toContain('TENCENT_SDKAPPID is ignored with PROVIDER=yunxin');
+  });
+
+  it('a process that exits on a configuration error still says which old name became which', async () => {
+    const res = await runCli(['worker'], { PROVIDER: '', YUNXIN_APP_SECRET: 'change-me-yunxin-app-secret' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('YUNXIN_APP_SECRET is deprecated: use PROVIDER_SECRET');
+    expect(res.stderr).toContain('PROVIDER_SECRET: still the placeholder');
   });
 });
 
