@@ -4,9 +4,11 @@
 # Its conversations are created first: Yunxin refuses to group one that does not exist (110404),
 # as the official Java SDK's conversation-group test shows.
 set -euo pipefail
-ENDPOINT=${YUNXIN_ENDPOINT:-http://127.0.0.1:8787}
-APP_KEY=${YUNXIN_APP_KEY:-demo-app-key}
-APP_SECRET=${YUNXIN_APP_SECRET:-demo-app-secret}
+# the service's settings (a list of endpoints: the first is used), else the simulator's demo app
+ENDPOINT=${PROVIDER_ENDPOINT:-http://127.0.0.1:8787}
+ENDPOINT=${ENDPOINT%%,*}
+APP_KEY=${PROVIDER_APP_ID:-demo-app-key}
+APP_SECRET=${PROVIDER_SECRET:-demo-app-secret}
 
 post() { # path body
   local nonce curtime checksum

@@ -1,4 +1,5 @@
-// Prints the configuration table for README.md: `npx tsx scripts/config-table.ts`
-import { configTable } from '../src/config-table.js';
+// Prints the configuration tables for README.md: `npx tsx scripts/config-table.ts`;
+// with --count, how many settings each holds.
+import { configCounts, configTable } from '../src/config-table.js';
 
-console.log(configTable());
+console.log(process.argv.includes('--count') ? configCounts() : configTable());

@@ -8,6 +8,9 @@ import { YUNXIN_LIMITS } from './yunxin/limits.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
+export const PROVIDERS = ['yunxin', 'tencent'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
 /**
  * .env.example ships every secret as `change-me-…`; a copied file left as it is would run with
  * secrets everyone knows. Such a value is refused, whatever follows the prefix.
@@ -16,8 +19,7 @@ export const PLACEHOLDER_PREFIX = 'change-me';
 
 /** The secrets .env.example holds a placeholder for (test/compose/compose.test.ts keeps both in step). */
 export const SECRET_VARIABLES = [
-  'YUNXIN_APP_SECRET',
-  'TENCENT_SECRET_KEY',
+  'PROVIDER_SECRET',
   'DASHBOARD_PASSWORD',
   'DASHBOARD_TOKEN',
   'INGEST_TOKEN',
@@ -84,12 +86,12 @@ export const configSchema = z.object({
     .default('examples/rules.json')
     .describe('path of the app-wide folder rules (JSON or YAML)'),
   PROVIDER: z
-    .enum(['yunxin', 'tencent'])
+    .enum(PROVIDERS)
     .default('yunxin')
-    .describe('which chat provider the groups live in'),
-  YUNXIN_ENDPOINT: z
+    .describe('which chat provider the groups live in: yunxin or tencent'),
+  // PROVIDER_…: what every provider has, defaulting per provider (PROVIDER_DEFAULTS)
+  PROVIDER_ENDPOINT: z
     .string()
-    .default('https://open.yunxinapi.com,https://open-bak.yunxinapi.com')
     .transform((v) =>
       v
         .split(',')
@@ -97,35 +99,25 @@ export const configSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().url()).min(1))
-    .describe('Yunxin base URLs, primary first, comma-separated'),
-  YUNXIN_APP_KEY: z.string().min(1).optional().describe('Yunxin AppKey'),
-  YUNXIN_APP_SECRET: secret(1, 'empty').optional().describe('Yunxin AppSecret (never logged)'),
-  YUNXIN_RATE_LIMIT: int(1)
-    .default(YUNXIN_LIMITS.defaultCallsPerSecond)
-    .describe('provider calls per second, all processes together'),
-  YUNXIN_TIMEOUT_MS: int(100).default(10_000).describe('header and body timeout of each Yunxin call'),
-  TENCENT_ENDPOINT: z
+    .describe(
+      "the provider's base URLs, primary first, comma-separated (Tencent: your SDKAppID's region domain first)",
+    ),
+  PROVIDER_APP_ID: z
     .string()
-    .default('https://console.tim.qq.com,https://adminapi.my-imcloud.com')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().url()).min(1))
-    .describe('Tencent Cloud Chat REST base URLs (region domain first), comma-separated'),
-  TENCENT_SDKAPPID: z.coerce.number().int().positive().optional().describe('Tencent SDKAppID'),
+    .min(1)
+    .optional()
+    .describe('the app at the provider: Yunxin AppKey, Tencent SDKAppID'),
+  PROVIDER_SECRET: secret(1, 'empty')
+    .optional()
+    .describe('Yunxin AppSecret, Tencent key UserSig is signed with (never logged)'),
+  PROVIDER_RATE_LIMIT: int(1).describe('provider calls per second, all processes together'),
+  PROVIDER_TIMEOUT_MS: int(100).default(10_000).describe('header and body timeout of each provider call'),
+  // only Tencent has an admin account, so it keeps its provider's prefix
   TENCENT_ADMIN: z
     .string()
     .min(1)
     .default('administrator')
     .describe('Tencent app admin account (the REST identifier)'),
-  TENCENT_SECRET_KEY: secret(1, 'empty').optional().describe('Tencent key for UserSig (never logged)'),
-  TENCENT_RATE_LIMIT: int(1)
-    .default(TENCENT_LIMITS.defaultCallsPerSecond)
-    .describe('Tencent calls per second, all processes together'),
-  TENCENT_TIMEOUT_MS: int(100).default(10_000).describe('header and body timeout of each Tencent call'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -269,6 +261,63 @@ export const configSchema = z.object({
 });
 
 export type Config = z.output<typeof configSchema>;
+export type ConfigKey = keyof typeof configSchema.shape;
+
+/** The defaults that depend on PROVIDER, as environment values (the schema parses them). */
+export const PROVIDER_DEFAULTS = {
+  yunxin: {
+    PROVIDER_ENDPOINT: 'https://open.yunxinapi.com,https://open-bak.yunxinapi.com',
+    PROVIDER_RATE_LIMIT: String(YUNXIN_LIMITS.defaultCallsPerSecond),
+  },
+  tencent: {
+    PROVIDER_ENDPOINT: 'https://console.tim.qq.com,https://adminapi.my-imcloud.com',
+    PROVIDER_RATE_LIMIT: String(TENCENT_LIMITS.defaultCallsPerSecond),
+  },
+} as const satisfies Record<ProviderName, Partial<Record<ConfigKey, string>>>;
+
+/**
+ * What a deployment sets; the README lists these first and every other setting as advanced.
+ * Workers cannot call the provider without PROVIDER, its app id and secret (and Tencent apps
+ * outside China need their region's PROVIDER_ENDPOINT); every deployment names its Redis and its
+ * own rules; without INGEST_TOKEN no event gets in. The dashboard is optional, so advanced.
+ */
+export const ESSENTIAL_SETTINGS = [
+  'REDIS_URL',
+  'PROVIDER',
+  'PROVIDER_ENDPOINT',
+  'PROVIDER_APP_ID',
+  'PROVIDER_SECRET',
+  'FOLDER_RULES',
+  'INGEST_TOKEN',
+] as const satisfies readonly ConfigKey[];
+
+/**
+ * The names from before the provider-neutral ones, still read (issue 15): each provider's
+ * spelling of a PROVIDER_… setting. Only the configured provider's old names count.
+ */
+export const DEPRECATED_NAMES = {
+  yunxin: {
+    YUNXIN_ENDPOINT: 'PROVIDER_ENDPOINT',
+    YUNXIN_APP_KEY: 'PROVIDER_APP_ID',
+    YUNXIN_APP_SECRET: 'PROVIDER_SECRET',
+    YUNXIN_RATE_LIMIT: 'PROVIDER_RATE_LIMIT',
+    YUNXIN_TIMEOUT_MS: 'PROVIDER_TIMEOUT_MS',
+  },
+  tencent: {
+    TENCENT_ENDPOINT: 'PROVIDER_ENDPOINT',
+    TENCENT_SDKAPPID: 'PROVIDER_APP_ID',
+    TENCENT_SECRET_KEY: 'PROVIDER_SECRET',
+    TENCENT_RATE_LIMIT: 'PROVIDER_RATE_LIMIT',
+    TENCENT_TIMEOUT_MS: 'PROVIDER_TIMEOUT_MS',
+  },
+} as const satisfies Record<ProviderName, Record<string, ConfigKey>>;
+
+/** DEPRECATED_NAMES as a list. */
+export const DEPRECATED_ALIASES = PROVIDERS.flatMap((provider) =>
+  Object.entries(DEPRECATED_NAMES[provider]).map(([old, now]) => ({ old, now, provider })),
+);
+type Alias = (typeof DEPRECATED_ALIASES)[number];
+type Warn = (message: string) => void;
 
 /** How events are validated under this configuration, at `now`. */
 export const eventValidation = (config: Config, now = Date.now()): ValidationContext => ({
@@ -296,24 +345,88 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses the environment; throws one ConfigError naming every bad variable and why. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(
-    Object.keys(configSchema.shape).flatMap((k) =>
-      env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]],
-    ),
-  );
-  const parsed = configSchema.safeParse(present);
+/**
+ * Parses the environment; throws one ConfigError naming every bad variable and why. `warn` is
+ * told of each deprecated name in use.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn = warnOncePerProcess): Config {
+  const parsed = configSchema.safeParse(settingsIn(canonicalEnv(env, warn)));
   const lines = parsed.success
     ? crossFieldIssues(parsed.data)
     : parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
   if (parsed.success && lines.length === 0) return parsed.data;
-  throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  throw invalid(lines);
+}
+
+const invalid = (lines: readonly string[]) =>
+  new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+
+/** A variable's value; empty means unset. */
+const valueIn = (env: NodeJS.ProcessEnv, key: string) => (env[key] === '' ? undefined : env[key]);
+
+/** The configured provider; undefined when PROVIDER names none (the schema says so). */
+const providerOf = (env: NodeJS.ProcessEnv): ProviderName | undefined =>
+  configSchema.shape.PROVIDER.safeParse(valueIn(env, 'PROVIDER')).data;
+
+/** The schema's variables the environment sets, over its provider's defaults. */
+function settingsIn(env: NodeJS.ProcessEnv): Record<string, string> {
+  const set = Object.keys(configSchema.shape).flatMap((k) => {
+    const value = valueIn(env, k);
+    return value === undefined ? [] : [[k, value] as const];
+  });
+  return { ...PROVIDER_DEFAULTS[providerOf(env) ?? 'yunxin'], ...Object.fromEntries(set) };
+}
+
+/**
+ * The environment with the configured provider's deprecated names moved to their new ones and
+ * the other provider's dropped, `warn` told of each. An old and a new name that disagree are
+ * refused: which one was meant cannot be known.
+ */
+export function canonicalEnv(env: NodeJS.ProcessEnv, warn = warnOncePerProcess): NodeJS.ProcessEnv {
+  const provider = providerOf(env);
+  if (!provider) return env;
+  const out = { ...env };
+  const conflicts = DEPRECATED_ALIASES.flatMap((alias) => moveAlias(out, alias, provider, warn));
+  if (conflicts.length) throw invalid(conflicts);
+  return out;
+}
+
+/** Moves one old name in `env` to its new one, or drops it (another provider's); a conflict, if any. */
+function moveAlias(env: NodeJS.ProcessEnv, alias: Alias, provider: ProviderName, warn: Warn): string[] {
+  const { old, now } = alias;
+  const value = valueIn(env, old);
+  delete env[old];
+  if (value === undefined) return [];
+  if (alias.provider !== provider) {
+    warn(`${old} is ignored with PROVIDER=${provider} (and deprecated: ${now})`);
+  } else if (valueIn(env, now) !== undefined && env[now] !== value) {
+    return [`${old} and ${now} are both set, to different values: keep ${now} only (${old} is its old name)`];
+  } else {
+    env[now] = value;
+    warn(`${old} is deprecated: use ${now}`);
+  }
+  return [];
+}
+
+const warned = new Set<string>();
+
+/**
+ * Tells each message once per process (the configuration may be loaded more than once), on
+ * stderr, unless node runs with --no-deprecation. Written at once, not as process.emitWarning
+ * does on the next tick: a process that exits on a configuration error still says which old
+ * name became which new one (its message names the new one).
+ */
+export function warnOncePerProcess(message: string): void {
+  if (warned.has(message) || process.noDeprecation) return;
+  warned.add(message);
+  process.stderr.write(`DeprecationWarning: ${message}\n`);
 }
 
 /** Mistakes no single variable shows. */
 function crossFieldIssues(config: Config): string[] {
   const issues: string[] = [];
+  if (config.PROVIDER === 'tencent' && config.PROVIDER_APP_ID && !/^[1-9]\d*$/.test(config.PROVIDER_APP_ID))
+    issues.push('PROVIDER_APP_ID: a Tencent SDKAppID is a number');
   if (config.REDIS_CLUSTER_NODES.length && !/\{[^}]+\}/.test(config.QUEUE_PREFIX))
     issues.push(
       'QUEUE_PREFIX: needs a {hash tag} with REDIS_CLUSTER_NODES, e.g. {folder-sync}: app-wide scripts touch several keys of one slot',

@@ -10,6 +10,9 @@ import { traceLogFields } from './telemetry/api.js';
 export const REDACT_PATHS = [
   'appSecret',
   '*.appSecret',
+  'PROVIDER_SECRET',
+  '*.PROVIDER_SECRET',
+  // their deprecated names, still read (src/config.ts DEPRECATED_NAMES)
   'YUNXIN_APP_SECRET',
   '*.YUNXIN_APP_SECRET',
   'TENCENT_SECRET_KEY',

@@ -174,8 +174,7 @@ export async function startBenchEngine(opts: BenchEngineOptions): Promise<BenchE
 
 /**
  * The provider's simulator, its groups as the benchmarks compare them, and the configuration
- * that points the product at it. `<PROVIDER>_RATE_LIMIT` is the one setting named per provider:
- * benchmarks set it through rateLimitEnv.
+ * that points the product at it (each benchmark sets PROVIDER_RATE_LIMIT).
  */
 async function startProviderSimulator(
   provider: BenchProvider,
@@ -195,11 +194,11 @@ async function startProviderSimulator(
       seed: () => {},
       env: {
         PROVIDER: 'tencent',
-        TENCENT_ENDPOINT: sim.url,
-        TENCENT_SDKAPPID: String(TENCENT_DEMO_APP.sdkappid),
-        TENCENT_SECRET_KEY: TENCENT_DEMO_APP.secretKey,
+        PROVIDER_ENDPOINT: sim.url,
+        PROVIDER_APP_ID: String(TENCENT_DEMO_APP.sdkappid),
+        PROVIDER_SECRET: TENCENT_DEMO_APP.secretKey,
         TENCENT_ADMIN: TENCENT_DEMO_APP.admin,
-        TENCENT_TIMEOUT_MS: '10000',
+        PROVIDER_TIMEOUT_MS: '10000',
       },
     };
   }
@@ -209,10 +208,10 @@ async function startProviderSimulator(
     groups: yunxinGroupsOf(sim),
     seed: (events) => sim.state.seedConversations(conversationIdsOf(events)),
     env: {
-      YUNXIN_ENDPOINT: sim.url,
-      YUNXIN_APP_KEY: DEMO_APP.appKey,
-      YUNXIN_APP_SECRET: DEMO_APP.appSecret,
-      YUNXIN_TIMEOUT_MS: '10000',
+      PROVIDER_ENDPOINT: sim.url,
+      PROVIDER_APP_ID: DEMO_APP.appKey,
+      PROVIDER_SECRET: DEMO_APP.appSecret,
+      PROVIDER_TIMEOUT_MS: '10000',
     },
   };
 }
@@ -225,11 +224,6 @@ export function yunxinGroupsOf(sim: Simulator): BenchEngine['groups'] {
       members: g.members.map((m) => m.slice(account.length + 1)),
       serverExtension: g.serverExtension,
     }));
-}
-
-/** The environment variable that sets the shared call budget of `provider`'s calls. */
-export function rateLimitEnv(provider: BenchProvider, rate: number): Record<string, string> {
-  return { [provider === 'tencent' ? 'TENCENT_RATE_LIMIT' : 'YUNXIN_RATE_LIMIT']: String(rate) };
 }
 
 /** The simulator's call statistics and records, typed from the simulator itself. */

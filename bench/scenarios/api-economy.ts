@@ -9,7 +9,6 @@ import { startSimulator } from '../../src/simulators/yunxin/server.js';
 import {
   type BenchProvider,
   RULES,
-  rateLimitEnv,
   type SimCallStats,
   startBenchEngine,
   yunxinGroupsOf,
@@ -73,7 +72,7 @@ export async function runProduct(
     redisUrl,
     label: 'economy',
     provider,
-    env: { DEBOUNCE_MS: String(debounceMs), ...rateLimitEnv(provider, 1000) },
+    env: { DEBOUNCE_MS: String(debounceMs), PROVIDER_RATE_LIMIT: '1000' },
     observer: { reconciled: (_a, r) => r.outcome === 'done' && reconciles++ },
   });
   try {
@@ -185,7 +184,7 @@ export const apiEconomy: Scenario<ApiEconomyFigures> = {
         rounds,
         rules: 'examples/rules.json',
         publishChunk: PUBLISH_CHUNK,
-        YUNXIN_RATE_LIMIT: 1000,
+        PROVIDER_RATE_LIMIT: 1000,
         simulatorRateLimit: 'off',
       },
       figures,
@@ -301,7 +300,7 @@ export const apiEconomy: Scenario<ApiEconomyFigures> = {
         `Without that wait the busiest accounts (the Zipf head) were reconciled early on a partial state and again at the end, 1.13× the minimal calls. Here: ${fmt(first.product.reconciles ?? 0)} reconciles for ${fmt(w.accounts)} accounts. ` +
         `With a window longer than the backlog's arrival (\`DEBOUNCE_MS=${f.longDebounceMs}\`), ${fmt(first.productLongDebounce.reconciles ?? 0)} reconciles made ${m.productLongDebounceOverMinimal.toFixed(3)}× the minimal calls. ` +
         'In a live stream with no backlog the debounce window alone decides: the events of one account within `DEBOUNCE_MS` of its first cost their net change; later ones cost another reconcile. ' +
-        'Both product runs use `YUNXIN_RATE_LIMIT=1000` against an unthrottled simulator to keep the run short.',
+        'Both product runs use `PROVIDER_RATE_LIMIT=1000` against an unthrottled simulator to keep the run short.',
     ].join('\n');
   },
 };

@@ -56,7 +56,7 @@ async function oneRun(
     ...(target.cluster ? { clusterNodes: target.cluster.nodes } : {}),
     label: 'cluster',
     workers: false,
-    env: { YUNXIN_RATE_LIMIT: '1000000' },
+    env: { PROVIDER_RATE_LIMIT: '1000000' },
   });
   const workers: WorkerProcess[] = [];
   try {

@@ -1,9 +1,9 @@
 /**
- * 3. Quota use: the simulator limits at R calls/s, the product runs with YUNXIN_RATE_LIMIT = R
+ * 3. Quota use: the simulator limits at R calls/s, the product runs with PROVIDER_RATE_LIMIT = R
  * and a backlog of accounts to sync; from the simulator's call log: peak calls in any 1-second
  * window, 416 answers, and the mean rate over the busy period.
  */
-import { type BenchProvider, rateLimitEnv, type SimCallStats, startBenchEngine } from '../lib/engine.js';
+import { type BenchProvider, type SimCallStats, startBenchEngine } from '../lib/engine.js';
 import { fmt, table } from '../lib/markdown.js';
 import type { Scenario } from '../lib/scenario.js';
 import { median, round } from '../lib/stats.js';
@@ -77,7 +77,7 @@ export async function runQuota(
     redisUrl,
     label: 'quota',
     provider,
-    env: rateLimitEnv(provider, R),
+    env: { PROVIDER_RATE_LIMIT: String(R) },
     sim: { rateLimit: { perSecond: R } },
   });
   try {
@@ -133,7 +133,7 @@ export const quota: Scenario<QuotaFigures> = {
           met: maxPeak <= R,
         },
         {
-          goal: '416 answers with YUNXIN_RATE_LIMIT = R',
+          goal: '416 answers with PROVIDER_RATE_LIMIT = R',
           value: String(med.rateLimited),
           met: med.rateLimited === 0,
         },
@@ -148,7 +148,7 @@ export const quota: Scenario<QuotaFigures> = {
   render(r) {
     const f = r.figures;
     return [
-      `The simulator answers 416 beyond **R = ${f.rate} calls/s** (a token bucket per endpoint, burst = R); the workers run with \`YUNXIN_RATE_LIMIT=${f.rate}\`. ` +
+      `The simulator answers 416 beyond **R = ${f.rate} calls/s** (a token bucket per endpoint, burst = R); the workers run with \`PROVIDER_RATE_LIMIT=${f.rate}\`. ` +
         `Backlog: ${fmt(r.params['accounts'] as number)} accounts published at once, each needing 3 group creates (${fmt((r.params['accounts'] as number) * 3)} calls, one endpoint, so the per-endpoint bucket is the binding limit). ` +
         'Peak = most calls the simulator received in any sliding 1-second window; mean = (calls − 1) / (last call − first call).',
       '',

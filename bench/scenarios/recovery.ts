@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { JOB_NAMES } from '../../src/jobs/queues.js';
 import { DEMO_APP } from '../../src/simulators/yunxin/demo-app.js';
-import { type BenchEngine, ROOT, rateLimitEnv, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
+import { type BenchEngine, ROOT, resyncRequestsLeft, startBenchEngine } from '../lib/engine.js';
 import { fmt, table } from '../lib/markdown.js';
 import { CLI, startWorkerProcess, type WorkerProcess } from '../lib/processes.js';
 import type { Scenario } from '../lib/scenario.js';
@@ -62,9 +62,9 @@ function beforeCli(log: (m: string) => void): string {
   return join(dir, 'bin/folder-sync.js');
 }
 
-/** The old workers read the per-provider names; this checkout reads both. */
+/** The old workers read the per-provider names; this checkout reads PROVIDER_… (and the old names too). */
 function workerEnv(engine: BenchEngine, variant: Variant): NodeJS.ProcessEnv {
-  const env = engine.workerEnv({ ...rateLimitEnv('yunxin', RATE), LOG_LEVEL: 'warn' });
+  const env = engine.workerEnv({ PROVIDER_RATE_LIMIT: String(RATE), LOG_LEVEL: 'warn' });
   if (variant === 'after') return env;
   return {
     ...env,
@@ -95,7 +95,7 @@ async function oneRun(redisUrl: string, variant: Variant, cli: string): Promise<
     redisUrl,
     label: `recovery-${variant}`,
     workers: false,
-    env: rateLimitEnv('yunxin', RATE),
+    env: { PROVIDER_RATE_LIMIT: String(RATE) },
     sim: { rateLimit: { perSecond: RATE } },
   });
   const workers: WorkerProcess[] = [];

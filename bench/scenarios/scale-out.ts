@@ -60,7 +60,7 @@ async function oneRun(
     redisUrl,
     label: 'scaleout',
     workers: false,
-    env: { YUNXIN_RATE_LIMIT: String(rate ?? 1_000_000) },
+    env: { PROVIDER_RATE_LIMIT: String(rate ?? 1_000_000) },
     sim: { rateLimit: { perSecond: rate ?? 0 } },
   });
   const workers: WorkerProcess[] = [];
@@ -166,7 +166,7 @@ export const scaleOut: Scenario<ScaleOutFigures> = {
         `${r.machine.cpus} cores shared by the two workers, the simulator (in the bench process) and Redis, and its 1-minute load average was ${r.loadAverage.start} → ${r.loadAverage.end} during this benchmark (other jobs ran on it). ` +
         'Under a provider limit, which is the normal case, the processes share one budget (below), so more processes buy redundancy, not provider throughput.',
       '',
-      `With the provider limited to **R = ${l.rate} calls/s** (simulator) and \`YUNXIN_RATE_LIMIT=${l.rate}\`, ${fmt(l.accounts)} accounts (4 calls each):`,
+      `With the provider limited to **R = ${l.rate} calls/s** (simulator) and \`PROVIDER_RATE_LIMIT=${l.rate}\`, ${fmt(l.accounts)} accounts (4 calls each):`,
       '',
       table(
         ['processes', 'accounts/s', 'calls', 'peak in any 1 s (all endpoints)', '416s', 'mean rate'],

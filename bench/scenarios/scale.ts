@@ -117,7 +117,7 @@ export async function measureScale(
       label: 'scale',
       workers: false,
       keepKeys: true,
-      env: { YUNXIN_RATE_LIMIT: '1000000' },
+      env: { PROVIDER_RATE_LIMIT: '1000000' },
     });
     try {
       const mem0 = await settledMemory(own.urls);
@@ -367,7 +367,7 @@ export const scale: Scenario<ScaleFigures> = {
     return [
       `Each size runs in its own \`redis-server\` started by the bench (nothing else in it). Every account gets ${r.figures.conversations} conversations ` +
         "(8 p2p, 10 teams, 2 super teams; one upsert each plus a customer tag on every fifth: 24 events), folded with the product's own Lua fold (`foldEvents`, pipelined, without BullMQ). " +
-        'Then one `folder-sync worker` process (bin/folder-sync.js, default `WORKER_CONCURRENCY=16`) runs the `resync --all` maintenance job against the in-process simulator, unthrottled (`YUNXIN_RATE_LIMIT=1000000`): ' +
+        'Then one `folder-sync worker` process (bin/folder-sync.js, default `WORKER_CONCURRENCY=16`) runs the `resync --all` maintenance job against the in-process simulator, unthrottled (`PROVIDER_RATE_LIMIT=1000000`): ' +
         "each account lists its groups and creates the three it needs (4 calls). Redis memory is `used_memory` minus the empty server's.",
       '',
       table(

@@ -3,7 +3,7 @@
  * (VERIFY_SHARE = 5 % of R = 100), and what it takes from live work — a backlog of changes drained
  * with verification off and on, side by side, alternating which goes first.
  */
-import { type BenchEngine, rateLimitEnv, startBenchEngine } from '../lib/engine.js';
+import { type BenchEngine, startBenchEngine } from '../lib/engine.js';
 import { fmt, table } from '../lib/markdown.js';
 import { startWorkerProcess } from '../lib/processes.js';
 import type { Scenario } from '../lib/scenario.js';
@@ -32,7 +32,7 @@ async function seeded(redisUrl: string, label: string, accounts: number): Promis
   const engine = await startBenchEngine({
     redisUrl,
     label,
-    env: { ...rateLimitEnv('yunxin', R), VERIFY_SHARE: '0' },
+    env: { PROVIDER_RATE_LIMIT: String(R), VERIFY_SHARE: '0' },
     sim: { rateLimit: { perSecond: R } },
   });
   await engine.publish(
@@ -147,7 +147,7 @@ export const verification: Scenario<VerificationFigures> = {
   render(r) {
     const f = r.figures;
     return [
-      `${fmt(f.rate.accounts)} accounts with three groups each, synced; then one worker process with \`VERIFY_SHARE=${r.params['VERIFY_SHARE']}\` of \`YUNXIN_RATE_LIMIT=${r.params['R']}\` ` +
+      `${fmt(f.rate.accounts)} accounts with three groups each, synced; then one worker process with \`VERIFY_SHARE=${r.params['VERIFY_SHARE']}\` of \`PROVIDER_RATE_LIMIT=${r.params['R']}\` ` +
         `and \`VERIFY_MIN_INTERVAL_MS=0\` (every account due) for ${f.rate.seconds} s, no events. Each verification is a list and a members read (one page of the account's conversations, 100 per page: the documented scan).`,
       '',
       table(

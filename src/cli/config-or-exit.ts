@@ -6,9 +6,12 @@ import { RulesFileError } from '../rules/load.js';
 import { EXIT } from './exit-codes.js';
 
 /** Loads the configuration, or prints the one precise message and exits 2. */
-export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export const configOrExit = (env: NodeJS.ProcessEnv = process.env): Config => orExit(() => loadConfig(env));
+
+/** What `read` returns, or, when it throws a ConfigError, its message printed and exit 2. */
+export function orExit<T>(read: () => T): T {
   try {
-    return loadConfig(env);
+    return read();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

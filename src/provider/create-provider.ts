@@ -30,42 +30,45 @@ export function createProvider(config: Config, hooks: ProviderHooks): GroupProvi
   return config.PROVIDER === 'tencent' ? tencentProvider(config, hooks) : yunxinProvider(config, hooks);
 }
 
-function yunxinProvider(config: Config, hooks: ProviderHooks): GroupProvider {
-  if (!config.YUNXIN_APP_KEY || !config.YUNXIN_APP_SECRET) {
-    throw new ConfigError('YUNXIN_APP_KEY and YUNXIN_APP_SECRET are required to run workers');
+/** The configured app's id and secret: workers cannot call the provider without them. */
+function credentials(config: Config): { appId: string; secret: string } {
+  if (!config.PROVIDER_APP_ID || !config.PROVIDER_SECRET) {
+    throw new ConfigError(
+      `PROVIDER_APP_ID and PROVIDER_SECRET are required to run workers with PROVIDER=${config.PROVIDER}`,
+    );
   }
+  return { appId: config.PROVIDER_APP_ID, secret: config.PROVIDER_SECRET };
+}
+
+/** What both clients take the same way. */
+const transportOf = (config: Config, hooks: ProviderHooks) => ({
+  endpoints: config.PROVIDER_ENDPOINT,
+  headersTimeoutMs: config.PROVIDER_TIMEOUT_MS,
+  bodyTimeoutMs: config.PROVIDER_TIMEOUT_MS,
+  logger: hooks.log,
+  beforeCall: hooks.beforeCall,
+  onCall: hooks.onCall,
+  onTimeoutBudget: hooks.onTimeoutBudget,
+});
+
+function yunxinProvider(config: Config, hooks: ProviderHooks): GroupProvider {
+  const { appId, secret } = credentials(config);
   const client = new YunxinClient({
-    appKey: config.YUNXIN_APP_KEY,
-    appSecret: config.YUNXIN_APP_SECRET,
-    endpoints: config.YUNXIN_ENDPOINT,
-    headersTimeoutMs: config.YUNXIN_TIMEOUT_MS,
-    bodyTimeoutMs: config.YUNXIN_TIMEOUT_MS,
-    logger: hooks.log,
-    beforeCall: hooks.beforeCall,
-    onCall: hooks.onCall,
-    onTimeoutBudget: hooks.onTimeoutBudget,
+    ...transportOf(config, hooks),
+    appKey: appId,
+    appSecret: secret,
     groupConversationsEndpoint: config.YUNXIN_GROUP_CONVERSATIONS_ENDPOINT,
   });
   return new YunxinProvider(client, limitsOf(config));
 }
 
 function tencentProvider(config: Config, hooks: ProviderHooks): GroupProvider {
-  if (!config.TENCENT_SDKAPPID || !config.TENCENT_SECRET_KEY) {
-    throw new ConfigError(
-      'TENCENT_SDKAPPID and TENCENT_SECRET_KEY are required to run workers with PROVIDER=tencent',
-    );
-  }
+  const { appId, secret } = credentials(config);
   const client = new TencentClient({
-    sdkappid: config.TENCENT_SDKAPPID,
+    ...transportOf(config, hooks),
+    sdkappid: Number(appId),
     identifier: config.TENCENT_ADMIN,
-    secretKey: config.TENCENT_SECRET_KEY,
-    endpoints: config.TENCENT_ENDPOINT,
-    headersTimeoutMs: config.TENCENT_TIMEOUT_MS,
-    bodyTimeoutMs: config.TENCENT_TIMEOUT_MS,
-    logger: hooks.log,
-    beforeCall: hooks.beforeCall,
-    onCall: hooks.onCall,
-    onTimeoutBudget: hooks.onTimeoutBudget,
+    secretKey: secret,
   });
   return new TencentProvider(client, limitsOf(config));
 }
@@ -73,9 +76,4 @@ function tencentProvider(config: Config, hooks: ProviderHooks): GroupProvider {
 /** Limits and group naming of the configured provider, without a client (status, plan, demo). */
 export function providerProfile(config: Config): ProviderProfile {
   return config.PROVIDER === 'tencent' ? tencentProfile(limitsOf(config)) : yunxinProfile(limitsOf(config));
-}
-
-/** Calls per second the shared limiter allows for the configured provider. */
-export function providerRateLimit(config: Config): number {
-  return config.PROVIDER === 'tencent' ? config.TENCENT_RATE_LIMIT : config.YUNXIN_RATE_LIMIT;
 }

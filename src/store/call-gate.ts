@@ -3,7 +3,7 @@ import type { RedisClient } from '../jobs/connection.js';
 import type { Keys } from './keys.js';
 
 export interface CallGateOptions {
-  /** calls per second for the whole app (YUNXIN_RATE_LIMIT) */
+  /** calls per second for the whole app (PROVIDER_RATE_LIMIT) */
   perSecond: number;
   pauseBaseMs: number;
   pauseMaxMs: number;

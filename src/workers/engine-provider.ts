@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { RedisClient } from '../jobs/connection.js';
 import type { Logger } from '../log.js';
 import { ConfigurationAlarm } from '../provider/configuration-alarm.js';
-import { createProvider, providerRateLimit } from '../provider/create-provider.js';
+import { createProvider } from '../provider/create-provider.js';
 import type { GroupProvider } from '../provider/types.js';
 import { checkCallGuard } from '../reconcile/call-guard.js';
 import type { EngineObserver } from '../reconcile/observer.js';
@@ -22,7 +22,7 @@ export function engineProvider(
   // every waiting provider call listens to this signal: many at once are expected, not a leak
   setMaxListeners(0, shutdown);
   const gate = new CallGate(deps.redis, deps.keys, {
-    perSecond: providerRateLimit(config),
+    perSecond: config.PROVIDER_RATE_LIMIT,
     pauseBaseMs: config.RATE_LIMIT_BACKOFF_MS,
     pauseMaxMs: config.RATE_LIMIT_BACKOFF_MAX_MS,
     onPause: (ms) => observer.rateLimitPause?.(ms),

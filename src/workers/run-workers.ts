@@ -11,7 +11,7 @@ import { openPartitioned } from '../jobs/partitioned-queue.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { errorSink, type Logger } from '../log.js';
 import type { ConfigurationAlarm } from '../provider/configuration-alarm.js';
-import { providerProfile, providerRateLimit } from '../provider/create-provider.js';
+import { providerProfile } from '../provider/create-provider.js';
 import type { EngineObserver } from '../reconcile/observer.js';
 import type { ReconcileDeps } from '../reconcile/reconcile.js';
 import { checkEvictionPolicy } from '../redis/eviction.js';
@@ -81,7 +81,7 @@ export async function startWorkers(
     keys,
     reconcile: reconcileQueue,
     log,
-    perSecond: providerRateLimit(config),
+    perSecond: config.PROVIDER_RATE_LIMIT,
     share: config.VERIFY_SHARE,
     minIntervalMs: config.VERIFY_MIN_INTERVAL_MS,
   });
@@ -133,7 +133,7 @@ export async function startWorkers(
       provider: provider.name,
       rules: { generation: rules.current()?.generation, hash: rules.current()?.hash },
       epoch: deployment.current()?.epoch,
-      rateLimit: providerRateLimit(config),
+      rateLimit: config.PROVIDER_RATE_LIMIT,
     },
     'workers started',
   );

@@ -19,9 +19,9 @@ afterAll(async () => {
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   REDIS_URL: redisUrl(),
   QUEUE_PREFIX: prefix,
-  YUNXIN_APP_KEY: 'layout-app',
-  YUNXIN_APP_SECRET: 'layout-secret',
-  YUNXIN_ENDPOINT: 'http://127.0.0.1:9',
+  PROVIDER_APP_ID: 'layout-app',
+  PROVIDER_SECRET: 'layout-secret',
+  PROVIDER_ENDPOINT: 'http://127.0.0.1:9',
   HTTP_PORT: '0',
   ...extra,
 });

@@ -161,10 +161,10 @@ describe('folder-sync publish (a real process)', () => {
     const run = await runCli(['publish', 'examples/events.ndjson'], {
       REDIS_URL: url,
       QUEUE_PREFIX: freshPrefix(),
-      YUNXIN_RATE_LIMIT: 'abc',
+      PROVIDER_RATE_LIMIT: 'abc',
     });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('YUNXIN_RATE_LIMIT');
+    expect(run.stderr).toContain('PROVIDER_RATE_LIMIT');
     expect(run.stdout).toBe('');
   });
 

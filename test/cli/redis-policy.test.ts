@@ -26,9 +26,9 @@ const envFor = (url: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =
   REDIS_URL: url,
   QUEUE_PREFIX: '{policy}',
   // credentials set: dev uses them instead of starting a simulator; no call is ever made
-  YUNXIN_APP_KEY: 'policy-app',
-  YUNXIN_APP_SECRET: 'policy-secret',
-  YUNXIN_ENDPOINT: 'http://127.0.0.1:9',
+  PROVIDER_APP_ID: 'policy-app',
+  PROVIDER_SECRET: 'policy-secret',
+  PROVIDER_ENDPOINT: 'http://127.0.0.1:9',
   HTTP_PORT: '0',
   REDIS_ALLOW_EVICTION: '',
   ...extra,

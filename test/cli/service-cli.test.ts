@@ -75,7 +75,7 @@ describe('the folder-sync command line', () => {
           REDIS_URL: redisUrl(),
           QUEUE_PREFIX: uniquePrefix('placeholders'),
           HTTP_PORT: '0',
-          YUNXIN_APP_KEY: 'k',
+          PROVIDER_APP_ID: 'k',
           ...Object.fromEntries(placeholders.map((l) => [l.key, l.value])),
         },
       }).catch((e: { code: number; stderr: string }) => e);
@@ -97,8 +97,8 @@ describe('the folder-sync command line', () => {
           REDIS_URL: redisUrl(),
           QUEUE_PREFIX: prefix,
           FOLDER_RULES: 'package.json',
-          YUNXIN_APP_KEY: 'k',
-          YUNXIN_APP_SECRET: 's',
+          PROVIDER_APP_ID: 'k',
+          PROVIDER_SECRET: 's',
         },
       }).catch((e: { code: number; stdout: string }) => e);
       expect(res).toMatchObject({ code: 2 });
@@ -114,7 +114,7 @@ describe('secrets', () => {
   it('never reach the logs of a worker and a server at trace level', async () => {
     engine = await startEngine({ noWorkers: true });
     const secrets = {
-      YUNXIN_APP_SECRET: engine.config.YUNXIN_APP_SECRET!,
+      PROVIDER_SECRET: engine.config.PROVIDER_SECRET!,
       DASHBOARD_PASSWORD: 'dashboard-secret-4f81',
       DASHBOARD_TOKEN: 'dashboard-token-secret-9a1c7e',
       INGEST_TOKEN: 'ingest-token-secret-77b2d0a1',
@@ -156,8 +156,8 @@ describe('where the HTTP servers bind', () => {
         const env: NodeJS.ProcessEnv = {
           REDIS_URL: redisUrl(),
           QUEUE_PREFIX: prefix,
-          YUNXIN_APP_KEY: 'k',
-          YUNXIN_APP_SECRET: 's',
+          PROVIDER_APP_ID: 'k',
+          PROVIDER_SECRET: 's',
           HTTP_HOST: host,
           HTTP_PORT: '0',
           ...(metrics ? { WORKER_METRICS_PORT: String(await freePort()) } : {}),
@@ -206,11 +206,11 @@ describe('graceful shutdown', () => {
 
 describe('folder-sync dev', () => {
   it.each([
-    ['Yunxin', 'the Yunxin simulator', { YUNXIN_APP_KEY: '', YUNXIN_APP_SECRET: '' }],
+    ['Yunxin', 'the Yunxin simulator', { PROVIDER_APP_ID: '', PROVIDER_SECRET: '' }],
     [
       'Tencent',
       'with PROVIDER=tencent and no Tencent credentials, the Tencent simulator',
-      { PROVIDER: 'tencent', TENCENT_SDKAPPID: '', TENCENT_SECRET_KEY: '' },
+      { PROVIDER: 'tencent', PROVIDER_APP_ID: '', PROVIDER_SECRET: '' },
     ],
   ])(
     'brings up the stack (%s: %s) and the demo shows groups mirrored',

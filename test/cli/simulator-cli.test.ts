@@ -20,7 +20,7 @@ describe('folder-sync simulator (a real process)', () => {
     const line = await proc.waitFor(/simulator listening/);
     const url = JSON.parse(line).url as string;
     const { stdout } = await run('bash', [join(ROOT, 'examples/create-group.sh')], {
-      env: { ...process.env, YUNXIN_ENDPOINT: url },
+      env: { ...process.env, PROVIDER_ENDPOINT: url },
     });
     const answer = JSON.parse(stdout);
     expect(answer).toMatchObject({
@@ -36,8 +36,8 @@ describe('folder-sync simulator (a real process)', () => {
 
   it('--provider tencent serves the Tencent REST commands to a TencentClient; SIGTERM exits 0', async () => {
     proc = spawnCli(['simulator', '--provider', 'tencent', '--port', '0', '--admin'], {
-      TENCENT_SECRET_KEY: '',
-      TENCENT_SDKAPPID: '',
+      PROVIDER_SECRET: '',
+      PROVIDER_APP_ID: '',
       TENCENT_ADMIN: '',
     });
     const line = JSON.parse(await proc.waitFor(/Tencent simulator listening/));

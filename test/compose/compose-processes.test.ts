@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema, OTHER_ENV } from '../../src/config.js';
+import { configSchema, DEPRECATED_ALIASES, OTHER_ENV } from '../../src/config.js';
 import {
   type ComposeService,
   freePort,
@@ -84,7 +84,8 @@ async function localUrl(value: string): Promise<string> {
  */
 async function localEnv(name: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
-  for (const key of [...Object.keys(configSchema.shape), ...OTHER_ENV]) env[key] = '';
+  const read = [...Object.keys(configSchema.shape), ...DEPRECATED_ALIASES.map((a) => a.old), ...OTHER_ENV];
+  for (const key of read) env[key] = '';
   env['LOG_LEVEL'] = 'info';
   Object.assign(env, IMAGE_ENV);
   for (const [key, value] of Object.entries(serviceEnvironment(service(name)))) {

@@ -10,6 +10,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import {
   ConfigError,
   configSchema,
+  ESSENTIAL_SETTINGS,
   loadConfig,
   OTHER_ENV,
   PLACEHOLDER_PREFIX,
@@ -161,6 +162,21 @@ describe('environment variables are ones the service reads', () => {
     }
   });
 
+  it('still takes the credentials and endpoint of an older .env, under their deprecated names', () => {
+    const old = {
+      YUNXIN_APP_KEY: 'old-key',
+      YUNXIN_APP_SECRET: 'old-secret',
+      YUNXIN_ENDPOINT: 'http://yx.test',
+    };
+    // env_file passes the old names through; `environment:` (which wins) interpolates the new ones from them
+    const env = { ...old, ...serviceEnvironment(service('worker'), old) };
+    const warnings: string[] = [];
+    const config = loadConfig(env, (w) => warnings.push(w));
+    expect([config.PROVIDER_APP_ID, config.PROVIDER_SECRET]).toEqual(['old-key', 'old-secret']);
+    expect(config.PROVIDER_ENDPOINT).toEqual(['http://yx.test']);
+    expect(warnings).toHaveLength(3);
+  });
+
   it('reads .env optionally (the stack starts without one)', () => {
     for (const [name, s] of appServices) {
       if (s.env_file === undefined) continue;
@@ -177,6 +193,11 @@ describe('environment variables are ones the service reads', () => {
 });
 
 describe('.env.example', () => {
+  it("lists the essential settings first, in the README's order", () => {
+    const keys = envExample.map((l) => l.key);
+    expect(keys.slice(0, ESSENTIAL_SETTINGS.length)).toEqual([...ESSENTIAL_SETTINGS]);
+  });
+
   it('lists every configSchema variable, and nothing the service does not read', () => {
     const keys = envExample.map((l) => l.key);
     expect(
@@ -222,8 +243,8 @@ describe('.env.example', () => {
       expect(() => loadConfig({ [key]: value.toUpperCase() }), `${key} upper-cased`).toThrow(ConfigError);
     }
     expect(readRepoFile('.env.example')).toContain('openssl rand -hex 24');
-    const appKey = envExample.find((l) => l.key === 'YUNXIN_APP_KEY');
-    expect(appKey?.value, "the simulator's default AppKey").toBe('demo-app-key');
+    const appId = envExample.find((l) => l.key === 'PROVIDER_APP_ID');
+    expect(appId?.value, "the simulator's default AppKey").toBe('demo-app-key');
   });
 });
 
@@ -268,7 +289,7 @@ describe('worker service', () => {
 
   it('talks to the redis and simulator services and serves /healthz on WORKER_METRICS_PORT', () => {
     expect(new URL(env['REDIS_URL']!).hostname).toBe('redis');
-    expect(new URL(env['YUNXIN_ENDPOINT']!.split(',')[0]!).hostname).toBe('simulator');
+    expect(new URL(env['PROVIDER_ENDPOINT']!.split(',')[0]!).hostname).toBe('simulator');
     expect(Number(env['WORKER_METRICS_PORT'])).toBeGreaterThan(0);
     const test = worker.healthcheck?.test;
     const code = Array.isArray(test) ? nodeEvalCode(test) : undefined;

@@ -48,7 +48,7 @@ const exampleNamespace = ofKind(example, 'Deployment')[0]?.metadata.namespace;
 /** values of the Secret the generated rendering creates (made up: nothing here is a real secret) */
 const GENERATED_SECRET = {
   REDIS_URL: 'redis://:generated-redis-password@redis.folder-sync.svc:6379',
-  YUNXIN_APP_SECRET: 'generated-app-secret',
+  PROVIDER_SECRET: 'generated-app-secret',
   INGEST_TOKEN: 'generated-ingest-token-0123456789',
 };
 /** an overlay of an operator's own: a name prefix, and the Secret generated from a file */
@@ -75,7 +75,7 @@ const RENDERINGS: Array<[string, K8sObject[]]> = [
 const CONFIG_KEYS = new Set(Object.keys(configSchema.shape));
 /** REDIS_URL carries the Redis password; the others are the secrets of src/config.ts. */
 const SECRETS = new Set<string>([...SECRET_VARIABLES, 'REDIS_URL']);
-const PROVIDER_SECRETS = ['YUNXIN_APP_SECRET', 'TENCENT_SECRET_KEY'];
+const PROVIDER_SECRETS = ['PROVIDER_SECRET'];
 
 type Role = 'worker' | 'serve';
 interface Process {

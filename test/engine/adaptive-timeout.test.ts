@@ -26,7 +26,7 @@ describe.each(PROVIDERS)('a create slower than its adaptive budget (%s)', (provi
     e = await startEngine({
       provider,
       sim: { faults: { latencyMs: 20 } },
-      env: providerEnv(provider, { timeoutMs: CEILING_MS }),
+      env: providerEnv({ timeoutMs: CEILING_MS }),
       observer: {
         providerTimeout: (endpoint, seconds) => {
           if (endpoint === 'group.create') createBudgets.push(seconds);

@@ -50,7 +50,7 @@ it('every account a SIGKILLed worker held gets its next provider call within 10 
   // slow answers and a modest rate: each reconcile takes seconds, so a worker holds many at once
   e.sim.setFaults({ latencyMs: 250 });
   // LOCK_MS unset: the shipped default is what is measured
-  const env = workerEnv(e.config, { LOCK_MS: undefined, YUNXIN_RATE_LIMIT: '40' });
+  const env = workerEnv(e.config, { LOCK_MS: undefined, PROVIDER_RATE_LIMIT: '40' });
   const doomed = await procs.start({ ...env, WORKER_CONCURRENCY: '24' });
   const accounts = Array.from({ length: 30 }, (_, i) => `dead-${i}`);
   expect(await e.publish(accounts.flatMap(eventsOf))).toMatchObject({ refused: [] });

@@ -290,7 +290,7 @@ describe('worker processes', () => {
     async (provider) => {
       const e = await startProcessEngine(provider);
       e.sim.setFaults({ stallRate: 0.5, stallMs: 3000, stallEndpoints: ['group.create'] });
-      const worker = await procs.start(workerEnv(e.config, providerEnv(provider, { timeoutMs: 500 })));
+      const worker = await procs.start(workerEnv(e.config, providerEnv({ timeoutMs: 500 })));
       const accounts = range(15).map((i) => `stall-${String(i).padStart(2, '0')}`);
       const published = accounts.flatMap(smallAccount);
       const expected = allFoldersFilled(expectedFolders(published));
@@ -324,7 +324,7 @@ describe('worker processes', () => {
       const e = await startProcessEngine(provider);
       e.sim.setFaults({ stallRate: 1, stallMs: 2000, stallEndpoints: ['group.create'] });
       // the client waits longer than the stall: the create is held, not timed out, when the kill comes
-      const env = workerEnv(e.config, providerEnv(provider, { timeoutMs: 10_000 }));
+      const env = workerEnv(e.config, providerEnv({ timeoutMs: 10_000 }));
       const first = await procs.start(env);
       const accounts = range(5).map((i) => `held-${i}`);
       const published = accounts.flatMap(smallAccount);

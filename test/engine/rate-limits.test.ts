@@ -17,7 +17,7 @@ describe.each(PROVIDERS)('rate limits (%s)', (provider) => {
     e = await startEngine({
       provider,
       env: {
-        ...providerEnv(provider, { rateLimit: R }),
+        ...providerEnv({ rateLimit: R }),
         RATE_LIMIT_BACKOFF_MS: '100',
         RATE_LIMIT_BACKOFF_MAX_MS: '800',
       },
@@ -50,7 +50,7 @@ describe.each(PROVIDERS)('rate limits (%s)', (provider) => {
     const R = 25;
     e = await startEngine({
       provider,
-      env: providerEnv(provider, { rateLimit: R }),
+      env: providerEnv({ rateLimit: R }),
       sim: { rateLimit: { perSecond: R } },
     });
     const accounts = range(40).map((i) => `calm-${i}`);

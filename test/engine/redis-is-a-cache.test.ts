@@ -289,7 +289,7 @@ describe('continuous verification', () => {
     engine = await startEngine({ noWorkers: true });
     const e = engine;
     const env = workerEnv(e.config, {
-      ...providerEnv('yunxin', { rateLimit: R }),
+      ...providerEnv({ rateLimit: R }),
       VERIFY_SHARE: String(share),
       VERIFY_MIN_INTERVAL_MS: '300',
     });

@@ -32,7 +32,7 @@ describe('a misconfigured app', () => {
   it('Tencent with a wrong key: /readyz is degraded and names the code', async () => {
     const e = await startEngine({
       provider: 'tencent',
-      env: { TENCENT_SECRET_KEY: 'not-the-key-of-this-app' },
+      env: { PROVIDER_SECRET: 'not-the-key-of-this-app' },
     });
     try {
       await e.publish([ev('conversation.tagged', 'cfg', { ...team('c'), tag: 'customer' })]);

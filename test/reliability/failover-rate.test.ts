@@ -2,7 +2,7 @@
  * Fail-over to the next endpoint takes its own rate-limit slot (docs/reliability.md, finding 5).
  * The transport retries an idempotent call on the backup endpoint after an HTTP 5xx or a
  * timeout (and any call after a refused connection); that request counts at the provider like
- * any other. It used to go out at once, without a slot, so with YUNXIN_ENDPOINT listing a
+ * any other. It used to go out at once, without a slot, so with PROVIDER_ENDPOINT listing a
  * primary and a backup a 5xx storm doubled the requests of that moment. Here both endpoints
  * are the same simulator and every update answers HTTP 503: each update becomes two requests,
  * and they must still be spaced like slots of the configured rate (10/s: 105 ms apart).
@@ -23,9 +23,9 @@ afterEach(async () => {
 describe('fail-over to the backup endpoint', () => {
   it('a retried request takes a slot of the shared rate limit', async () => {
     const rate = 10;
-    const e = await startEngine({ noWorkers: true, env: { YUNXIN_RATE_LIMIT: String(rate) } });
+    const e = await startEngine({ noWorkers: true, env: { PROVIDER_RATE_LIMIT: String(rate) } });
     engine = e;
-    await procs.start(workerEnv(e.config, { YUNXIN_ENDPOINT: `${e.sim.url},${e.sim.url}` }));
+    await procs.start(workerEnv(e.config, { PROVIDER_ENDPOINT: `${e.sim.url},${e.sim.url}` }));
     const accounts = ['fo-0', 'fo-1', 'fo-2'];
     await e.publish(accounts.map((a) => ev('conversation.tagged', a, { ...team('c1'), tag: 'customer' })));
     await e.eventually(() => {

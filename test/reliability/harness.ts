@@ -18,7 +18,7 @@ import type { Subject } from './invariants.js';
 import type { Event } from './model.js';
 
 /**
- * startEngine with the provider's rate limit (YUNXIN_RATE_LIMIT or TENCENT_RATE_LIMIT) = `rate`
+ * startEngine with the provider's rate limit (PROVIDER_RATE_LIMIT) = `rate`
  * and the simulator's token bucket at the same rate, so going over the limit would show twice:
  * in the peak and as rate-limit answers.
  */
@@ -36,7 +36,7 @@ export function startRateLimitedEngine(
     ...opts,
     provider,
     sim: { seed: opts.seed, ...opts.sim, rateLimit: { perSecond: rate, ...opts.sim?.rateLimit } },
-    env: { ...providerEnv(provider, { rateLimit: rate }), ...opts.env },
+    env: { ...providerEnv({ rateLimit: rate }), ...opts.env },
   } as AnyEngineOptions);
 }
 

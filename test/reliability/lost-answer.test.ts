@@ -25,7 +25,7 @@ describe('a lost answer of a change the app then takes back', () => {
   it('does not leave the group changed (add, remove, rename)', async () => {
     const e = await startEngine({
       // the client gives up after 1.5 s; a stalled answer comes after 4 s
-      env: { YUNXIN_TIMEOUT_MS: '1500', RETRY_BASE_MS: '2000', RETRY_MAX_MS: '2000' },
+      env: { PROVIDER_TIMEOUT_MS: '1500', RETRY_BASE_MS: '2000', RETRY_MAX_MS: '2000' },
     });
     engine = e;
     const published: Event[] = [];

@@ -31,7 +31,7 @@ afterEach(async (ctx) => {
 describe('a worker paused past its lease', () => {
   it('does not send its creates when it wakes up: no duplicate of the groups its successor made', async () => {
     // 2 calls/s: creates queue up at the gate with their `pending` record written
-    const e = await startEngine({ noWorkers: true, env: { YUNXIN_RATE_LIMIT: '2' } });
+    const e = await startEngine({ noWorkers: true, env: { PROVIDER_RATE_LIMIT: '2' } });
     engine = e;
     const env = workerEnv(e.config, { LOCK_MS: '1000' });
     const first = await procs.start(env);

@@ -17,7 +17,7 @@ export interface Profile {
     /** event bursts after the initial one */
     bursts: number;
     kills: number;
-    /** provider calls per second (YUNXIN_RATE_LIMIT and the simulator's bucket) */
+    /** provider calls per second (PROVIDER_RATE_LIMIT and the simulator's bucket) */
     rate: number;
   };
   redis: { accounts: number; restarts: number; rate: number };

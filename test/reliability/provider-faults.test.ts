@@ -68,7 +68,7 @@ describe.each(PROVIDERS)('provider faults together (%s)', (provider) => {
     });
     engine = e;
     // the client gives up before a stalled answer comes: every stall is a lost answer
-    const env = workerEnv(e.config, providerEnv(provider, { timeoutMs: 800 }));
+    const env = workerEnv(e.config, providerEnv({ timeoutMs: 800 }));
     await Promise.all([procs.start(env), procs.start(env)]);
     const workload = makeWorkload({
       label: 'faults',

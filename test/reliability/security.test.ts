@@ -104,7 +104,7 @@ describe('security', () => {
       noWorkers: true,
       seed: seedFrom(rand),
       sim: { apps: { 'sec-app': S.appSecret } },
-      env: { REDIS_URL: redisUrl, YUNXIN_APP_KEY: 'sec-app', YUNXIN_APP_SECRET: S.appSecret },
+      env: { REDIS_URL: redisUrl, PROVIDER_APP_ID: 'sec-app', PROVIDER_SECRET: S.appSecret },
     });
     engine = e;
     for (const emitter of [e.redis, ...e.events.queues, ...e.reconcile.queues] as EventEmitter[])
@@ -205,7 +205,7 @@ describe('security', () => {
 
     // 3. a worker with a wrong AppSecret: every call it makes is refused (414)
     expect(await workers[0]!.stop('SIGTERM')).toBe(0);
-    const wrong = await procs.start({ ...env, YUNXIN_APP_SECRET: S.wrongAppSecret });
+    const wrong = await procs.start({ ...env, PROVIDER_SECRET: S.wrongAppSecret });
     workers.push(wrong);
     await ingest(burstWrong);
     const refused414 = () =>
@@ -269,7 +269,7 @@ describe('security', () => {
       const simulator = async (args: string[], env: NodeJS.ProcessEnv) => {
         const p = start(['simulator', '--provider', provider, '--port', '0', ...args], {
           SIMULATOR_ADMIN_TOKEN: '',
-          YUNXIN_APP_SECRET: appSecret,
+          PROVIDER_SECRET: appSecret,
           ...env,
         });
         return { p, url: (JSON.parse(await p.waitFor(listening, 30_000)) as { url: string }).url };
@@ -353,9 +353,9 @@ describe('Redis credentials never reach stdout or stderr', () => {
   const baseEnv = (redisUrl: string): NodeJS.ProcessEnv => ({
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: '{sec-redis}',
-    YUNXIN_APP_KEY: 'sec-app',
-    YUNXIN_APP_SECRET: `yx-app-secret-${hex(8)}`,
-    YUNXIN_ENDPOINT: 'http://127.0.0.1:9',
+    PROVIDER_APP_ID: 'sec-app',
+    PROVIDER_SECRET: `yx-app-secret-${hex(8)}`,
+    PROVIDER_ENDPOINT: 'http://127.0.0.1:9',
     HTTP_PORT: '0',
     LOCK_MS: '2000',
     LOG_LEVEL: 'trace',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, workerPartitions } from '../../src/config.js';
 
 const load = (env: Record<string, string>) =>
-  loadConfig({ YUNXIN_APP_KEY: 'k', YUNXIN_APP_SECRET: 's', ...env });
+  loadConfig({ PROVIDER_APP_ID: 'k', PROVIDER_SECRET: 's', ...env });
 
 describe('partition settings', () => {
   it('default to 16 partitions, all taken; take ranges and lists', () => {

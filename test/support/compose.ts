@@ -46,18 +46,19 @@ export function readCompose(path = 'docker-compose.yml'): ComposeFile {
 
 /**
  * Compose's variable interpolation: `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
- * `${VAR:?error}`, `${VAR?error}`, `$VAR` and `$$` (a literal `$`). `vars` plays the part of the
- * shell environment and the project's .env file (empty: what a fresh checkout without .env gets).
+ * `${VAR:?error}`, `${VAR?error}`, `$VAR` and `$$` (a literal `$`); a default may itself be
+ * interpolated (`${A:-${B:-x}}`, nested once). `vars` plays the part of the shell environment and
+ * the project's .env file (empty: what a fresh checkout without .env gets).
  */
 export function interpolate(value: string, vars: Record<string, string | undefined> = {}): string {
   return value.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])((?:[^}$]|\$(?!\{)|\$\{[^}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
     (whole, braced?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
       if (whole === '$$') return '$';
       const name = (braced ?? bare)!;
       const v = vars[name];
       const missing = colon === ':' ? v === undefined || v === '' : v === undefined;
-      if (op === '-') return missing ? arg! : v!;
+      if (op === '-') return missing ? interpolate(arg!, vars) : v!;
       if (op === '?' && missing) throw new Error(`${name}: ${arg || 'required'}`);
       return v ?? '';
     },

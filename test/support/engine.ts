@@ -149,17 +149,16 @@ export type AnyEngineOptions = Omit<EngineOptions, 'provider' | 'sim'> & {
   sim?: CommonSimOptions;
 };
 
-/** The environment variables that hold one setting for each provider. */
-export function providerEnv(
-  provider: ProviderName,
-  settings: { rateLimit?: number; timeoutMs?: number },
-): Record<string, string> {
-  const prefix = provider === 'tencent' ? 'TENCENT' : 'YUNXIN';
+/** The environment variables that hold the provider's rate limit and timeout. */
+export function providerEnv(settings: { rateLimit?: number; timeoutMs?: number }): Record<string, string> {
   return {
-    ...(settings.rateLimit === undefined ? {} : { [`${prefix}_RATE_LIMIT`]: String(settings.rateLimit) }),
-    ...(settings.timeoutMs === undefined ? {} : { [`${prefix}_TIMEOUT_MS`]: String(settings.timeoutMs) }),
+    ...(settings.rateLimit === undefined ? {} : { PROVIDER_RATE_LIMIT: String(settings.rateLimit) }),
+    ...(settings.timeoutMs === undefined ? {} : { PROVIDER_TIMEOUT_MS: String(settings.timeoutMs) }),
   };
 }
+
+/** Fast calls to an unthrottled simulator, whichever provider it stands in for. */
+const SIM_TRANSPORT = providerEnv({ rateLimit: 1000, timeoutMs: 2000 });
 
 /** The provider's simulator and the configuration that points the engine at it. */
 async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions | AnyEngineOptions) {
@@ -168,12 +167,11 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
     const sim = await startTencentSimulator({ ...base, ...(opts.sim as TencentSimulatorOptions) });
     const env = {
       PROVIDER: 'tencent',
-      TENCENT_ENDPOINT: sim.url,
-      TENCENT_SDKAPPID: String(TENCENT_DEMO_APP.sdkappid),
-      TENCENT_SECRET_KEY: TENCENT_DEMO_APP.secretKey,
+      PROVIDER_ENDPOINT: sim.url,
+      PROVIDER_APP_ID: String(TENCENT_DEMO_APP.sdkappid),
+      PROVIDER_SECRET: TENCENT_DEMO_APP.secretKey,
       TENCENT_ADMIN: TENCENT_DEMO_APP.admin,
-      TENCENT_RATE_LIMIT: '1000',
-      TENCENT_TIMEOUT_MS: '2000',
+      ...SIM_TRANSPORT,
     };
     return {
       sim: sim as SimulatorBase,
@@ -184,11 +182,10 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
   }
   const sim = await startSimulator({ ...base, ...(opts.sim as SimulatorOptions) });
   const env = {
-    YUNXIN_ENDPOINT: sim.url,
-    YUNXIN_APP_KEY: DEMO_APP.appKey,
-    YUNXIN_APP_SECRET: DEMO_APP.appSecret,
-    YUNXIN_RATE_LIMIT: '1000',
-    YUNXIN_TIMEOUT_MS: '2000',
+    PROVIDER_ENDPOINT: sim.url,
+    PROVIDER_APP_ID: DEMO_APP.appKey,
+    PROVIDER_SECRET: DEMO_APP.appSecret,
+    ...SIM_TRANSPORT,
   };
   const seed = (events: readonly unknown[]) => sim.state.seedConversations(conversationIdsOf(events));
   return { sim: sim as SimulatorBase, view: yunxinView(sim), env, seed };

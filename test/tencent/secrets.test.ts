@@ -12,7 +12,7 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-describe('TENCENT_SECRET_KEY and the UserSig never leave the client', () => {
+describe('The key (PROVIDER_SECRET) and the UserSig never leave the client', () => {
   it('are absent from every log line, error message and thrown object', async () => {
     const app = { sdkappid: 1400000009, secretKey: SECRET, admin: 'administrator' };
     const sim = await startTencentSimulator({ apps: [app], faults: { stallRate: 1, stallMs: 1000 } });
@@ -30,7 +30,10 @@ describe('TENCENT_SECRET_KEY and the UserSig never leave the client', () => {
     const wrong = new TencentClient({ ...opts, secretKey: `${SECRET}x` });
     closers.push(() => wrong.close());
     errors.push(await rejectionOf(wrong.listAll('a')));
-    logger.info({ secretKey: SECRET, config: { TENCENT_SECRET_KEY: SECRET } }, 'config loaded');
+    logger.info(
+      { secretKey: SECRET, config: { PROVIDER_SECRET: SECRET, TENCENT_SECRET_KEY: SECRET } },
+      'config loaded',
+    );
 
     const logged = text();
     expect(errors.map((e) => e.kind)).toEqual(['permanent', 'ambiguous', 'permanent']);

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { isConfigProblem } from '../../src/cli/config-or-exit.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createProvider, providerProfile, providerRateLimit } from '../../src/provider/create-provider.js';
+import { createProvider, providerProfile } from '../../src/provider/create-provider.js';
 
 const hooks = { beforeCall: async () => {}, onCall: () => {}, log: createLogger({ level: 'silent' }) };
 
 describe('PROVIDER=tencent', () => {
-  it('needs TENCENT_SDKAPPID and TENCENT_SECRET_KEY, and says so (a configuration problem: exit 2)', () => {
-    for (const env of [{}, { TENCENT_SDKAPPID: '1400000000' }, { TENCENT_SECRET_KEY: 'k' }]) {
+  it('needs PROVIDER_APP_ID and PROVIDER_SECRET, and says so (a configuration problem: exit 2)', () => {
+    for (const env of [{}, { PROVIDER_APP_ID: '1400000000' }, { PROVIDER_SECRET: 'k' }]) {
       const config = loadConfig({ PROVIDER: 'tencent', ...env });
       let error: unknown;
       try {
@@ -18,7 +18,7 @@ describe('PROVIDER=tencent', () => {
       }
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toBe(
-        'TENCENT_SDKAPPID and TENCENT_SECRET_KEY are required to run workers with PROVIDER=tencent',
+        'PROVIDER_APP_ID and PROVIDER_SECRET are required to run workers with PROVIDER=tencent',
       );
       expect(isConfigProblem(error)).toBe(true);
     }
@@ -27,9 +27,9 @@ describe('PROVIDER=tencent', () => {
   it('builds the Tencent provider with its limits, the configured ones winning, and its own rate', async () => {
     const config = loadConfig({
       PROVIDER: 'tencent',
-      TENCENT_SDKAPPID: '1400000000',
-      TENCENT_SECRET_KEY: 'k',
-      TENCENT_RATE_LIMIT: '150',
+      PROVIDER_APP_ID: '1400000000',
+      PROVIDER_SECRET: 'k',
+      PROVIDER_RATE_LIMIT: '150',
       GROUPS_PER_ACCOUNT: '15',
     });
     const provider = createProvider(config, hooks);
@@ -42,7 +42,7 @@ describe('PROVIDER=tencent', () => {
       });
       expect(providerProfile(config).limits).toEqual(provider.limits);
       expect(providerProfile(config).groupName('x'.repeat(40))).toHaveLength(32);
-      expect(providerRateLimit(config)).toBe(150);
+      expect(config.PROVIDER_RATE_LIMIT).toBe(150);
     } finally {
       await provider.close();
     }
@@ -58,6 +58,6 @@ describe('PROVIDER=tencent', () => {
       conversationsPerGroup: 1000,
       mixedMembershipUpdate: false,
     });
-    expect(providerRateLimit(config)).toBe(100);
+    expect(config.PROVIDER_RATE_LIMIT).toBe(100);
   });
 });

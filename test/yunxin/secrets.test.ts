@@ -11,7 +11,7 @@ afterEach(async () => {
   for (const c of closers.splice(0)) await c();
 });
 
-describe('YUNXIN_APP_SECRET never leaves the client', () => {
+describe('The AppSecret (PROVIDER_SECRET) never leaves the client', () => {
   it('is absent from every log line, error message and thrown object', async () => {
     const sim = await startSimulator({ apps: { k: SECRET }, faults: { stallRate: 1, stallMs: 1000 } });
     closers.push(() => sim.close());
@@ -33,7 +33,10 @@ describe('YUNXIN_APP_SECRET never leaves the client', () => {
     const wrong = new YunxinClient({ appKey: 'k', appSecret: `${SECRET}x`, endpoints: [sim.url], logger });
     closers.push(() => wrong.close());
     errors.push(await rejectionOf(wrong.listGroups('a')));
-    logger.info({ appSecret: SECRET, config: { YUNXIN_APP_SECRET: SECRET } }, 'config loaded');
+    logger.info(
+      { appSecret: SECRET, config: { PROVIDER_SECRET: SECRET, YUNXIN_APP_SECRET: SECRET } },
+      'config loaded',
+    );
 
     expect(errors.map((e) => e.kind)).toEqual(['permanent', 'ambiguous', 'permanent']);
     const logged = text();

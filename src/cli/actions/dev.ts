@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Config, ConfigError, loadConfig } from '../../config.js';
+import { type Config, canonicalEnv } from '../../config.js';
 import { runDemo } from '../../demo/run-demo.js';
 import { openPartitioned } from '../../jobs/partitioned-queue.js';
 import { QUEUES } from '../../jobs/queues.js';
@@ -21,7 +21,7 @@ import { withScripts } from '../../store/scripts.js';
 import { startWorkers } from '../../workers/run-workers.js';
 import { commandKeys, commandRedis } from '../command-redis.js';
 import type { DevFlags } from '../commands/dev.js';
-import { configOrExit } from '../config-or-exit.js';
+import { configOrExit, orExit } from '../config-or-exit.js';
 import { EXIT } from '../exit-codes.js';
 import { exitOnUncaught, onShutdown } from '../shutdown.js';
 import { startServer } from './serve.js';
@@ -66,9 +66,9 @@ async function startLocalSimulator(log: Logger, provider: Config['PROVIDER']): P
       return {
         sim,
         env: {
-          TENCENT_ENDPOINT: sim.url,
-          TENCENT_SDKAPPID: String(TENCENT_DEMO_APP.sdkappid),
-          TENCENT_SECRET_KEY: TENCENT_DEMO_APP.secretKey,
+          PROVIDER_ENDPOINT: sim.url,
+          PROVIDER_APP_ID: String(TENCENT_DEMO_APP.sdkappid),
+          PROVIDER_SECRET: TENCENT_DEMO_APP.secretKey,
           TENCENT_ADMIN: TENCENT_DEMO_APP.admin,
         },
       };
@@ -77,9 +77,9 @@ async function startLocalSimulator(log: Logger, provider: Config['PROVIDER']): P
     return {
       sim,
       env: {
-        YUNXIN_ENDPOINT: sim.url,
-        YUNXIN_APP_KEY: DEMO_APP.appKey,
-        YUNXIN_APP_SECRET: DEMO_APP.appSecret,
+        PROVIDER_ENDPOINT: sim.url,
+        PROVIDER_APP_ID: DEMO_APP.appKey,
+        PROVIDER_SECRET: DEMO_APP.appSecret,
       },
     };
   };
@@ -91,15 +91,13 @@ async function startLocalSimulator(log: Logger, provider: Config['PROVIDER']): P
   }
 }
 
-/** Are the configured provider's credentials set (then the real provider is used, not a simulator)? */
-const hasCredentials = (env: NodeJS.ProcessEnv) =>
-  env.PROVIDER === 'tencent'
-    ? Boolean(env.TENCENT_SDKAPPID && env.TENCENT_SECRET_KEY)
-    : Boolean(env.YUNXIN_APP_KEY && env.YUNXIN_APP_SECRET);
+/** Are the provider's credentials set (then the real provider is used, not a simulator)? */
+const hasCredentials = (env: NodeJS.ProcessEnv) => Boolean(env.PROVIDER_APP_ID && env.PROVIDER_SECRET);
 
 export async function devAction(o: DevFlags): Promise<void> {
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', name: 'dev' });
   exitOnUncaught(log);
+  const given = orExit(() => canonicalEnv(process.env));
   let redis: Awaited<ReturnType<typeof findRedis>>;
   try {
     redis = await findRedis();
@@ -107,7 +105,7 @@ export async function devAction(o: DevFlags): Promise<void> {
     console.error((error as Error).message);
     process.exit(EXIT.usage);
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url };
+  const env: NodeJS.ProcessEnv = { ...given, REDIS_URL: redis.url };
   const provider = env.PROVIDER === 'tencent' ? 'tencent' : 'yunxin';
   const local = hasCredentials(env) ? undefined : await startLocalSimulator(log, provider);
   const sim = local?.sim;
@@ -121,16 +119,7 @@ export async function devAction(o: DevFlags): Promise<void> {
   }
   env.DASHBOARD_PASSWORD ||= randomBytes(9).toString('base64url');
   env.INGEST_TOKEN ||= randomBytes(18).toString('base64url');
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(EXIT.usage);
-    }
-    throw error;
-  }
+  const config = configOrExit(env);
   const metrics = new Metrics();
   const workers = await startWorkers(config, log, metrics);
   const server = await startServer(config, log, { metrics, extraReady: () => workers.ready() }).catch(
@@ -149,7 +138,7 @@ export async function devAction(o: DevFlags): Promise<void> {
       '',
       'yunxin-folder-sync is running',
       `  Redis          ${redactUrlCredentials(redis.url)} (${redis.source}), key prefix ${config.QUEUE_PREFIX}`,
-      `  ${PROVIDER_LABELS[config.PROVIDER]!.padEnd(15)}${(config.PROVIDER === 'tencent' ? config.TENCENT_ENDPOINT : config.YUNXIN_ENDPOINT).join(', ')}${sim ? ' (the simulator; state at /_sim/accounts/<account>/groups)' : ''}`,
+      `  ${PROVIDER_LABELS[config.PROVIDER]!.padEnd(15)}${config.PROVIDER_ENDPOINT.join(', ')}${sim ? ' (the simulator; state at /_sim/accounts/<account>/groups)' : ''}`,
       `  rules          ${config.FOLDER_RULES}`,
       `  dashboard      ${url}/admin/queues   user ${config.DASHBOARD_USER}, password ${env.DASHBOARD_PASSWORD}`,
       `  ingest         curl -H 'Authorization: Bearer ${env.INGEST_TOKEN}' --data-binary @examples/events.ndjson ${url}/v1/events`,

@@ -12,8 +12,7 @@ export function devCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nRedis: REDIS_URL, else 127.0.0.1:6379, else a redis:7 container (Docker), else a message saying how to get one.\n' +
-        'Without YUNXIN_APP_KEY/YUNXIN_APP_SECRET the Yunxin simulator stands in for Yunxin;\n' +
-        'with PROVIDER=tencent and no TENCENT_SDKAPPID/TENCENT_SECRET_KEY, the Tencent simulator for Tencent.\n' +
+        'Without PROVIDER_APP_ID/PROVIDER_SECRET the simulator of PROVIDER (yunxin or tencent) stands in for it.\n' +
         'DASHBOARD_PASSWORD and INGEST_TOKEN are generated and printed when not set.',
     )
     .action(async (o: DevFlags) => {

@@ -6,8 +6,8 @@ export interface SimulatorFlags {
   provider: 'yunxin' | 'tencent';
   port: string;
   host: string;
-  appKey: string;
-  sdkappid: string;
+  appKey?: string;
+  sdkappid?: string;
   rate?: string;
   blockMs: string;
   admin: boolean;
@@ -26,21 +26,19 @@ export function simulatorCommand(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option(
       '--app-key <key>',
-      'Yunxin AppKey the simulator accepts',
-      process.env.YUNXIN_APP_KEY ?? DEMO_APP.appKey,
+      `Yunxin AppKey the simulator accepts (default: PROVIDER_APP_ID, else ${DEMO_APP.appKey})`,
     )
     .option(
       '--sdkappid <id>',
-      'Tencent SDKAppID the simulator accepts',
-      process.env.TENCENT_SDKAPPID || String(TENCENT_DEMO_APP.sdkappid),
+      `Tencent SDKAppID the simulator accepts (default: PROVIDER_APP_ID, else ${TENCENT_DEMO_APP.sdkappid})`,
     )
     .option('--rate <n>', 'calls per second per endpoint, 0 = unlimited (default: Yunxin 100, Tencent 200)')
     .option('--block-ms <ms>', 'blocking period after a rate-limit answer', '0')
     .option('--admin', 'enable the /_sim/ introspection and fault-control endpoints', false)
     .addHelpText(
       'after',
-      '\nYunxin: the AppSecret is read from YUNXIN_APP_SECRET (default: the demo secret).\n' +
-        'Tencent: the UserSig key from TENCENT_SECRET_KEY, the admin from TENCENT_ADMIN (defaults: the demo app).\n' +
+      "\nThe app id and secret are the workers': PROVIDER_APP_ID and PROVIDER_SECRET, when --provider is PROVIDER;\n" +
+        "Tencent's admin is TENCENT_ADMIN. Unset, the demo app's are used.\n" +
         'SIMULATOR_ADMIN_TOKEN protects /_sim/ when set.',
     )
     .action(async (o: SimulatorFlags) => {
