@@ -54,6 +54,8 @@ export interface LedgerGroup {
   name: string;
   /** a create was sent and not confirmed: the caller must list and adopt before planning */
   pending: boolean;
+  /** when that create was sent (ms): it may still be applied until the answer window passes */
+  sentAt?: number;
 }
 
 /** What the provider confirmed, per folder (only folders this service manages). */

@@ -45,6 +45,8 @@ export interface ReconcileDeps {
   log: Logger;
   leaseMs?: number;
   observer?: EngineObserver;
+  /** how long an unanswered create may still be applied: the provider timeout's ceiling (session.ts) */
+  createAnswerWindowMs?: number;
   /** create a conversation an add found missing (CREATE_MISSING_CONVERSATIONS; default true) */
   createMissingConversations?: boolean;
   /** a read-back that served this verification request sent this many requests: charge its budget */
@@ -106,6 +108,7 @@ export async function reconcileAccount(
       now: deps.now,
       leaseMs,
       retryDelayMs: (attempts) => backoffMs(attempts, deps.retry.baseMs, deps.retry.maxMs, deps.random),
+      createAnswerWindowMs: deps.createAnswerWindowMs ?? 0,
     });
     await discardCorrupt(session, deps);
     const rules = await deps.rules(state.fleet.rulesGeneration);
@@ -152,6 +155,7 @@ export async function reconcileAccount(
       desired.nextRetryAt === undefined ? undefined : desired.nextRetryAt - deps.now(),
       failedFolders.size > 0 ? deps.retry.maxMs : undefined,
       settled ? undefined : deps.retry.baseMs,
+      session.pendingCreatesUntil === undefined ? undefined : session.pendingCreatesUntil - deps.now(),
     ].filter((w): w is number => w !== undefined);
     return {
       status: 'done',

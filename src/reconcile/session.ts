@@ -48,6 +48,13 @@ export interface SessionOptions {
   /** the wait before the n-th retry of a failed item */
   retryDelayMs: (attempts: number) => number;
   leaseMs: number;
+  /**
+   * How long a create whose answer never came may still be applied (the provider timeout's
+   * ceiling): a read-back that does not find its group before then keeps it pending instead of
+   * creating again, so an adaptive timeout gives up on the answer sooner but never re-creates
+   * sooner than the fixed timeout did. 0: no wait.
+   */
+  createAnswerWindowMs?: number;
 }
 
 /**
@@ -63,8 +70,20 @@ export class AccountSession {
     private readonly opts: SessionOptions,
   ) {}
 
+  /** the latest time a pending create may still be applied (ms); a reconcile looks again then */
+  pendingCreatesUntil: number | undefined;
+
   get account(): string {
     return this.lease.account;
+  }
+
+  /** A pending create, not found by a read-back, that may still be applied: left pending. */
+  private mayStillBeApplied(group: LedgerGroup): boolean {
+    if (!group.pending || group.sentAt === undefined) return false;
+    const until = group.sentAt + (this.opts.createAnswerWindowMs ?? 0);
+    if (until <= this.opts.now()) return false;
+    this.pendingCreatesUntil = Math.max(this.pendingCreatesUntil ?? 0, until);
+    return true;
   }
 
   get ledger() {
@@ -101,7 +120,7 @@ export class AccountSession {
 
   /** Written before a create is sent: a lost answer leaves it behind for the read-back to adopt. */
   async markCreatePending(folder: FolderKey, name: string): Promise<void> {
-    await this.write(this.setGroup(folder, { name, pending: true }));
+    await this.write(this.setGroup(folder, { name, pending: true, sentAt: this.opts.now() }));
   }
 
   /** A create succeeded: the group and the members it took are confirmed together. */
@@ -171,8 +190,8 @@ export class AccountSession {
     const drift = { ...NO_DRIFT };
     const ops: WriteOp[] = [];
     const touched = new Set<FolderKey>();
-    for (const folder of [...ledger.groups.keys()]) {
-      if (readBack.groups.has(folder)) continue;
+    for (const [folder, group] of [...ledger.groups]) {
+      if (readBack.groups.has(folder) || this.mayStillBeApplied(group)) continue;
       if (trusted(folder)) drift.groupsMissing++;
       ops.push(...this.forgetOps(folder));
     }

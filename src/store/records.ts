@@ -82,6 +82,7 @@ const groupCodec = z.strictObject({
   groupId: z.string().min(1).optional(),
   name: z.string(),
   pending: z.boolean(),
+  sentAt: int.optional(),
 });
 const rejectionCodec = z.strictObject({ code: int, msg: z.string(), at: int, fp: z.string() });
 const retryCodec = z.strictObject({ attempts: int.min(0), notBefore: int, code: int });
@@ -121,7 +122,9 @@ const CONVERSATION_KEY = /^[123]\|\P{Cc}+$/u;
 function encodeLedgerFolder(group: LedgerGroup, members: Iterable<ConversationKey>): string {
   const sorted = [...members].sort();
   if (CONTROL.test(group.groupId ?? '')) return JSON.stringify({ ...group, members: sorted });
-  return `${group.pending ? '?' : '='}${group.groupId ?? ''}${GS}${sorted.join(RS)}${GS}${group.name}`;
+  // a pending create has no group id yet: its slot holds `@<when it was sent>`
+  const id = group.groupId ?? (group.pending && group.sentAt !== undefined ? `@${group.sentAt}` : '');
+  return `${group.pending ? '?' : '='}${id}${GS}${sorted.join(RS)}${GS}${group.name}`;
 }
 
 /** A `g|<folder>` value (either form), or undefined when it does not decode. */
@@ -146,7 +149,9 @@ export function decodeLedgerFolder(
   const members = list === '' ? [] : list.split(RS);
   if (!members.every((m) => CONVERSATION_KEY.test(m))) return undefined;
   const group: LedgerGroup = { name: text.slice(b + 1), pending: kind === '?' };
-  if (groupId !== '') group.groupId = groupId;
+  const sentAt = kind === '?' && /^@\d+$/.test(groupId) ? Number(groupId.slice(1)) : undefined;
+  if (sentAt !== undefined) group.sentAt = sentAt;
+  else if (groupId !== '') group.groupId = groupId;
   return { group, members: members as ConversationKey[] };
 }
 

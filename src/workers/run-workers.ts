@@ -99,6 +99,7 @@ export async function startWorkers(
     observer,
     chargeVerification: (requests, request) => verifier.charge(requests, request),
     createMissingConversations: config.CREATE_MISSING_CONVERSATIONS,
+    createAnswerWindowMs: config.PROVIDER_TIMEOUT_MS,
   };
   const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
   const workers = openEngineWorkers(

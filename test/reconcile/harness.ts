@@ -30,7 +30,9 @@ export const untagged = (target: string, tag = 'customer') =>
   event({ type: 'conversation.untagged', conversation: { type: 2, target }, tag });
 
 /** An account's reconcile against a fake provider and an in-memory store: no Redis, no HTTP. */
-export function harness(opts: Partial<Pick<ReconcileDeps, 'createMissingConversations'>> = {}) {
+export function harness(
+  opts: Partial<Pick<ReconcileDeps, 'createMissingConversations' | 'createAnswerWindowMs'>> = {},
+) {
   const store = new MemoryStore();
   const provider = new FakeProvider();
   const observed: Parameters<NonNullable<EngineObserver['driftFound']>>[0][] = [];
@@ -77,6 +79,10 @@ export function harness(opts: Partial<Pick<ReconcileDeps, 'createMissingConversa
       }
     },
     reconcile: (signal?: AbortSignal) => reconcileAccount(ACCOUNT, deps, signal),
+    /** moves the clock the reconcile reads */
+    advance(ms: number) {
+      clock += ms;
+    },
     /** the provider's groups as {name: sorted members} */
     groups: () => Object.fromEntries(provider.groups.map((g) => [g.name, [...g.members].sort()])),
   };

@@ -151,6 +151,41 @@ describe('calls that fail', () => {
     expect(h.provider.calls.filter((c) => c === 'create')).toHaveLength(1);
   });
 
+  it('a create that timed out unapplied and is applied late is adopted: not re-sent within the answer window', async () => {
+    const h = harness({ createAnswerWindowMs: 10_000 });
+    h.fold(tagged('c1'));
+    h.provider.failNext(
+      'create',
+      providerError('ambiguous', -2, 'timeout after 1000 ms (adaptive)'),
+      'refused',
+    );
+    await expect(h.reconcile()).rejects.toThrow('timeout');
+    h.advance(1_500);
+    // the read-back finds no group, but the create may still be applied: it stays pending
+    const held = await h.reconcile();
+    expect(h.provider.calls.filter((c) => c === 'create')).toHaveLength(1);
+    expect(held).toMatchObject({ status: 'done' });
+    expect(held.status === 'done' && held.requeueAfterMs).toBeGreaterThan(0);
+    expect(held.status === 'done' && held.requeueAfterMs).toBeLessThanOrEqual(8_500);
+    h.provider.add('Customers', ['2|c1'], 'app:customers'); // the provider applies it now
+    h.advance(9_000);
+    await h.reconcile();
+    expect(h.provider.groups).toHaveLength(1);
+    expect(h.provider.calls.filter((c) => c === 'create')).toHaveLength(1);
+    expect(h.groups()).toEqual({ Customers: ['2|c1'] });
+  });
+
+  it('a create that timed out and was never applied is sent again once the answer window has passed', async () => {
+    const h = harness({ createAnswerWindowMs: 10_000 });
+    h.fold(tagged('c1'));
+    h.provider.failNext('create', providerError('ambiguous', -2, 'timeout'), 'refused');
+    await expect(h.reconcile()).rejects.toThrow('timeout');
+    h.advance(10_001);
+    await h.reconcile();
+    expect(h.provider.calls.filter((c) => c === 'create')).toHaveLength(2);
+    expect(h.groups()).toEqual({ Customers: ['2|c1'] });
+  });
+
   it('a group deleted in a client is forgotten and made again', async () => {
     const h = harness();
     h.fold(tagged('c1'));
