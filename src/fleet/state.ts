@@ -7,7 +7,8 @@ import { livenessReport } from './takeover.js';
 /**
  * What the whole fleet shares, for /readyz and `status`: the deployment epoch (and whether it
  * began because Redis lost data), the rules generation running, and a change the deletion guard
- * holds, the worker processes beating and accounts a dead one still holds. Read from Redis, so any process shows the same.
+ * holds, the worker processes beating and accounts a dead one still holds. Read from Redis, so
+ * any process shows the same.
  */
 export async function fleetState(redis: RedisClient, keys: Keys) {
   const [sentinel, { stored, held }, workers] = await Promise.all([

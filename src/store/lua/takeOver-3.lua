@@ -3,7 +3,8 @@
   at once) and its BullMQ job lock (the next stalled-job check moves the job back to wait). Only
   while the holder record is still the one read, and each key only while it is still the dead
   worker's: a record or lease written meanwhile by a live worker is left alone.
-  KEYS[1] lease:<account>   KEYS[2] holders (hash)   KEYS[3] the job's lock key ('' none)
+  KEYS[1] lease:<account>   KEYS[2] holders (hash)   KEYS[3] the job's lock key (KEYS[1] again
+  when there is no job: every key of a script sits in one Cluster slot)
   ARGV[1] account   ARGV[2] holder record as read   ARGV[3] lease token   ARGV[4] job token
   Returns 1 taken over, 0 the record changed meanwhile.
 ]]
