@@ -20,9 +20,9 @@ import { AccountStore } from '../../store/account-store.js';
 import { withScripts } from '../../store/scripts.js';
 import { startWorkers } from '../../workers/run-workers.js';
 import { commandKeys, commandRedis } from '../command-redis.js';
-import type { DevFlags } from '../commands/dev.js';
 import { configOrExit, orExit } from '../config-or-exit.js';
 import { EXIT } from '../exit-codes.js';
+import type { DevFlags } from '../flags.js';
 import { exitOnUncaught, onShutdown } from '../shutdown.js';
 import { startServer } from './serve.js';
 

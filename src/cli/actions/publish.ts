@@ -12,7 +12,7 @@ import { QUEUES } from '../../jobs/queues.js';
 import { describeRedisError, isRedisAuthError } from '../../redis/errors.js';
 import { inSpan } from '../../telemetry/api.js';
 import { commandRetryStrategy } from '../command-redis.js';
-import type { PublishFlags } from '../commands/publish.js';
+import type { PublishFlags } from '../flags.js';
 
 /** Exit codes of `publish` (the same meanings as the CLI's EXIT in exit-codes.ts). */
 const EXIT = { ok: 0, refused: 1, failure: 1, usage: 2 } as const;
