@@ -7,7 +7,7 @@ import { QUEUES } from '../jobs/queues.js';
 import { CALL_OUTCOMES, type CallAnswer } from '../provider/errors.js';
 import { TIMEOUT_BUDGET } from '../provider/latency-budget.js';
 import type { EngineObserver, JobRun } from '../reconcile/observer.js';
-import type { RepairResult } from '../reconcile/repair.js';
+import type { RepairResult } from '../reconcile/session.js';
 import type { Keys } from '../store/keys.js';
 import { JOB_STATES, QueueCounts } from './queue-counts.js';
 

@@ -1,6 +1,6 @@
 import type { HeldRules } from '../fleet/rules.js';
 import type { CallAnswer } from '../provider/errors.js';
-import type { RepairResult } from './repair.js';
+import type { RepairResult } from './session.js';
 
 /**
  * How a job run ended: completed, retried (failed, runs again after backoff) or failed (its last

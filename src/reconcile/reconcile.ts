@@ -3,24 +3,16 @@ import type { DesiredState } from '../plan/desired.js';
 import { planSteps } from '../plan/planner.js';
 import type { FolderKey, Overflow, Plan } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
-import type { AppFolder } from '../rules/schema.js';
 import { runSliced } from '../steps.js';
 import type { Lease, LoadedAccount } from '../store/account-store.js';
 import type { LeaseHolder } from '../store/holders.js';
 import { backoffMs } from './backoff.js';
 import type { ReconcileContext, ReconcileGate } from './context.js';
-import { type EvaluationStore, type Evaluator, evaluator } from './evaluation.js';
+import { type EvaluationStore, type Evaluator, evaluator, type FleetRules } from './evaluation.js';
 import { executeCall } from './execute-call.js';
 import type { EngineObserver } from './observer.js';
-import { driftCount, type RepairResult, repair } from './repair.js';
-import { AccountSession, type SessionStore } from './session.js';
-
-/** The rules a reconcile runs under: the fleet's, at a generation. */
-export interface FleetRules {
-  folders: readonly AppFolder[];
-  /** undefined only where there is no fleet state (tests that pass rules directly) */
-  generation: number | undefined;
-}
+import { driftCount, repair } from './repair.js';
+import { AccountSession, type RepairResult, type SessionStore } from './session.js';
 
 /** What a reconcile needs of the account's storage (AccountStore, or a fake in tests). */
 export interface ReconcileStore extends SessionStore, Partial<EvaluationStore> {
