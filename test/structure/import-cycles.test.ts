@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/**
+ * Relative imports of a file, once each: static, dynamic, side-effect only and re-exports, type-only
+ * ones included (a cycle of types still ties two files together).
+ */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:from|import\(?)\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
+  return [...new Set(specifiers.map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts'))))];
+}
+
+/** The import graph of src/: each file → the files it imports, named relative to src/. */
+function importGraph(): Map<string, string[]> {
+  const files = sourceFiles(SRC);
+  return new Map(files.map((f) => [relative(SRC, f), importsOf(f).map((i) => relative(SRC, i))]));
+}
+
+/** Every cycle found by a depth-first walk of a graph (node → the nodes it points to), each as the nodes around it. */
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'open') found.push(path.slice(path.indexOf(next)));
+      else if (!state.has(next) && graph.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return found;
+}
+
+describe('src/', () => {
+  it('has no import cycle', () => {
+    expect(cycles(importGraph())).toEqual([]);
+  });
+});
+
+describe('the cycle detector', () => {
+  // the detector itself, on made-up graphs: a test that cannot fail proves nothing
+  it('finds a cycle when there is one, with the files around it', () => {
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts', 'd.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', []],
+    ]);
+    expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+  });
+
+  it('finds a file that imports itself, and a cycle reached only from outside it', () => {
+    const graph = new Map([
+      ['entry.ts', ['x.ts', 'self.ts']],
+      ['x.ts', ['y.ts']],
+      ['y.ts', ['x.ts']],
+      ['self.ts', ['self.ts']],
+    ]);
+    expect(cycles(graph)).toEqual([['x.ts', 'y.ts'], ['self.ts']]);
+  });
+
+  it('finds none in an acyclic graph, shared imports (a diamond) included', () => {
+    const graph = new Map([
+      ['top.ts', ['left.ts', 'right.ts']],
+      ['left.ts', ['bottom.ts']],
+      ['right.ts', ['bottom.ts', 'outside.ts']],
+      ['bottom.ts', []],
+    ]);
+    expect(cycles(graph)).toEqual([]);
+  });
+});
