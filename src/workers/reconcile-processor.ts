@@ -4,11 +4,11 @@ import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
 import type { EngineObserver } from '../reconcile/observer.js';
-import { isPoison } from '../reconcile/poison.js';
 import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
 import { LeaseLostError } from '../store/account-store.js';
 import type { LeaseHolder } from '../store/holders.js';
 import { inSpan } from '../telemetry/api.js';
+import { isPoison } from './poison.js';
 
 /** Failures in a row, for a reason no retry fixes, after which an account is parked. */
 export const PARK_AFTER_ATTEMPTS = 5;
