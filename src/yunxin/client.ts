@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type CallHooks, type CallReporting, hookedCall } from '../provider/call-hooks.js';
-import { Transport, type TransportOptions } from '../provider/transport.js';
+import { Transport, type TransportOptions, type TransportResponse } from '../provider/transport.js';
 import { activeTraceId } from '../telemetry/api.js';
 import { authHeaders, type Credentials, newTraceId } from './auth.js';
 import { conversationId, parseConversationId } from './conversation-id.js';
@@ -319,6 +319,17 @@ export class YunxinClient {
         }
         throw error;
       });
+    return this.readAnswer(endpoint, schema, res, { traceId, label, started });
+  }
+
+  /** The answer to one request: HTTP 200, a {code,msg,data} envelope, code 200, then the schema. */
+  private readAnswer<S extends z.ZodType | null>(
+    endpoint: EndpointName,
+    schema: S,
+    res: TransportResponse,
+    call: { traceId: string; label: string; started: number },
+  ): S extends z.ZodType ? z.output<S> : undefined {
+    const { traceId, label, started } = call;
     const ambiguousKind = isIdempotent(endpoint) ? 'transient' : 'ambiguous';
     if (res.status !== 200) {
       throw new YunxinError({
