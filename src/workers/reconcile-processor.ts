@@ -3,11 +3,11 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { enqueueReconcile, type ReconcileJobData } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
-import type { EngineObserver } from '../reconcile/observer.js';
 import { type ReconcileDeps, reconcileAccount } from '../reconcile/reconcile.js';
 import { LeaseLostError } from '../store/account-store.js';
 import type { LeaseHolder } from '../store/holders.js';
 import { inSpan } from '../telemetry/api.js';
+import type { WorkerObserver } from './observer.js';
 import { isPoison } from './poison.js';
 
 /** Failures in a row, for a reason no retry fixes, after which an account is parked. */
@@ -21,7 +21,7 @@ export interface ReconcileProcessorDeps {
   debounceMs: number;
   backlogWaitMs: number;
   log: Logger;
-  observer: EngineObserver;
+  observer: WorkerObserver;
   signal: AbortSignal;
   /** records that an account's reconcile was given up */
   park: (account: string, record: { reason: string; at: number; attempts: number }) => Promise<void>;
