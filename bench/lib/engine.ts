@@ -10,7 +10,6 @@ import { openQueue, QUEUES } from '../../src/jobs/queues.js';
 import { createLogger, errorSink, type Logger } from '../../src/log.js';
 import { providerProfile } from '../../src/provider/create-provider.js';
 import type { ProviderProfile } from '../../src/provider/types.js';
-import type { EngineObserver } from '../../src/reconcile/observer.js';
 import { loadRulesFile } from '../../src/rules/load.js';
 import type { RateLimitConfig } from '../../src/simulators/kit/rate-limiter.js';
 import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
@@ -21,6 +20,7 @@ import { conversationIdsOf } from '../../src/simulators/yunxin/existing-conversa
 import { type Simulator, startSimulator } from '../../src/simulators/yunxin/server.js';
 import type { Keys } from '../../src/store/keys.js';
 import { withScripts } from '../../src/store/scripts.js';
+import type { WorkerObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import { benchPrefix, deletePrefix } from './redis.js';
 import { waitUntil } from './time.js';
@@ -56,7 +56,7 @@ export interface BenchEngine {
   maintenance: Queue;
   /** undefined when started with `workers: false` (worker processes, or seeding first) */
   workers: RunningWorkers | undefined;
-  startWorkers(observer?: EngineObserver): Promise<RunningWorkers>;
+  startWorkers(observer?: WorkerObserver): Promise<RunningWorkers>;
   publish(events: readonly unknown[]): Promise<PublishResult>;
   /** makes the conversations of events exist at the provider, as a user's chats would */
   seedConversations(events: readonly unknown[]): void;
@@ -78,7 +78,7 @@ export interface BenchEngineOptions {
   sim?: { rateLimit?: Partial<RateLimitConfig> };
   /** start the workers in this process now (default true) */
   workers?: boolean;
-  observer?: EngineObserver;
+  observer?: WorkerObserver;
   /** leave the keys on close (a private redis-server that is stopped afterwards anyway) */
   keepKeys?: boolean;
 }

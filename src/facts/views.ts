@@ -43,6 +43,60 @@ function add(b: Building, kind: string, name: string, r: Register): boolean {
   return true;
 }
 
+/** The registers of an account's facts hash, gathered per conversation, with what did not decode. */
+class Gathered {
+  readonly byConversation = new Map<string, Building>();
+  corrupt = 0;
+  /** registers read from legacy fields */
+  legacy = 0;
+
+  /** One field of the hash: the pack, a record, or a legacy register. */
+  field(field: string, value: string): void {
+    // `${type}|${target}` (a record), or `${type}|${target}|${kind}` then `|${name}` (legacy)
+    const end = field.indexOf('|', 2);
+    if (field === PACK_FIELD) this.pack(value);
+    else if (end < 0 && isTypePrefix(field) && field.length > 2) this.record(field, value);
+    else this.legacyField(field, end, value);
+  }
+
+  private building(key: string): Building {
+    let b = this.byConversation.get(key);
+    if (!b) {
+      b = {};
+      this.byConversation.set(key, b);
+    }
+    return b;
+  }
+
+  private pack(value: string): void {
+    const pack = unpackRecords(value);
+    this.corrupt += pack.corrupt;
+    for (const [key, record] of pack.entries) {
+      if (isTypePrefix(key) && key.length > 2 && key.indexOf('|', 2) < 0) this.record(key, record);
+      else this.corrupt++;
+    }
+  }
+
+  private record(key: string, value: string): void {
+    const record = decodeRecord(value);
+    this.corrupt += record.corrupt;
+    const b = this.building(key);
+    for (const r of record.registers) if (!add(b, r.name.charAt(0), r.name.slice(1), r)) this.corrupt++;
+  }
+
+  /** `end`: where the conversation key ends in the field (the `|` before the kind), or -1 */
+  private legacyField(field: string, end: number, value: string): void {
+    const kind = end < 0 ? '' : field.charAt(end + 1);
+    const register = parseRegister(value);
+    const named = kind === 'a' || kind === 't';
+    const shaped = named ? field.charAt(end + 2) === '|' && field.length > end + 3 : field.length === end + 2;
+    if (!isTypePrefix(field) || end <= 2 || !shaped || !register) this.corrupt++;
+    else if (add(this.building(field.slice(0, end)), kind, named ? field.slice(end + 3) : '', register))
+      this.legacy++;
+    else this.corrupt++;
+  }
+}
+
 /**
  * Turns an account's facts hash into conversation views. Pure. A removal hides every fact
  * older than it, so a conversation that comes back starts clean. A field or register that does
@@ -55,90 +109,54 @@ function add(b: Building, kind: string, name: string, r: Register): boolean {
 export function* buildViewsSteps(
   hash: Readonly<Record<string, string>>,
 ): Steps<{ facts: AccountFacts; corrupt: number; legacy: number }> {
-  const byConversation = new Map<string, Building>();
-  let corrupt = 0;
-  let legacy = 0;
+  const gathered = new Gathered();
   let done = 0;
-  const building = (key: string) => {
-    let b = byConversation.get(key);
-    if (!b) {
-      b = {};
-      byConversation.set(key, b);
-    }
-    return b;
-  };
-  const addRecord = (key: string, value: string) => {
-    const record = decodeRecord(value);
-    corrupt += record.corrupt;
-    const b = building(key);
-    for (const r of record.registers) if (!add(b, r.name.charAt(0), r.name.slice(1), r)) corrupt++;
-  };
   for (const field in hash) {
     if (++done % STEP_EVERY === 0) yield;
-    if (field === PACK_FIELD) {
-      const pack = unpackRecords(hash[field]!);
-      corrupt += pack.corrupt;
-      for (const [key, value] of pack.entries) {
-        if (isTypePrefix(key) && key.length > 2 && key.indexOf('|', 2) < 0) addRecord(key, value);
-        else corrupt++;
-      }
-      continue;
-    }
-    // `${type}|${target}` (a record), or `${type}|${target}|${kind}` then `|${name}` (legacy)
-    const end = field.indexOf('|', 2);
-    if (end < 0 && isTypePrefix(field) && field.length > 2) {
-      addRecord(field, hash[field]!);
-      continue;
-    }
-    const kind = end < 0 ? '' : field.charAt(end + 1);
-    const register = parseRegister(hash[field]!);
-    const named = kind === 'a' || kind === 't';
-    const shaped = named ? field.charAt(end + 2) === '|' && field.length > end + 3 : field.length === end + 2;
-    if (!isTypePrefix(field) || end <= 2 || !shaped || !register) {
-      corrupt++;
-      continue;
-    }
-    if (add(building(field.slice(0, end)), kind, named ? field.slice(end + 3) : '', register)) legacy++;
-    else corrupt++;
+    gathered.field(field, hash[field]!);
   }
-
-  const views: ConversationView[] = [];
-  const recency = new Map<ConversationKey, number>();
-  const removed = new Set<ConversationKey>();
-  for (const [key, b] of byConversation) {
+  const facts: AccountFacts = { views: [], recency: new Map(), removed: new Set() };
+  for (const [key, b] of gathered.byConversation) {
     if (++done % STEP_EVERY === 0) yield;
-    if (b.presence?.payload !== '1') {
-      if (b.presence) removed.add(key as ConversationKey);
-      continue;
-    }
-    const live = (r: Register) => !b.removal || isNewer(r, b.removal);
-    const attributes: Record<string, AttrValue> = {};
-    let newest = b.presence.at;
-    for (const [name, r] of b.attributes ?? []) {
-      if (!live(r)) continue;
-      const value = attributeValue(r.payload);
-      if (value === undefined) {
-        corrupt++;
-        continue;
-      }
-      newest = Math.max(newest, r.at);
-      if (value !== null) attributes[name] = value;
-    }
-    const tags: string[] = [];
-    for (const [tag, r] of b.tags ?? []) {
-      if (!live(r)) continue;
-      newest = Math.max(newest, r.at);
-      if (r.payload === '1') tags.push(tag);
-    }
-    if (tags.length) attributes.tags = tags.sort();
-    const sep = key.indexOf('|');
-    const type = Number(key.slice(0, sep)) as 1 | 2 | 3;
-    views.push({ type, target: key.slice(sep + 1), attributes });
-    recency.set(key as ConversationKey, newest);
+    if (b.presence?.payload === '1') gathered.corrupt += addView(facts, key, b, b.presence);
+    else if (b.presence) facts.removed.add(key as ConversationKey);
   }
   // in storage order: nothing downstream depends on it (memberships are sorted), and sorting
   // 100k views would hold the event loop in one piece
-  return { facts: { views, recency, removed }, corrupt, legacy };
+  return { facts, corrupt: gathered.corrupt, legacy: gathered.legacy };
+}
+
+/**
+ * Adds a present conversation's view (its attributes and tags newer than its removal) and its
+ * newest event time; returns how many attribute registers did not decode.
+ */
+function addView(facts: AccountFacts, key: string, b: Building, presence: Register): number {
+  let corrupt = 0;
+  const live = (r: Register) => !b.removal || isNewer(r, b.removal);
+  const attributes: Record<string, AttrValue> = {};
+  let newest = presence.at;
+  for (const [name, r] of b.attributes ?? []) {
+    if (!live(r)) continue;
+    const value = attributeValue(r.payload);
+    if (value === undefined) {
+      corrupt++;
+      continue;
+    }
+    newest = Math.max(newest, r.at);
+    if (value !== null) attributes[name] = value;
+  }
+  const tags: string[] = [];
+  for (const [tag, r] of b.tags ?? []) {
+    if (!live(r)) continue;
+    newest = Math.max(newest, r.at);
+    if (r.payload === '1') tags.push(tag);
+  }
+  if (tags.length) attributes.tags = tags.sort();
+  const sep = key.indexOf('|');
+  const type = Number(key.slice(0, sep)) as 1 | 2 | 3;
+  facts.views.push({ type, target: key.slice(sep + 1), attributes });
+  facts.recency.set(key as ConversationKey, newest);
+  return corrupt;
 }
 
 /** buildViewsSteps run at once. */

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AccountLimits } from '../events/limits.js';
 import { type DomainEvent, isEventType } from '../events/schema.js';
@@ -22,13 +22,7 @@ function splitError(message: string): Refusal['errors'][number] {
     : { path: message.slice(0, sep), reason: message.slice(sep + 2) };
 }
 
-/**
- * POST /v1/events: a JSON array of events, or NDJSON (one per line). Every event is validated;
- * valid ones are queued, refused ones reported with their index, field path and reason. The
- * answer is 202 only after the valid events are in Redis: a slow Redis makes the request
- * slower (retried up to a deadline), never loses accepted events; past the deadline, 503.
- */
-export function ingest(opts: {
+export interface IngestOptions {
   queue: PartitionedQueue;
   credentials: Credentials;
   maxBytes: number;
@@ -38,7 +32,15 @@ export function ingest(opts: {
   metrics?: Metrics;
   log: Logger;
   deadlineMs?: number;
-}): Hono {
+}
+
+/**
+ * POST /v1/events: a JSON array of events, or NDJSON (one per line). Every event is validated;
+ * valid ones are queued, refused ones reported with their index, field path and reason. The
+ * answer is 202 only after the valid events are in Redis: a slow Redis makes the request
+ * slower (retried up to a deadline), never loses accepted events; past the deadline, 503.
+ */
+export function ingest(opts: IngestOptions): Hono {
   const app = new Hono();
   // a trace starts here (or continues the client's traceparent), refused requests included
   const tracing = installedTracing();
@@ -50,53 +52,65 @@ export function ingest(opts: {
       maxSize: opts.maxBytes,
       onError: (c) => c.json<ErrorAnswer>({ error: `body over ${opts.maxBytes} bytes` }, 413),
     }),
-    async (c) => {
-      const text = await c.req.text();
-      const contentType = c.req.header('content-type') ?? '';
-      const items = parseBody(text, contentType, opts.validation());
-      if ('error' in items) return c.json<ErrorAnswer>({ error: items.error }, items.status);
-      const valid: Array<{ index: number; event: DomainEvent }> = [];
-      const refused: Refusal[] = [];
-      items.results.forEach((r, index) => {
-        if (r.ok) valid.push({ index, event: r.event });
-        else refused.push({ index, ...(r.id ? { id: r.id } : {}), errors: r.errors.map(splitError) });
-      });
-      let queued: Awaited<ReturnType<typeof queueValidated>>;
-      try {
-        queued = await withDeadline(
-          () => queueValidated(opts.queue, valid, opts.accountLimits),
-          opts.deadlineMs ?? 10_000,
-        );
-      } catch (error) {
-        opts.log.error({ err: error, events: valid.length }, 'ingest could not queue events');
-        return c.json<ErrorAnswer>(
-          { error: 'events could not be queued; nothing was accepted, resend (ids make it safe)' },
-          503,
-          {
-            'Retry-After': '5',
-          },
-        );
-      }
-      const overLimit = new Set(queued.overLimit.map((o) => o.index));
-      for (const { index, reason } of queued.overLimit) {
-        const id = valid.find((v) => v.index === index)?.event.id;
-        refused.push({ index, ...(id ? { id } : {}), errors: [splitError(reason)] });
-      }
-      refused.sort((a, b) => a.index - b.index);
-      for (const v of valid)
-        opts.metrics?.eventOffered(v.event.type, overLimit.has(v.index) ? 'refused' : 'accepted');
-      for (const r of items.results) if (!r.ok) opts.metrics?.eventOffered(r.type ?? 'invalid', 'refused');
-      return c.json<IngestAnswer>(
-        {
-          accepted: queued.accepted,
-          refused: refused.slice(0, MAX_REFUSALS_LISTED),
-          refusedTotal: refused.length,
-        },
-        202,
-      );
-    },
+    (c) => publishBody(c, opts),
   );
   return app;
+}
+
+/** Validates the body's events, queues the valid ones and answers with what was refused. */
+async function publishBody(c: Context, opts: IngestOptions): Promise<Response> {
+  const text = await c.req.text();
+  const contentType = c.req.header('content-type') ?? '';
+  const items = parseBody(text, contentType, opts.validation());
+  if ('error' in items) return c.json<ErrorAnswer>({ error: items.error }, items.status);
+  const valid: Array<{ index: number; event: DomainEvent }> = [];
+  const refused: Refusal[] = [];
+  items.results.forEach((r, index) => {
+    if (r.ok) valid.push({ index, event: r.event });
+    else refused.push({ index, ...(r.id ? { id: r.id } : {}), errors: r.errors.map(splitError) });
+  });
+  let queued: Awaited<ReturnType<typeof queueValidated>>;
+  try {
+    queued = await withDeadline(
+      () => queueValidated(opts.queue, valid, opts.accountLimits),
+      opts.deadlineMs ?? 10_000,
+    );
+  } catch (error) {
+    opts.log.error({ err: error, events: valid.length }, 'ingest could not queue events');
+    return c.json<ErrorAnswer>(
+      { error: 'events could not be queued; nothing was accepted, resend (ids make it safe)' },
+      503,
+      {
+        'Retry-After': '5',
+      },
+    );
+  }
+  for (const { index, reason } of queued.overLimit) {
+    const id = valid.find((v) => v.index === index)?.event.id;
+    refused.push({ index, ...(id ? { id } : {}), errors: [splitError(reason)] });
+  }
+  refused.sort((a, b) => a.index - b.index);
+  if (opts.metrics) countOffered(opts.metrics, items.results, valid, queued.overLimit);
+  return c.json<IngestAnswer>(
+    {
+      accepted: queued.accepted,
+      refused: refused.slice(0, MAX_REFUSALS_LISTED),
+      refusedTotal: refused.length,
+    },
+    202,
+  );
+}
+
+/** Each offered event in the metrics, by type: accepted, or refused (invalid, or over a limit). */
+function countOffered(
+  metrics: Metrics,
+  results: readonly Parsed[],
+  valid: ReadonlyArray<{ index: number; event: DomainEvent }>,
+  overLimit: ReadonlyArray<{ index: number }>,
+): void {
+  const over = new Set(overLimit.map((o) => o.index));
+  for (const v of valid) metrics.eventOffered(v.event.type, over.has(v.index) ? 'refused' : 'accepted');
+  for (const r of results) if (!r.ok) metrics.eventOffered(r.type ?? 'invalid', 'refused');
 }
 
 type Parsed = { ok: true; event: DomainEvent } | { ok: false; errors: string[]; id?: string; type?: string };

@@ -33,7 +33,8 @@ export function listen(app: Hono, host: string, port: number): Promise<Listening
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            // an HTTP/1 server (what serve() starts here) drops its keep-alive sockets; HTTP/2 has no such call
+            if ('closeAllConnections' in server) server.closeAllConnections();
           }),
       });
     });

@@ -97,6 +97,26 @@ than USER_FOLDER_MAX_RULE_SIZE (200) rule nodes and values, or when it would giv
 more than ACCOUNT_MAX_CONVERSATIONS conversations or ACCOUNT_MAX_USER_FOLDERS user folders.`;
 
 function build() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'yunxin-folder-sync ingest',
+      // the /v1 contract
+      version: '1',
+      description: 'Publish chat-folder events to yunxin-folder-sync (`folder-sync serve`).',
+    },
+    paths: { '/v1/events': { post: publishEvents() }, ...probePaths() },
+    components: {
+      schemas: { ...requestSchemas(), ...componentSchemas(answerIds(), 'output') },
+      securitySchemes: {
+        ingestToken: { type: 'http', scheme: 'bearer', description: 'the INGEST_TOKEN the server runs with' },
+      },
+    },
+  };
+}
+
+/** The request schemas, Event with OpenAPI's discriminator. */
+function requestSchemas() {
   const requests = componentSchemas(requestIds(), 'input');
   // OpenAPI's own keyword, which JSON Schema lacks: client generators make one type per event from it
   requests['Event'] = {
@@ -106,75 +126,67 @@ function build() {
       mapping: Object.fromEntries(EVENT_TYPES.map((type) => [type, ref(eventId(type)).$ref])),
     },
   };
+  return requests;
+}
+
+/** POST /v1/events */
+function publishEvents() {
   return {
-    openapi: '3.1.0',
-    info: {
-      title: 'yunxin-folder-sync ingest',
-      // the /v1 contract
-      version: '1',
-      description: 'Publish chat-folder events to yunxin-folder-sync (`folder-sync serve`).',
-    },
-    paths: {
-      '/v1/events': {
-        post: {
-          operationId: 'publishEvents',
-          summary: 'Publish events',
-          description: INGEST_DESCRIPTION,
-          security: [{ ingestToken: [] }],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': { schema: ref('Events') },
-              'application/x-ndjson': {
-                schema: { type: 'string', description: 'one Event per line; blank lines are skipped' },
-              },
-            },
-          },
-          responses: {
-            202: answer('IngestAnswer', 'the valid events are queued; the others are listed'),
-            400: answer('Error', 'the body is empty, or starts as a JSON array but is not JSON'),
-            401: answer('Error', 'no INGEST_TOKEN bearer token', {
-              'WWW-Authenticate': { schema: { type: 'string' } },
-            }),
-            413: answer(
-              'Error',
-              `the body is over INGEST_MAX_BYTES (1 MiB by default) or holds over ${MAX_EVENTS_PER_REQUEST} events`,
-            ),
-            500: answer('Error', 'the server failed; nothing is known to be accepted, resend'),
-            503: answer('Error', 'Redis did not take the events in 10 s: none was accepted, resend', {
-              'Retry-After': { description: 'seconds', schema: { type: 'integer' } },
-            }),
-          },
-        },
-      },
-      '/healthz': {
-        get: { operationId: 'health', responses: { 200: answer('Health', 'the process is alive') } },
-      },
-      '/readyz': {
-        get: {
-          operationId: 'readiness',
-          responses: {
-            200: answer('Readiness', 'Redis answers, the workers run, not shutting down'),
-            503: answer('Readiness', 'a check failed'),
-          },
-        },
-      },
-      '/openapi.json': {
-        get: {
-          operationId: 'openApiDocument',
-          responses: {
-            200: {
-              description: 'this document',
-              content: { 'application/json': { schema: { type: 'object' } } },
-            },
-          },
+    operationId: 'publishEvents',
+    summary: 'Publish events',
+    description: INGEST_DESCRIPTION,
+    security: [{ ingestToken: [] }],
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': { schema: ref('Events') },
+        'application/x-ndjson': {
+          schema: { type: 'string', description: 'one Event per line; blank lines are skipped' },
         },
       },
     },
-    components: {
-      schemas: { ...requests, ...componentSchemas(answerIds(), 'output') },
-      securitySchemes: {
-        ingestToken: { type: 'http', scheme: 'bearer', description: 'the INGEST_TOKEN the server runs with' },
+    responses: {
+      202: answer('IngestAnswer', 'the valid events are queued; the others are listed'),
+      400: answer('Error', 'the body is empty, or starts as a JSON array but is not JSON'),
+      401: answer('Error', 'no INGEST_TOKEN bearer token', {
+        'WWW-Authenticate': { schema: { type: 'string' } },
+      }),
+      413: answer(
+        'Error',
+        `the body is over INGEST_MAX_BYTES (1 MiB by default) or holds over ${MAX_EVENTS_PER_REQUEST} events`,
+      ),
+      500: answer('Error', 'the server failed; nothing is known to be accepted, resend'),
+      503: answer('Error', 'Redis did not take the events in 10 s: none was accepted, resend', {
+        'Retry-After': { description: 'seconds', schema: { type: 'integer' } },
+      }),
+    },
+  };
+}
+
+/** The probes and this document. */
+function probePaths() {
+  return {
+    '/healthz': {
+      get: { operationId: 'health', responses: { 200: answer('Health', 'the process is alive') } },
+    },
+    '/readyz': {
+      get: {
+        operationId: 'readiness',
+        responses: {
+          200: answer('Readiness', 'Redis answers, the workers run, not shutting down'),
+          503: answer('Readiness', 'a check failed'),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'openApiDocument',
+        responses: {
+          200: {
+            description: 'this document',
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+        },
       },
     },
   };

@@ -42,62 +42,99 @@ export async function findOverAccountLimits(
     if (list) list.push(i);
     else byAccount.set(e.account, [i]);
   }
+  const refused = new Map<number, string>();
+  for (const { account, have } of await accountsNearLimits(redis, keys, byAccount, limits)) {
+    const indexes = byAccount.get(account)!;
+    const liveNow = await liveRegisters(
+      redis,
+      keys,
+      account,
+      indexes.flatMap((i) => liveness(events[i]!)),
+    );
+    // in publishing order, as the fold will take them (a later `at` wins there; close enough)
+    for (const i of indexes) {
+      const reason = overLimit(events[i]!, have, liveNow, limits);
+      if (reason) refused.set(i, reason);
+    }
+  }
+  return refused;
+}
+
+type Counts = Record<Counter, number>;
+
+/** The accounts this batch could take over a limit, with their live counts. */
+async function accountsNearLimits(
+  redis: RedisClient,
+  keys: Keys,
+  byAccount: ReadonlyMap<string, readonly number[]>,
+  limits: AccountLimits,
+): Promise<Array<{ account: string; have: Counts }>> {
   const accounts = [...byAccount.keys()];
   // one command each, sent together: accounts of several partitions (Cluster nodes) in one pipeline would be refused
   const counts = await Promise.all(accounts.map((a) => redis.hmget(keys.counts(a), 'c', 'f')));
-  const close = accounts.flatMap((account, i) => {
+  return accounts.flatMap((account, i) => {
     const [c, f] = counts[i]!;
     const have = { conversations: Number(c ?? 0), folders: Number(f ?? 0) };
     const batch = byAccount.get(account)!.length;
     const near = (counter: Counter) => have[counter] + batch > limitOf(limits, counter);
     return near('conversations') || near('folders') ? [{ account, have }] : [];
   });
-  const refused = new Map<number, string>();
-  for (const { account, have } of close) {
-    const indexes = byAccount.get(account)!;
-    const registers = indexes.flatMap((i) => liveness(events[i]!));
-    // facts: a conversation's record (its field, else its entry in the pack) and the legacy
-    // field of its register (an account not yet moved to records); folders: the register's field
-    const stored = await redis
-      .pipeline(
-        registers.map((r) =>
-          r.hash === 'facts'
-            ? ['hmget', keys.facts(account), r.field.slice(0, r.field.indexOf('|', 2)), r.field, PACK_FIELD]
-            : ['hmget', keys.folders(account), r.field],
-        ),
-      )
-      .exec();
-    const liveNow = new Map<string, boolean>();
-    registers.forEach((r, j) => {
-      const [own = null, legacy = null, pack = null] =
-        (stored?.[j]?.[1] as Array<string | null> | undefined) ?? [];
-      const conversation = r.field.slice(0, r.field.indexOf('|', 2));
-      const first = r.hash === 'facts' ? (own ?? recordInPack(pack, conversation) ?? null) : own;
-      const payload =
+}
+
+/** Whether each of the registers is live now, by `hash|field`. */
+async function liveRegisters(
+  redis: RedisClient,
+  keys: Keys,
+  account: string,
+  registers: ReadonlyArray<ReturnType<typeof liveness>[number]>,
+): Promise<Map<string, boolean>> {
+  // facts: a conversation's record (its field, else its entry in the pack) and the legacy
+  // field of its register (an account not yet moved to records); folders: the register's field
+  const stored = await redis
+    .pipeline(
+      registers.map((r) =>
         r.hash === 'facts'
-          ? newestPayload(first, legacy, r.field.slice(r.field.indexOf('|', 2) + 1))
-          : parseRegister(first ?? '')?.payload;
-      liveNow.set(`${r.hash}|${r.field}`, payload !== undefined && payload !== '' && payload !== '0');
-    });
-    // in publishing order, as the fold will take them (a later `at` wins there; close enough)
-    for (const i of indexes) {
-      for (const r of liveness(events[i]!)) {
-        const key = `${r.hash}|${r.field}`;
-        if (r.live === liveNow.get(key)) continue;
-        const next = have[r.counter] + (r.live ? 1 : -1);
-        if (r.live && next > limitOf(limits, r.counter)) {
-          refused.set(
-            i,
-            `account: ${account} has ${have[r.counter]} live ${r.counter === 'conversations' ? 'conversations' : 'user folders'}; at most ${limitOf(limits, r.counter)} are allowed (${LIMIT_NAME[r.counter]})`,
-          );
-          break;
-        }
-        have[r.counter] = next;
-        liveNow.set(key, r.live);
-      }
+          ? ['hmget', keys.facts(account), r.field.slice(0, r.field.indexOf('|', 2)), r.field, PACK_FIELD]
+          : ['hmget', keys.folders(account), r.field],
+      ),
+    )
+    .exec();
+  const liveNow = new Map<string, boolean>();
+  registers.forEach((r, j) => {
+    const [own = null, legacy = null, pack = null] =
+      (stored?.[j]?.[1] as Array<string | null> | undefined) ?? [];
+    const conversation = r.field.slice(0, r.field.indexOf('|', 2));
+    const first = r.hash === 'facts' ? (own ?? recordInPack(pack, conversation) ?? null) : own;
+    const payload =
+      r.hash === 'facts'
+        ? newestPayload(first, legacy, r.field.slice(r.field.indexOf('|', 2) + 1))
+        : parseRegister(first ?? '')?.payload;
+    liveNow.set(`${r.hash}|${r.field}`, payload !== undefined && payload !== '' && payload !== '0');
+  });
+  return liveNow;
+}
+
+/**
+ * Applies an event's registers to the live counts and registers (as the fold would), or says
+ * which limit it would break (and applies nothing more of it).
+ */
+function overLimit(
+  e: DomainEvent,
+  have: Counts,
+  liveNow: Map<string, boolean>,
+  limits: AccountLimits,
+): string | undefined {
+  for (const r of liveness(e)) {
+    const key = `${r.hash}|${r.field}`;
+    if (r.live === liveNow.get(key)) continue;
+    const next = have[r.counter] + (r.live ? 1 : -1);
+    if (r.live && next > limitOf(limits, r.counter)) {
+      return `account: ${e.account} has ${have[r.counter]} live ${r.counter === 'conversations' ? 'conversations' : 'user folders'}; at most ${limitOf(limits, r.counter)} are allowed (${LIMIT_NAME[r.counter]})`;
     }
+    have[r.counter] = next;
+    liveNow.set(key, r.live);
   }
-  return refused;
+  return undefined;
 }
 
 /** A register's payload from a conversation's record or its legacy field, the newer of the two. */

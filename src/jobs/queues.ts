@@ -1,10 +1,8 @@
 import { type Processor, Queue, type Telemetry, Worker, type WorkerOptions } from 'bullmq';
 import type { ErrorSink } from '../redis/errors.js';
-import type { Keys } from '../store/keys.js';
 import { installedTracing } from '../telemetry/installed.js';
 import type { RedisClient } from './connection.js';
-import { openPartitioned } from './partitioned-queue.js';
-import { DEFAULT_JOB_OPTIONS, EVENTS_STREAM_MAX_LEN, QUEUES, type QueueName } from './queue-settings.js';
+import { DEFAULT_JOB_OPTIONS, EVENTS_STREAM_MAX_LEN, type QueueName } from './queue-settings.js';
 
 export type { RedisClient } from './connection.js';
 export {
@@ -58,25 +56,4 @@ export function openWorker<Data, Result>(
   const worker = new Worker<Data, Result>(name, processor, { ...options, ...telemetryOption() });
   worker.on('error', onError);
   return worker;
-}
-
-/** Every queue of the product, for the dashboard and the queue-depth metrics. */
-export function openAllQueues(connection: RedisClient, keys: Keys, onError: ErrorSink) {
-  return {
-    events: openPartitioned(QUEUES.events, connection, keys, onError),
-    reconcile: openPartitioned(QUEUES.reconcile, connection, keys, onError),
-    maintenance: openQueue(QUEUES.maintenance, connection, keys.prefix, onError),
-  };
-}
-export type AllQueues = ReturnType<typeof openAllQueues>;
-
-/** The BullMQ queues behind AllQueues, each partition's apart. */
-export const flatQueues = (all: AllQueues): Queue[] => [
-  ...all.events.queues,
-  ...all.reconcile.queues,
-  all.maintenance,
-];
-
-export async function closeAllQueues(all: AllQueues): Promise<void> {
-  await Promise.all([all.events.close(), all.reconcile.close(), all.maintenance.close()]);
 }

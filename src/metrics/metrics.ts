@@ -6,9 +6,9 @@ import type { RedisClient } from '../jobs/connection.js';
 import { QUEUES } from '../jobs/queues.js';
 import { CALL_OUTCOMES, type CallAnswer } from '../provider/errors.js';
 import { TIMEOUT_BUDGET } from '../provider/latency-budget.js';
-import type { EngineObserver, JobRun } from '../reconcile/observer.js';
-import type { RepairResult } from '../reconcile/repair.js';
+import type { RepairResult } from '../reconcile/session.js';
 import type { Keys } from '../store/keys.js';
+import type { JobRun, WorkerObserver } from '../workers/observer.js';
 import { JOB_STATES, QueueCounts } from './queue-counts.js';
 
 /** How old a read of the queues' job counts may be when a scrape asks (see QueueCounts). */
@@ -19,7 +19,7 @@ const QUEUE_COUNTS_MAX_AGE_MS = 10_000;
  * Names: folder_sync_*, and the default process_* and nodejs_* metrics. Queue depths come from Redis
  * (at most one read per QUEUE_COUNTS_MAX_AGE_MS); job runs are counted by the workers of this process.
  */
-export class Metrics implements EngineObserver {
+export class Metrics implements WorkerObserver {
   readonly registry = new Registry();
   private readonly events = new Counter({
     name: 'folder_sync_events_total',

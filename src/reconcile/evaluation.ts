@@ -20,14 +20,21 @@ import { summarizeSteps } from '../plan/incremental.js';
 import type { ConversationKey, Plan, PlannedCall } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
 import { type ConversationView, conversationKey } from '../rules/evaluate.js';
+import type { AppFolder } from '../rules/schema.js';
 import { runSliced } from '../steps.js';
 import type { EvaluationChange, Lease, LoadedAccount } from '../store/account-store.js';
 import { type EvaluationMeta, encodeEvaluation, evaluationField } from '../store/records.js';
 import { planView } from './plan-view.js';
-import type { FleetRules } from './reconcile.js';
 
 /** A big account keeps its evaluation from this many conversations on (a small one is cheap to redo). */
 export const KEEP_EVALUATION_FROM = 2_000;
+
+/** The rules a reconcile runs under: the fleet's, at a generation. */
+export interface FleetRules {
+  folders: readonly AppFolder[];
+  /** undefined only where there is no fleet state (tests that pass rules directly) */
+  generation: number | undefined;
+}
 
 /** What evaluation needs of the store besides the loaded state (AccountStore; a fake may lack it). */
 export interface EvaluationStore {

@@ -13,6 +13,9 @@ export type CallOutcome =
   /** refused for good: skip this folder's other calls until something changes */
   | 'folder-failed';
 
+/** The fingerprint of a refusal in this call's folder: valid while the conversation and folder stay as they are. */
+type Fingerprint = (conversation: ConversationKey) => string;
+
 /**
  * Executes one planned call and records its confirmed effect in the ledger right away, so a
  * worker killed mid-plan resumes without repeating confirmed work. Transient errors propagate
@@ -27,7 +30,7 @@ export async function executeCall(
 ): Promise<CallOutcome> {
   const { provider, session } = ctx;
   const account = session.account;
-  const fingerprint = (conv: ConversationKey) => desired.fingerprint(call.folder, conv);
+  const fingerprint: Fingerprint = (conv) => desired.fingerprint(call.folder, conv);
   await session.callsStarting();
   try {
     switch (call.kind) {
@@ -41,46 +44,12 @@ export async function executeCall(
         await gated(ctx, () => provider.rename(account, groupRef(ctx, call.folder, call.groupId), call.name));
         await session.renamed(call.folder, call.name);
         return 'ok';
-      case 'create': {
-        // Written before the call: a crash or a lost answer leaves `pending` behind, and the
-        // next reconcile lists the account's groups and adopts the marked one.
-        await session.markCreatePending(call.folder, call.name);
-        const res = await gated(ctx, () => provider.create(account, call.folder, call.name, call.ids));
-        createdGroups.set(call.folder, res.groupId);
-        const { missing, rest } = splitMissing(ctx, res);
-        await session.confirmCreate(
-          call.folder,
-          { groupId: res.groupId, name: call.name },
-          rest,
-          fingerprint,
-        );
-        report(ctx, rest);
-        await createMissing(ctx, call.folder, missing, fingerprint);
-        return 'ok';
-      }
+      case 'create':
+        return await create(ctx, call, createdGroups, fingerprint);
       case 'add':
       case 'remove':
-      case 'update': {
-        const groupId = call.groupId || createdGroups.get(call.folder);
-        if (!groupId) return 'replan'; // its create failed: the next plan retries the create
-        const change =
-          call.kind === 'update' ? { add: call.add, remove: call.remove } : { [call.kind]: call.ids };
-        const res = await gated(ctx, () =>
-          provider.changeMembers(account, groupRef(ctx, call.folder, groupId), change),
-        );
-        const removed = new Set<ConversationKey>(
-          call.kind === 'remove' ? call.ids : call.kind === 'update' ? call.remove : [],
-        );
-        const part = (wasRemoved: boolean): ItemResult => ({
-          succeeded: res.succeeded.filter((c) => removed.has(c) === wasRemoved),
-          failed: res.failed.filter((f) => removed.has(f.conversation) === wasRemoved),
-        });
-        const { missing, rest } = splitMissing(ctx, part(false));
-        await session.recordItems(call.folder, { added: rest, removed: part(true) }, fingerprint);
-        report(ctx, { succeeded: [], failed: [...rest.failed, ...part(true).failed] });
-        await createMissing(ctx, call.folder, missing, fingerprint);
-        return 'ok';
-      }
+      case 'update':
+        return await changeMembers(ctx, call, createdGroups, fingerprint);
     }
   } catch (error) {
     if (!isProviderError(error) || error.kind === 'transient' || error.kind === 'ambiguous') {
@@ -89,6 +58,54 @@ export async function executeCall(
     }
     return refused(ctx, call, error);
   }
+}
+
+/** A create, its confirmed members recorded and its missing conversations created. */
+async function create(
+  ctx: ReconcileContext,
+  call: Extract<PlannedCall, { kind: 'create' }>,
+  createdGroups: Map<FolderKey, string>,
+  fingerprint: Fingerprint,
+): Promise<CallOutcome> {
+  const { provider, session } = ctx;
+  // Written before the call: a crash or a lost answer leaves `pending` behind, and the
+  // next reconcile lists the account's groups and adopts the marked one.
+  await session.markCreatePending(call.folder, call.name);
+  const res = await gated(ctx, () => provider.create(session.account, call.folder, call.name, call.ids));
+  createdGroups.set(call.folder, res.groupId);
+  const { missing, rest } = splitMissing(ctx, res);
+  await session.confirmCreate(call.folder, { groupId: res.groupId, name: call.name }, rest, fingerprint);
+  report(ctx, rest);
+  await createMissing(ctx, call.folder, missing, fingerprint);
+  return 'ok';
+}
+
+/** An add, remove or (mixed) update of a group's members: each item's result recorded. */
+async function changeMembers(
+  ctx: ReconcileContext,
+  call: Extract<PlannedCall, { kind: 'add' | 'remove' | 'update' }>,
+  createdGroups: Map<FolderKey, string>,
+  fingerprint: Fingerprint,
+): Promise<CallOutcome> {
+  const { provider, session } = ctx;
+  const groupId = call.groupId || createdGroups.get(call.folder);
+  if (!groupId) return 'replan'; // its create failed: the next plan retries the create
+  const change = call.kind === 'update' ? { add: call.add, remove: call.remove } : { [call.kind]: call.ids };
+  const res = await gated(ctx, () =>
+    provider.changeMembers(session.account, groupRef(ctx, call.folder, groupId), change),
+  );
+  const removed = new Set<ConversationKey>(
+    call.kind === 'remove' ? call.ids : call.kind === 'update' ? call.remove : [],
+  );
+  const part = (wasRemoved: boolean): ItemResult => ({
+    succeeded: res.succeeded.filter((c) => removed.has(c) === wasRemoved),
+    failed: res.failed.filter((f) => removed.has(f.conversation) === wasRemoved),
+  });
+  const { missing, rest } = splitMissing(ctx, part(false));
+  await session.recordItems(call.folder, { added: rest, removed: part(true) }, fingerprint);
+  report(ctx, { succeeded: [], failed: [...rest.failed, ...part(true).failed] });
+  await createMissing(ctx, call.folder, missing, fingerprint);
+  return 'ok';
 }
 
 /**

@@ -3,24 +3,16 @@ import type { DesiredState } from '../plan/desired.js';
 import { planSteps } from '../plan/planner.js';
 import type { FolderKey, Overflow, Plan } from '../plan/types.js';
 import type { GroupProvider } from '../provider/types.js';
-import type { AppFolder } from '../rules/schema.js';
 import { runSliced } from '../steps.js';
 import type { Lease, LoadedAccount } from '../store/account-store.js';
 import type { LeaseHolder } from '../store/holders.js';
 import { backoffMs } from './backoff.js';
 import type { ReconcileContext, ReconcileGate } from './context.js';
-import { type EvaluationStore, type Evaluator, evaluator } from './evaluation.js';
+import { type EvaluationStore, type Evaluator, evaluator, type FleetRules } from './evaluation.js';
 import { executeCall } from './execute-call.js';
 import type { EngineObserver } from './observer.js';
-import { driftCount, type RepairResult, repair } from './repair.js';
-import { AccountSession, type SessionStore } from './session.js';
-
-/** The rules a reconcile runs under: the fleet's, at a generation. */
-export interface FleetRules {
-  folders: readonly AppFolder[];
-  /** undefined only where there is no fleet state (tests that pass rules directly) */
-  generation: number | undefined;
-}
+import { driftCount, repair } from './repair.js';
+import { AccountSession, type RepairResult, type SessionStore } from './session.js';
 
 /** What a reconcile needs of the account's storage (AccountStore, or a fake in tests). */
 export interface ReconcileStore extends SessionStore, Partial<EvaluationStore> {
@@ -122,55 +114,82 @@ export async function reconcileAccount(
       createMissingConversations: deps.createMissingConversations ?? true,
       conversationsCreated: new Set(),
     };
-    const ev = await evaluator({
-      store: deps.store,
-      lease,
-      state,
-      rules,
-      provider: deps.provider,
-      now: deps.now,
-      readBack: needsReadBack(state, epoch),
-      ...(deps.evaluation ? { mode: deps.evaluation } : {}),
-      ...(deps.keepEvaluationFrom === undefined ? {} : { keepFrom: deps.keepEvaluationFrom }),
-    });
-    deps.onEvaluated?.(account, ev.mode);
+    const ev = await evaluate(session, rules, epoch, deps);
     // sliced: a 100k-conversation account must not hold the event loop (health checks, job locks)
     const desire = () => ev.desire();
 
     const drift = await readBackIfNeeded(ctx, deps, epoch, desire);
-    const { last, desired, settled, failedFolders } = await converge(ctx, desire, ev);
+    const converged = await converge(ctx, desire, ev);
     // drift counts as repaired once the plan after the read-back ran to the end
-    if (drift && driftCount(drift) > 0 && settled) deps.observer?.driftRepaired?.(drift);
-    const overflow = last?.overflow ?? [];
-    const overflowCount = overflow.length + (last ? ev.cutOverflow(last) : 0);
-    await session.finish({
-      startedAt,
-      calls: ctx.calls,
-      overflow: overflowCount,
-      staleRejections: desired.staleRejections,
-      failedFolders,
-      rulesGeneration: rules.generation,
-    });
-    const waits = [
-      desired.nextRetryAt === undefined ? undefined : desired.nextRetryAt - deps.now(),
-      failedFolders.size > 0 ? deps.retry.maxMs : undefined,
-      settled ? undefined : deps.retry.baseMs,
-      session.pendingCreatesUntil === undefined ? undefined : session.pendingCreatesUntil - deps.now(),
-    ].filter((w): w is number => w !== undefined);
-    return {
-      status: 'done',
-      calls: ctx.calls,
-      requests: ctx.requests,
-      startedAt,
-      finishedAt: deps.now(),
-      overflow,
-      overflowCount,
-      ...(waits.length ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {}),
-    };
+    if (drift && driftCount(drift) > 0 && converged.settled) deps.observer?.driftRepaired?.(drift);
+    return await finish(ctx, deps, ev, converged, { startedAt, rulesGeneration: rules.generation });
   } finally {
     clearInterval(renew);
     await deps.store.releaseLease(lease).catch(() => {});
   }
+}
+
+/** How this reconcile evaluates the rules (see evaluation.ts), told to `onEvaluated`. */
+async function evaluate(
+  session: AccountSession,
+  rules: FleetRules,
+  epoch: string,
+  deps: ReconcileDeps,
+): Promise<Evaluator> {
+  const { state, lease } = session;
+  const ev = await evaluator({
+    store: deps.store,
+    lease,
+    state,
+    rules,
+    provider: deps.provider,
+    now: deps.now,
+    readBack: needsReadBack(state, epoch),
+    ...(deps.evaluation ? { mode: deps.evaluation } : {}),
+    ...(deps.keepEvaluationFrom === undefined ? {} : { keepFrom: deps.keepEvaluationFrom }),
+  });
+  deps.onEvaluated?.(session.account, ev.mode);
+  return ev;
+}
+
+/**
+ * Records the run in the account's status and says how it went, and when to reconcile again:
+ * the next item retry, a failed folder's retry, soon when the rounds ran out unsettled, or when
+ * an unanswered create can no longer be applied.
+ */
+async function finish(
+  ctx: ReconcileContext,
+  deps: ReconcileDeps,
+  ev: Evaluator,
+  { last, desired, settled, failedFolders }: Converged,
+  run: { startedAt: number; rulesGeneration: number | undefined },
+): Promise<ReconcileOutcome> {
+  const overflow = last?.overflow ?? [];
+  const overflowCount = overflow.length + (last ? ev.cutOverflow(last) : 0);
+  await ctx.session.finish({
+    startedAt: run.startedAt,
+    calls: ctx.calls,
+    overflow: overflowCount,
+    staleRejections: desired.staleRejections,
+    failedFolders,
+    rulesGeneration: run.rulesGeneration,
+  });
+  const waits = [
+    desired.nextRetryAt === undefined ? undefined : desired.nextRetryAt - deps.now(),
+    failedFolders.size > 0 ? deps.retry.maxMs : undefined,
+    settled ? undefined : deps.retry.baseMs,
+    ctx.session.pendingCreatesUntil === undefined ? undefined : ctx.session.pendingCreatesUntil - deps.now(),
+  ].filter((w): w is number => w !== undefined);
+  return {
+    status: 'done',
+    calls: ctx.calls,
+    requests: ctx.requests,
+    startedAt: run.startedAt,
+    finishedAt: deps.now(),
+    overflow,
+    overflowCount,
+    ...(waits.length ? { requeueAfterMs: Math.max(1, Math.min(...waits)) } : {}),
+  };
 }
 
 /**
@@ -223,8 +242,21 @@ function needsReadBack(state: LoadedAccount, epoch: string): boolean {
   );
 }
 
+interface Converged {
+  /** the last plan made (undefined: none) */
+  last: Plan | undefined;
+  desired: DesiredState;
+  /** the last plan had nothing left to do */
+  settled: boolean;
+  failedFolders: Set<FolderKey>;
+}
+
 /** Plan, execute, plan again until nothing is left to do (or MAX_ROUNDS). */
-async function converge(ctx: ReconcileContext, desire: () => Promise<DesiredState>, ev: Evaluator) {
+async function converge(
+  ctx: ReconcileContext,
+  desire: () => Promise<DesiredState>,
+  ev: Evaluator,
+): Promise<Converged> {
   let settled = false;
   let last: Plan | undefined;
   let desired = await desire();

@@ -3,7 +3,7 @@ import { isProviderError, type RemoteGroup } from '../provider/types.js';
 import { conversationKey } from '../rules/evaluate.js';
 import { gated, type ReconcileContext } from './context.js';
 import { expectedNames } from './expected-names.js';
-import type { Drift } from './session.js';
+import type { RepairResult } from './session.js';
 
 export interface RepairOptions {
   /** read every managed group's members back (first contact, resync, verification) */
@@ -19,8 +19,6 @@ export interface RepairOptions {
   /** the ledger was trusted before: what differs is drift (else it is adoption) */
   trusted: boolean;
 }
-
-export type RepairResult = Drift & { duplicates: number };
 
 export const driftCount = (d: RepairResult): number =>
   d.groupsMissing + d.groupsRenamed + d.membersMissing + d.membersExtra + d.duplicates;

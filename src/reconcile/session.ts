@@ -37,6 +37,9 @@ export interface Drift {
 }
 export const NO_DRIFT: Drift = { groupsMissing: 0, groupsRenamed: 0, membersMissing: 0, membersExtra: 0 };
 
+/** What a read-back found: the drift, and the duplicate managed groups it deleted. */
+export type RepairResult = Drift & { duplicates: number };
+
 /** Item outcomes of one membership call, by direction. */
 export interface ItemOutcomes {
   added?: ItemResult;

@@ -65,35 +65,38 @@ const knownPrefixes = new Map<string, string[]>();
 export function keysFor(prefix: string, partitions: number) {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
     throw new RangeError(`partitions must be an integer from 1 to ${MAX_PARTITIONS}, not ${partitions}`);
-  const app = (...parts: string[]) => [prefix, ...parts].join(':');
-  const prefixes = allPrefixes(prefix, partitions).slice(1);
-  const part = (p: number) => {
-    const k = (...parts: string[]) => [prefixes[p], ...parts].join(':');
-    return {
-      partition: p,
-      prefix: prefixes[p]!,
-      /** every account of the partition ever seen (rules changes and resync --all walk it) */
-      accounts: k('accounts'),
-      /** account → number of its newest resync request; cleared only by the read-back that served it */
-      resyncRequests: k('resync-requests'),
-      /** account → why its reconcile was given up ({reason, at, attempts}); cleared by its next success */
-      parked: k('parked'),
-      /** account → when verification claimed it: its next reconcile reads back, on verification's budget */
-      verifyRequests: k('verify-requests'),
-      /** account → when its groups were last read back (score, ms): verification walks it oldest first */
-      verified: k('verified'),
-      /** account → who holds its lease now (`lease token|job lock key|job token|since`): see src/fleet/takeover.ts */
-      holders: k('holders'),
-    };
-  };
-  const parts = prefixes.map((_, p) => part(p));
+  const parts = allPrefixes(prefix, partitions)
+    .slice(1)
+    .map((partitionPrefix, p) => partitionKeys(partitionPrefix, p));
   const partOf = (account: string) => parts[partitionOf(account, partitions)]!;
+  return { prefix, partitions, parts, partOf, ...accountKeys(partOf), ...appKeys(prefix) };
+}
+
+/** A partition's indexes of its accounts, under its prefix. */
+function partitionKeys(prefix: string, partition: number) {
+  const k = (...parts: string[]) => [prefix, ...parts].join(':');
+  return {
+    partition,
+    prefix,
+    /** every account of the partition ever seen (rules changes and resync --all walk it) */
+    accounts: k('accounts'),
+    /** account → number of its newest resync request; cleared only by the read-back that served it */
+    resyncRequests: k('resync-requests'),
+    /** account → why its reconcile was given up ({reason, at, attempts}); cleared by its next success */
+    parked: k('parked'),
+    /** account → when verification claimed it: its next reconcile reads back, on verification's budget */
+    verifyRequests: k('verify-requests'),
+    /** account → when its groups were last read back (score, ms): verification walks it oldest first */
+    verified: k('verified'),
+    /** account → who holds its lease now (`lease token|job lock key|job token|since`): see src/fleet/takeover.ts */
+    holders: k('holders'),
+  };
+}
+
+/** An account's keys, under its partition's prefix. */
+function accountKeys(partOf: (account: string) => { prefix: string }) {
   const acct = (name: string) => (account: string) => [partOf(account).prefix, name, account].join(':');
   return {
-    prefix,
-    partitions,
-    parts,
-    partOf,
     /** an event id, remembered 24 h in its account's partition */
     seen: (account: string, eventId: string) => [partOf(account).prefix, 'seen', eventId].join(':'),
     facts: acct('facts'),
@@ -115,6 +118,13 @@ export function keysFor(prefix: string, partitions: number) {
     quarantine: acct('quarantine'),
     /** while tracing: the events jobs' traces the account's next reconcile links to */
     traceLinks: acct('trace-links'),
+  };
+}
+
+/** The app-wide keys, under QUEUE_PREFIX itself. */
+function appKeys(prefix: string) {
+  const app = (...parts: string[]) => [prefix, ...parts].join(':');
+  return {
     callSlot: app('calls', 'next-slot'),
     callPause: app('calls', 'pause'),
     callPauseStreak: app('calls', 'pause-streak'),

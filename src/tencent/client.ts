@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type CallHooks, type CallReporting, hookedCall } from '../provider/call-hooks.js';
 import { InvalidRequestError, TRANSPORT_CODES } from '../provider/errors.js';
-import { Transport, type TransportOptions } from '../provider/transport.js';
+import { Transport, type TransportOptions, type TransportResponse } from '../provider/transport.js';
 import { type ContactKey, parseContactKey, toContactItem } from './contact.js';
 import { type EndpointName, endpointLabel, endpointPath, isIdempotent } from './endpoints.js';
 import { SUCCESS_CODE, USERSIG_EXPIRED } from './error-codes.js';
@@ -244,6 +244,17 @@ export class TencentClient {
         }
         throw error;
       });
+    return this.readAnswer(endpoint, schema, res, { traceId, label, started });
+  }
+
+  /** The answer to one request: HTTP 200, a Tencent envelope, ErrorCode 0, then the schema. */
+  private readAnswer<S extends z.ZodType>(
+    endpoint: EndpointName,
+    schema: S,
+    res: TransportResponse,
+    call: { traceId: string; label: string; started: number },
+  ): z.output<S> {
+    const { traceId, label, started } = call;
     const unreadable = (msg: string) =>
       new TencentError({
         code: TRANSPORT_CODES.badResponse,

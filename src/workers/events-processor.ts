@@ -4,11 +4,11 @@ import type { PartitionedQueue } from '../jobs/partitioned-queue.js';
 import type { EventsJobData } from '../jobs/publish.js';
 import { enqueueReconcile } from '../jobs/reconcile-jobs.js';
 import type { Logger } from '../log.js';
-import type { EngineObserver } from '../reconcile/observer.js';
 import type { Keys } from '../store/keys.js';
 import { inSpan } from '../telemetry/api.js';
 import { noteReconcileCauses } from '../telemetry/reconcile-links.js';
 import { type FoldOptions, foldEvents } from './fold-events.js';
+import type { WorkerObserver } from './observer.js';
 
 export interface EventsProcessorDeps {
   redis: RedisClient;
@@ -16,7 +16,7 @@ export interface EventsProcessorDeps {
   reconcile: PartitionedQueue;
   debounceMs: number;
   log: Logger;
-  observer: EngineObserver;
+  observer: WorkerObserver;
   /** the fold's options now (validation compares `at` with the clock) */
   foldOptions: () => FoldOptions;
 }

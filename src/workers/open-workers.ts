@@ -5,8 +5,8 @@ import type { RedisClient } from '../jobs/connection.js';
 import { openWorker, QUEUES } from '../jobs/queues.js';
 import { errorSink, type Logger } from '../log.js';
 import { backoffMs } from '../reconcile/backoff.js';
-import type { EngineObserver, JobRun } from '../reconcile/observer.js';
 import type { Keys } from '../store/keys.js';
+import type { JobRun, WorkerObserver } from './observer.js';
 import { limitedBy, ProcessSlots } from './process-slots.js';
 
 type Processor = (job: Job, token?: string) => Promise<unknown>;
@@ -80,7 +80,7 @@ function jobRunOf(job: Job, outcome: JobRun['outcome']): JobRun {
 }
 
 /** Tells the observer (metrics) how each job run ended, and logs failures. */
-export function watchJobRuns(workers: readonly Worker[], observer: EngineObserver, log: Logger): void {
+export function watchJobRuns(workers: readonly Worker[], observer: WorkerObserver, log: Logger): void {
   for (const w of workers) {
     w.on('completed', (job) => observer.jobRun?.(w.name, jobRunOf(job, 'completed')));
     w.on('failed', (job, error) => {

@@ -22,6 +22,7 @@ import { takeReconcileLinks } from '../telemetry/reconcile-links.js';
 import { engineProvider } from './engine-provider.js';
 import { eventsProcessor } from './events-processor.js';
 import { maintenanceProcessor } from './maintenance-processor.js';
+import type { WorkerObserver } from './observer.js';
 import { openEngineWorkers, watchJobRuns } from './open-workers.js';
 import { reconcileProcessor } from './reconcile-processor.js';
 import { Verifier } from './verifier.js';
@@ -48,7 +49,7 @@ const SENTINEL_CHECK_MS = 5_000;
 export async function startWorkers(
   config: Config,
   log: Logger,
-  observer: EngineObserver = {},
+  observer: WorkerObserver = {},
 ): Promise<RunningWorkers> {
   const { redis, keys, deployment } = await connectChecked(config, log, observer);
   const background = startBackground(config, { redis, keys, deployment, log });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type CallHooks, type CallReporting, hookedCall } from '../provider/call-hooks.js';
-import { Transport, type TransportOptions } from '../provider/transport.js';
+import { Transport, type TransportOptions, type TransportResponse } from '../provider/transport.js';
 import { activeTraceId } from '../telemetry/api.js';
 import { authHeaders, type Credentials, newTraceId } from './auth.js';
 import { conversationId, parseConversationId } from './conversation-id.js';
@@ -25,6 +25,7 @@ import {
   groupInfoSchema,
   listGroupsDataSchema,
   MEMBERSHIP_OP,
+  noDataSchema,
   type UpdateGroupRequest,
 } from './schemas.js';
 
@@ -137,7 +138,7 @@ export class YunxinClient {
   async deleteGroup(input: { accountId: string; groupId: string }): Promise<void> {
     checkAccount(input.accountId);
     checkGroupId(input.groupId);
-    await this.call('group.delete', null, {
+    await this.call('group.delete', noDataSchema, {
       params: { group_id: input.groupId },
       query: { account_id: input.accountId },
     });
@@ -212,7 +213,7 @@ export class YunxinClient {
    * not documented: callers treat any answer as "try the add again".
    */
   async createConversation(id: string): Promise<void> {
-    await this.call('conversation.create', null, {
+    await this.call('conversation.create', noDataSchema, {
       body: { conversation_id: conversationId(id, 'conversationId') },
     });
   }
@@ -278,20 +279,20 @@ export class YunxinClient {
     await this.transport.close();
   }
 
-  private call<S extends z.ZodType | null>(
+  private call<S extends z.ZodType>(
     endpoint: EndpointName,
     schema: S,
     req: CallRequest,
-  ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
+  ): Promise<z.output<S>> {
     return hookedCall(this.hooks, endpoint, () => this.exchange(endpoint, schema, req));
   }
 
   /** One signed request and its answer, checked against the schema. */
-  private async exchange<S extends z.ZodType | null>(
+  private async exchange<S extends z.ZodType>(
     endpoint: EndpointName,
     schema: S,
     req: CallRequest,
-  ): Promise<S extends z.ZodType ? z.output<S> : undefined> {
+  ): Promise<z.output<S>> {
     // one id for Yunxin's logs and ours: the trace's while tracing (both 32 hex digits)
     const traceId = activeTraceId() ?? newTraceId();
     const started = this.now();
@@ -319,6 +320,17 @@ export class YunxinClient {
         }
         throw error;
       });
+    return this.readAnswer(endpoint, schema, res, { traceId, label, started });
+  }
+
+  /** The answer to one request: HTTP 200, a {code,msg,data} envelope, code 200, then the schema. */
+  private readAnswer<S extends z.ZodType>(
+    endpoint: EndpointName,
+    schema: S,
+    res: TransportResponse,
+    call: { traceId: string; label: string; started: number },
+  ): z.output<S> {
+    const { traceId, label, started } = call;
     const ambiguousKind = isIdempotent(endpoint) ? 'transient' : 'ambiguous';
     if (res.status !== 200) {
       throw new YunxinError({
@@ -355,7 +367,6 @@ export class YunxinClient {
         baseUrl: res.baseUrl,
       });
     }
-    if (schema === null) return undefined as never;
     const parsed = schema.safeParse(envelope.data ?? {});
     if (!parsed.success) {
       throw this.badResponse(
@@ -365,7 +376,7 @@ export class YunxinClient {
         traceId,
       );
     }
-    return parsed.data as never;
+    return parsed.data;
   }
 
   private badResponse(

@@ -12,6 +12,9 @@ export const groupIdSchema = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)])
   .transform(String);
 
+/** The data of an answer that carries nothing to read (a delete, a conversation create): not looked at. */
+export const noDataSchema = z.unknown().transform((): undefined => undefined);
+
 export const envelopeSchema = z.object({
   code: z.number().int(),
   msg: z.string().optional().default(''),

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublisher } from '../../src/publisher/index.js';
-import type { EngineObserver } from '../../src/reconcile/observer.js';
 import { conversationIdsOf } from '../../src/simulators/yunxin/existing-conversations.js';
+import type { WorkerObserver } from '../../src/workers/observer.js';
 import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
 
-type Folded = Parameters<NonNullable<EngineObserver['eventsFolded']>>[0];
+type Folded = Parameters<NonNullable<WorkerObserver['eventsFolded']>>[0];
 
 describe('the engine folds what the lean publisher adds', () => {
   let e: Engine;

@@ -5,7 +5,6 @@ import { openPartitioned, type PartitionedQueue } from '../../src/jobs/partition
 import { type PublishResult, publishMany } from '../../src/jobs/publish.js';
 import { QUEUES } from '../../src/jobs/queues.js';
 import { errorSink } from '../../src/log.js';
-import type { EngineObserver } from '../../src/reconcile/observer.js';
 import type { AppFolder } from '../../src/rules/schema.js';
 import type { FaultsInput } from '../../src/simulators/kit/faults.js';
 import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
@@ -24,6 +23,7 @@ import {
   RATE_LIMIT_CODE as TENCENT_RATE_LIMITED,
   SUCCESS_CODE as TENCENT_SUCCESS,
 } from '../../src/tencent/error-codes.js';
+import type { WorkerObserver } from '../../src/workers/observer.js';
 import { type RunningWorkers, startWorkers } from '../../src/workers/run-workers.js';
 import {
   RATE_LIMIT_CODE as YUNXIN_RATE_LIMITED,
@@ -120,7 +120,7 @@ export interface EngineOptions {
   provider?: 'yunxin';
   sim?: SimulatorOptions;
   env?: Record<string, string>;
-  observer?: EngineObserver;
+  observer?: WorkerObserver;
   /** start no workers (tests that run worker processes themselves) */
   noWorkers?: boolean;
   /** a single Redis (default) or the run's 3-master Redis Cluster */

@@ -13,9 +13,9 @@ import { AccountStore } from '../../store/account-store.js';
 import { decodeHolder } from '../../store/holders.js';
 import { withScripts } from '../../store/scripts.js';
 import { commandKeys, commandRedis } from '../command-redis.js';
-import type { AccountFlags, ResyncFlags } from '../commands/account.js';
 import { configOrExit } from '../config-or-exit.js';
 import { EXIT } from '../exit-codes.js';
+import type { AccountFlags, ResyncFlags } from '../flags.js';
 
 async function withStore<T>(config: Config, fn: (store: AccountStore) => Promise<T>): Promise<T> {
   const redis = withScripts(commandRedis(config, 'status').redis);

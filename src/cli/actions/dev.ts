@@ -20,9 +20,9 @@ import { AccountStore } from '../../store/account-store.js';
 import { withScripts } from '../../store/scripts.js';
 import { startWorkers } from '../../workers/run-workers.js';
 import { commandKeys, commandRedis } from '../command-redis.js';
-import type { DevFlags } from '../commands/dev.js';
 import { configOrExit, orExit } from '../config-or-exit.js';
 import { EXIT } from '../exit-codes.js';
+import type { DevFlags } from '../flags.js';
 import { exitOnUncaught, onShutdown } from '../shutdown.js';
 import { startServer } from './serve.js';
 
@@ -109,29 +109,13 @@ export async function devAction(o: DevFlags): Promise<void> {
   const provider = env.PROVIDER === 'tencent' ? 'tencent' : 'yunxin';
   const local = hasCredentials(env) ? undefined : await startLocalSimulator(log, provider);
   const sim = local?.sim;
-  if (local) {
-    Object.assign(env, local.env);
-    // The simulator starts empty, so the ledger must too: a namespace of dev's own, cleared.
-    if (!env.QUEUE_PREFIX) {
-      env.QUEUE_PREFIX = DEV_PREFIX;
-      await deleteKeysWithPrefix(redis.url, DEV_PREFIX, errorSink(log, 'redis'));
-    }
-  }
+  if (local) await pointAtSimulator(env, local, redis.url, log);
   env.DASHBOARD_PASSWORD ||= randomBytes(9).toString('base64url');
   env.INGEST_TOKEN ||= randomBytes(18).toString('base64url');
   const config = configOrExit(env);
   const metrics = new Metrics();
   const workers = await startWorkers(config, log, metrics);
-  const server = await startServer(config, log, { metrics, extraReady: () => workers.ready() }).catch(
-    async (error: unknown) => {
-      if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
-      log.warn({ port: config.HTTP_PORT }, 'HTTP port taken: listening on a free port instead');
-      return startServer({ ...config, HTTP_PORT: 0 }, log, {
-        metrics,
-        extraReady: () => workers.ready(),
-      });
-    },
-  );
+  const server = await startServerOrFreePort(config, log, { metrics, extraReady: () => workers.ready() });
   const url = server.http.url;
   console.log(
     [
@@ -156,12 +140,43 @@ export async function devAction(o: DevFlags): Promise<void> {
     },
     config.SHUTDOWN_TIMEOUT_MS,
   );
-  if (o.demo) {
-    await demoAgainst(config, (line) => console.log(line)).catch((error: unknown) =>
-      console.error(`demo failed: ${(error as Error).message}`),
-    );
-    console.log(`\nThe stack keeps running: open ${url}/admin/queues to see the jobs. Ctrl-C stops it.`);
+  if (o.demo) await demoOnRunningStack(config, url);
+}
+
+/** Points the workers at the local simulator, in a Redis namespace of dev's own when none is set. */
+async function pointAtSimulator(
+  env: NodeJS.ProcessEnv,
+  local: LocalSimulator,
+  redisUrl: string,
+  log: Logger,
+) {
+  Object.assign(env, local.env);
+  // The simulator starts empty, so the ledger must too: a namespace of dev's own, cleared.
+  if (!env.QUEUE_PREFIX) {
+    env.QUEUE_PREFIX = DEV_PREFIX;
+    await deleteKeysWithPrefix(redisUrl, DEV_PREFIX, errorSink(log, 'redis'));
   }
+}
+
+/** The HTTP server on HTTP_PORT, else (taken) on a free port. */
+function startServerOrFreePort(
+  config: Config,
+  log: Logger,
+  opts: Parameters<typeof startServer>[2],
+): ReturnType<typeof startServer> {
+  return startServer(config, log, opts).catch(async (error: unknown) => {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    log.warn({ port: config.HTTP_PORT }, 'HTTP port taken: listening on a free port instead');
+    return startServer({ ...config, HTTP_PORT: 0 }, log, opts);
+  });
+}
+
+/** The demo story, told to the stack this process runs (which keeps running whatever happens). */
+async function demoOnRunningStack(config: Config, url: string): Promise<void> {
+  await demoAgainst(config, (line) => console.log(line)).catch((error: unknown) =>
+    console.error(`demo failed: ${(error as Error).message}`),
+  );
+  console.log(`\nThe stack keeps running: open ${url}/admin/queues to see the jobs. Ctrl-C stops it.`);
 }
 
 export async function demoAction(): Promise<void> {

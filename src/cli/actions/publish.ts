@@ -12,7 +12,7 @@ import { QUEUES } from '../../jobs/queues.js';
 import { describeRedisError, isRedisAuthError } from '../../redis/errors.js';
 import { inSpan } from '../../telemetry/api.js';
 import { commandRetryStrategy } from '../command-redis.js';
-import type { PublishFlags } from '../commands/publish.js';
+import type { PublishFlags } from '../flags.js';
 
 /** Exit codes of `publish` (the same meanings as the CLI's EXIT in exit-codes.ts). */
 const EXIT = { ok: 0, refused: 1, failure: 1, usage: 2 } as const;
@@ -93,24 +93,63 @@ export async function publishStream(
 }
 
 export async function publishAction(file: string | undefined, o: PublishFlags): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+  const config = configOrUsage();
+  const input = config && (await inputOrUsage(file));
+  if (!config || !input) return;
+  const summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 };
+  const failed = await publishInput(config, input, summary);
+  if (failed) {
+    process.stderr.write(`publish failed: ${failed.failure}\n`);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify({ ...summary, error: failed.failure })}\n`
+        : `published ${plural(summary.published, 'event')} before the failure, refused ${summary.refused}\n`,
+    );
+    process.exitCode = failed.exitCode;
+    return;
+  }
+  process.stdout.write(
+    o.json
+      ? `${JSON.stringify(summary)}\n`
+      : `published ${plural(summary.published, 'event')}, refused ${summary.refused}\n`,
+  );
+  process.exitCode = summary.refused === 0 ? EXIT.ok : EXIT.refused;
+}
+
+type Config = ReturnType<typeof loadConfig>;
+
+/** The configuration, or undefined once the reason is printed (exit code 2). */
+function configOrUsage(): Config | undefined {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exitCode = EXIT.usage;
-    return;
+    return undefined;
   }
-  let input: Readable;
+}
+
+/** The input, or undefined once the reason is printed (exit code 2). */
+async function inputOrUsage(file: string | undefined): Promise<Readable | undefined> {
   try {
-    input = await openInput(file);
+    return await openInput(file);
   } catch (error) {
     process.stderr.write(`cannot read ${file}: ${(error as Error).message}\n`);
     process.exitCode = EXIT.usage;
-    return;
+    return undefined;
   }
+}
 
+/**
+ * Publishes the input's valid events (`summary` says how far it got); on a failure, its
+ * description and exit code (2 for a refused password or another partition layout).
+ */
+async function publishInput(
+  config: Config,
+  input: Readable,
+  summary: PublishSummary,
+): Promise<{ failure: string; exitCode: number } | undefined> {
   // Connection errors are not printed: stderr holds the refused lines, and a failure rejects
   // the add and ends the command with one message (describeRedisError: never the arguments).
   const quiet = () => {};
@@ -118,9 +157,6 @@ export async function publishAction(file: string | undefined, o: PublishFlags): 
     retryStrategy: commandRetryStrategy,
   });
   const queue = openPartitioned(QUEUES.events, connection, keysOf(config), quiet);
-  const summary: PublishSummary = { published: 0, refused: 0, lines: 0, jobs: 0 };
-  let failure: string | undefined;
-  let exitCode: number = EXIT.failure;
   try {
     // a Redis that cannot be reached fails here with its connection error, not a command's
     await queue.queues[0]!.waitUntilReady();
@@ -140,29 +176,15 @@ export async function publishAction(file: string | undefined, o: PublishFlags): 
       () => eventValidation(config),
       summary,
     );
+    return undefined;
   } catch (error) {
-    failure = error instanceof Error ? describeRedisError(error) : String(error);
-    if (isRedisAuthError(error) || error instanceof LayoutMismatchError) exitCode = EXIT.usage;
+    const failure = error instanceof Error ? describeRedisError(error) : String(error);
+    const usage = isRedisAuthError(error) || error instanceof LayoutMismatchError;
+    return { failure, exitCode: usage ? EXIT.usage : EXIT.failure };
   } finally {
     input.destroy();
     await queue.close().catch(() => {});
     if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
     else connection.disconnect();
   }
-  if (failure !== undefined) {
-    process.stderr.write(`publish failed: ${failure}\n`);
-    process.stdout.write(
-      o.json
-        ? `${JSON.stringify({ ...summary, error: failure })}\n`
-        : `published ${plural(summary.published, 'event')} before the failure, refused ${summary.refused}\n`,
-    );
-    process.exitCode = exitCode;
-    return;
-  }
-  process.stdout.write(
-    o.json
-      ? `${JSON.stringify(summary)}\n`
-      : `published ${plural(summary.published, 'event')}, refused ${summary.refused}\n`,
-  );
-  process.exitCode = summary.refused === 0 ? EXIT.ok : EXIT.refused;
 }

@@ -5,9 +5,9 @@ import { enqueueRulesWalk } from '../../jobs/maintenance-jobs.js';
 import { openQueue, QUEUES } from '../../jobs/queues.js';
 import { withScripts } from '../../store/scripts.js';
 import { commandRedis } from '../command-redis.js';
-import type { RulesShowFlags } from '../commands/rules.js';
 import { configOrExit } from '../config-or-exit.js';
 import { EXIT } from '../exit-codes.js';
+import type { RulesShowFlags } from '../flags.js';
 
 const time = (ms: number) => new Date(ms).toISOString();
 

@@ -4,8 +4,8 @@ import { TENCENT_DEMO_APP } from '../../simulators/tencent/demo-app.js';
 import { startTencentSimulator } from '../../simulators/tencent/server.js';
 import { DEMO_APP } from '../../simulators/yunxin/demo-app.js';
 import { startSimulator } from '../../simulators/yunxin/server.js';
-import type { SimulatorFlags } from '../commands/simulator.js';
 import { orExit } from '../config-or-exit.js';
+import type { SimulatorFlags } from '../flags.js';
 import { onShutdown } from '../shutdown.js';
 
 /**

@@ -1,8 +1,8 @@
 import { type Config, keysOf } from '../../config.js';
 import { httpApp } from '../../http/app.js';
 import { type Listening, listen, logListening } from '../../http/listen.js';
+import { flatQueues, openAllQueues } from '../../jobs/all-queues.js';
 import { createRedis, redisEndpoint } from '../../jobs/connection.js';
-import { flatQueues, openAllQueues } from '../../jobs/queues.js';
 import { createLogger, errorSink, type Logger } from '../../log.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { describeRedisError } from '../../redis/errors.js';

@@ -1,14 +1,5 @@
 import type { Command } from 'commander';
-
-export interface AccountFlags {
-  account: string;
-  json: boolean;
-}
-
-export interface ResyncFlags {
-  account?: string;
-  all: boolean;
-}
+import type { AccountFlags, ResyncFlags } from '../flags.js';
 
 export function accountCommands(program: Command): void {
   program

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-
-export interface DevFlags {
-  demo: boolean;
-}
+import type { DevFlags } from '../flags.js';
 
 export function devCommand(program: Command): void {
   program

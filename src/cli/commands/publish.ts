@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-
-export interface PublishFlags {
-  json: boolean;
-}
+import type { PublishFlags } from '../flags.js';
 
 export function publishCommand(program: Command): void {
   program

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-
-export interface RulesShowFlags {
-  json: boolean;
-}
+import type { RulesShowFlags } from '../flags.js';
 
 /** `folder-sync rules show|confirm`: the fleet's rules, and the deletion guard's held change. */
 export function rulesCommand(program: Command): void {

@@ -1,17 +1,7 @@
 import { type Command, Option } from 'commander';
 import { TENCENT_DEMO_APP } from '../../simulators/tencent/demo-app.js';
 import { DEMO_APP } from '../../simulators/yunxin/demo-app.js';
-
-export interface SimulatorFlags {
-  provider: 'yunxin' | 'tencent';
-  port: string;
-  host: string;
-  appKey?: string;
-  sdkappid?: string;
-  rate?: string;
-  blockMs: string;
-  admin: boolean;
-}
+import type { SimulatorFlags } from '../flags.js';
 
 export function simulatorCommand(program: Command): void {
   program

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
-import { CallLog, type CallLogOptions } from './call-log.js';
+import { CallLog, type CallLogOptions, type CallRecord } from './call-log.js';
 import { type Faults, type FaultsInput, type FaultsSchema, seededRandom } from './faults.js';
-import { sendText } from './http-util.js';
+import { readBody, sendText } from './http-util.js';
 import { type RateLimitConfig, RateLimiter, type rateLimitConfigSchemaFor } from './rate-limiter.js';
 import type { AdminTarget, SimulatorBase } from './simulator.js';
 
@@ -24,6 +24,21 @@ export type Interception =
   | { kind: 'rate_limited' }
   /** `httpStatus` 200: the code in the body, as the provider answers; else a gateway's error page */
   | { kind: 'server_error'; code: number; httpStatus: number };
+
+/** How one provider answers each case of a call the core serves (serveCall); `A` is its answer. */
+export interface CallAnswers<A extends { code: number }> {
+  /** the body as JSON, or the provider's answer to one that is not */
+  parse(raw: string): { body: unknown } | { refused: A };
+  /** the answer to credentials the provider refuses; undefined when it takes them */
+  authenticate(): A | undefined;
+  rateLimited(): A;
+  serverError(code: number): A;
+  /** the provider's logic: the state's answer */
+  handle(body: unknown, itemFault: () => boolean): A;
+  /** what the call log keeps of the call besides its time, endpoint and code */
+  logged(body: unknown, answer: A): Omit<CallRecord, 'at' | 'endpoint' | 'code'>;
+  stringify(answer: A): string;
+}
 
 /**
  * The provider-neutral half of a simulator: the call log, the token bucket, fault injection
@@ -77,6 +92,35 @@ export class SimulatorCore<E extends string> {
       return { kind: 'server_error', code, httpStatus: f.serverErrorAs === 'http' ? gateway : 200 };
     }
     return undefined;
+  }
+
+  /**
+   * One API call to a known endpoint: its body read (413 past the limit), then in turn a body
+   * that is not JSON, refused credentials, the rate limit and injected server errors, else the
+   * provider's logic answer it; the call is logged and its answer delivered (see deliver).
+   */
+  async serveCall<A extends { code: number }>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: E,
+    answers: CallAnswers<A>,
+  ): Promise<void> {
+    const arrived = this.opts.now();
+    const raw = await readBody(req);
+    if (raw === undefined) return sendText(res, 413, 'Payload Too Large');
+    const parsed = answers.parse(raw);
+    const body = 'body' in parsed ? parsed.body : undefined;
+    let answer = 'refused' in parsed ? parsed.refused : answers.authenticate();
+    const intercepted = answer ? undefined : this.intercept(endpoint);
+    if (intercepted?.kind === 'rate_limited') answer = answers.rateLimited();
+    if (intercepted?.kind === 'server_error') answer = answers.serverError(intercepted.code);
+    answer ??= answers.handle(body, this.itemFault(endpoint));
+    this.calls.record({ at: arrived, endpoint, code: answer.code, ...answers.logged(body, answer) });
+    await this.deliver(res, endpoint, {
+      success: answer.code === this.opts.callLog.successCode,
+      body: answers.stringify(answer),
+      httpStatus: intercepted?.kind === 'server_error' ? intercepted.httpStatus : 200,
+    });
   }
 
   /** Decides per item whether it fails alone with the provider's retry code. */

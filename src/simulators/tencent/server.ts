@@ -8,7 +8,7 @@ import {
   type FaultsInput as AnyFaultsInput,
   faultsSchemaFor,
 } from '../kit/faults.js';
-import { readBody, sendText } from '../kit/http-util.js';
+
 import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../kit/rate-limiter.js';
 import { fail, stringifyAnswer, type TencentAnswer } from './answers.js';
 import { authenticate, type TencentApp } from './auth.js';
@@ -72,45 +72,41 @@ export async function startTencentSimulator(opts: TencentSimulatorOptions = {}):
     res.end(stringifyAnswer(answer));
   };
 
-  async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const serveApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const endpoint = endpointOfPath(url.pathname);
     // Every command is POST; anything else is a bad URL, answered (like every error) with HTTP 200.
-    if (!endpoint || req.method !== 'POST') return send(res, fail(60009, 'request resource error: bad URL'));
-    const arrived = now();
-    const raw = await readBody(req);
-    if (raw === undefined) return sendText(res, 413, 'Payload Too Large');
-    let body: unknown;
-    let answer: TencentAnswer | undefined;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      answer = fail(60003, 'JSON parse error (send {} when there are no parameters)');
+    if (!endpoint || req.method !== 'POST') {
+      return send(res, fail(60009, 'request resource error: bad URL'));
     }
-    answer ??= authenticate(url.searchParams, apps, now());
-    const intercepted = answer ? undefined : core.intercept(endpoint);
-    if (intercepted?.kind === 'rate_limited') {
-      answer = fail(RATE_LIMIT_CODE, 'REST API call frequency exceeds the limit');
-    }
-    if (intercepted?.kind === 'server_error') answer = fail(intercepted.code, 'internal server error, retry');
-    answer ??= handle(state, endpoint, body, core.itemFault(endpoint));
-    const contacts = contactsIn(body);
-    core.calls.record({
-      at: arrived,
-      endpoint,
-      code: answer.code,
-      ids: contacts?.length ?? 0,
-      failed: failedItems(answer),
-      account: accountIn(body),
-      conversationIds: contacts,
+    return core.serveCall(req, res, endpoint, {
+      parse: parseBody,
+      authenticate: () => authenticate(url.searchParams, apps, now()),
+      rateLimited: () => fail(RATE_LIMIT_CODE, 'REST API call frequency exceeds the limit'),
+      serverError: (code) => fail(code, 'internal server error, retry'),
+      handle: (body, itemFault) => handle(state, endpoint, body, itemFault),
+      logged: (body, answer) => {
+        const contacts = contactsIn(body);
+        return {
+          ids: contacts?.length ?? 0,
+          failed: failedItems(answer),
+          account: accountIn(body),
+          conversationIds: contacts,
+        };
+      },
+      stringify: stringifyAnswer,
     });
-    await core.deliver(res, endpoint, {
-      success: answer.code === SUCCESS_CODE,
-      body: stringifyAnswer(answer),
-      httpStatus: intercepted?.kind === 'server_error' ? intercepted.httpStatus : 200,
-    });
-  }
+  };
 
   return serveSimulator(core, state, serveApi, opts);
+}
+
+/** Every body must be JSON (`{}` when there are no parameters). */
+function parseBody(raw: string): { body: unknown } | { refused: TencentAnswer } {
+  try {
+    return { body: JSON.parse(raw) };
+  } catch {
+    return { refused: fail(60003, 'JSON parse error (send {} when there are no parameters)') };
+  }
 }
 
 /** Every command names the account it acts for in From_Account. */

@@ -5,7 +5,7 @@ import type { EndpointName } from '../../yunxin/endpoints.js';
 import { RATE_LIMIT_CODE, SUCCESS_CODE } from '../../yunxin/error-codes.js';
 import { YUNXIN_LIMITS } from '../../yunxin/limits.js';
 import { type ListenOptions, type RunningSimulator, SimulatorCore, serveSimulator } from '../kit/core.js';
-import { readBody, sendText } from '../kit/http-util.js';
+import { sendText } from '../kit/http-util.js';
 import { type RateLimitConfig, rateLimitConfigSchemaFor } from '../kit/rate-limiter.js';
 import { type Answer, fail, stringifyAnswer } from './answers.js';
 import { DEMO_APP } from './demo-app.js';
@@ -62,53 +62,41 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     callLog: { idLimit: limits.idsPerCall, successCode: SUCCESS_CODE, rateLimitCodes: [RATE_LIMIT_CODE] },
   });
 
-  async function serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const serveApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const route = matchRoute(req.method ?? 'GET', url.pathname);
     // group.conversations: parameters and answer undocumented (provider-apis.md §A5.7), so off
     // unless asked for
     if (!route || (route.name === 'group.conversations' && opts.groupConversationsEndpoint !== true)) {
       return sendText(res, 404, 'Not Found');
     }
-    const arrived = now();
-    const raw = await readBody(req);
-    if (raw === undefined) return sendText(res, 413, 'Payload Too Large');
-    let body: unknown;
-    let answer: Answer | undefined;
-    try {
-      body = raw.length ? JSON.parse(raw) : undefined;
-    } catch {
-      answer = fail(414, 'parameter error: body is not JSON');
-    }
-    answer ??= authenticate(req, apps, now());
-    const intercepted = answer ? undefined : core.intercept(route.name);
-    if (intercepted?.kind === 'rate_limited') answer = fail(RATE_LIMIT_CODE, 'api frequency limit');
-    if (intercepted?.kind === 'server_error') {
-      answer = fail(intercepted.code, intercepted.code === 503 ? 'server busy' : 'internal server error');
-    }
-    answer ??= handle(state, route.name, {
-      params: route.params,
-      query: url.searchParams,
-      body,
-      itemFault: core.itemFault(route.name),
+    return core.serveCall(req, res, route.name, {
+      parse: parseBody,
+      authenticate: () => authenticate(req, apps, now()),
+      rateLimited: () => fail(RATE_LIMIT_CODE, 'api frequency limit'),
+      serverError: (code) => fail(code, code === 503 ? 'server busy' : 'internal server error'),
+      handle: (body, itemFault) =>
+        handle(state, route.name, { params: route.params, query: url.searchParams, body, itemFault }),
+      logged: (body, answer) => ({
+        ids: idsInCall(route.name, body, url.searchParams),
+        failed: failedItems(answer),
+        account: url.searchParams.get('account_id') ?? undefined,
+        conversationIds: conversationIdsIn(body),
+        ...receivedTraceHeaders(req),
+      }),
+      stringify: stringifyAnswer,
     });
-    core.calls.record({
-      at: arrived,
-      endpoint: route.name,
-      code: answer.code,
-      ids: idsInCall(route.name, body, url.searchParams),
-      failed: failedItems(answer),
-      account: url.searchParams.get('account_id') ?? undefined,
-      conversationIds: conversationIdsIn(body),
-      ...receivedTraceHeaders(req),
-    });
-    await core.deliver(res, route.name, {
-      success: answer.code === SUCCESS_CODE,
-      body: stringifyAnswer(answer),
-      httpStatus: intercepted?.kind === 'server_error' ? intercepted.httpStatus : 200,
-    });
-  }
+  };
 
   return serveSimulator(core, state, serveApi, opts);
+}
+
+/** An empty body is no body; anything else must be JSON. */
+function parseBody(raw: string): { body: unknown } | { refused: Answer } {
+  try {
+    return { body: raw.length ? JSON.parse(raw) : undefined };
+  } catch {
+    return { refused: fail(414, 'parameter error: body is not JSON') };
+  }
 }
 
 function receivedTraceHeaders(req: IncomingMessage): { traceId?: string; traceparent?: string } {
