@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import { type Config, foldOptions, keysOf } from '../config.js';
 import { assertLayout, checkLayout, Deployment } from '../fleet/deployment.js';
 import { Heartbeat, livenessTiming } from '../fleet/liveness.js';
@@ -7,7 +7,7 @@ import { fleetState } from '../fleet/state.js';
 import { takeOverDeadWorkers } from '../fleet/takeover.js';
 import { createRedis, type RedisClient, redisEndpoint } from '../jobs/connection.js';
 import { enqueueRulesWalk } from '../jobs/maintenance-jobs.js';
-import { openPartitioned } from '../jobs/partitioned-queue.js';
+import { openPartitioned, type PartitionedQueue } from '../jobs/partitioned-queue.js';
 import { openQueue, QUEUES } from '../jobs/queues.js';
 import { errorSink, type Logger } from '../log.js';
 import type { ConfigurationAlarm } from '../provider/configuration-alarm.js';
@@ -53,113 +53,220 @@ export async function startWorkers(
 ): Promise<RunningWorkers> {
   const { redis, keys, deployment } = await connectChecked(config, log, observer);
   const background = startBackground(config, { redis, keys, deployment, log });
-  const prefix = config.QUEUE_PREFIX;
-  const reconcileQueue = openPartitioned(QUEUES.reconcile, redis, keys, errorSink(log, 'queue reconcile'));
-  const maintenanceQueue = openQueue(QUEUES.maintenance, redis, prefix, errorSink(log, 'queue maintenance'));
+  const base = { redis, keys, log };
+  const queues = {
+    reconcile: openPartitioned(QUEUES.reconcile, redis, keys, errorSink(log, 'queue reconcile')),
+    maintenance: openQueue(
+      QUEUES.maintenance,
+      redis,
+      config.QUEUE_PREFIX,
+      errorSink(log, 'queue maintenance'),
+    ),
+  };
   const store = new AccountStore(redis, keys);
-  const rules = new FleetRules({
-    path: config.FOLDER_RULES,
-    redis,
-    keys,
-    store,
-    profile: providerProfile(config),
-    log,
-    maxDeleteShare: config.RULES_MAX_DELETE_SHARE,
-    onHeld: (held) => observer.rulesHeld?.(held),
-    enqueueWalk: (stored) => enqueueRulesWalk(maintenanceQueue, stored),
-  });
-  await rules.start();
+  const rules = await startFleetRules(config, { ...base, store, observer, maintenance: queues.maintenance });
   const shutdown = new AbortController();
-  const { gate, provider, alarm } = engineProvider(config, {
-    redis,
-    keys,
-    log,
-    observer,
-    shutdown: shutdown.signal,
-  });
+  const engine = engineProvider(config, { ...base, observer, shutdown: shutdown.signal });
   const verifier = new Verifier({
-    redis,
-    keys,
-    reconcile: reconcileQueue,
-    log,
+    ...base,
+    reconcile: queues.reconcile,
     perSecond: config.PROVIDER_RATE_LIMIT,
     share: config.VERIFY_SHARE,
     minIntervalMs: config.VERIFY_MIN_INTERVAL_MS,
   });
-  const reconcileDeps: ReconcileDeps = {
+  const reconcileDeps = reconcileDepsOf(config, {
+    ...base,
     store,
-    provider,
-    gate,
+    engine,
+    rules,
+    deployment,
+    verifier,
+    observer,
+  });
+  const processors = processorsOf(config, {
+    ...base,
+    store,
+    reconcileDeps,
+    queue: queues.reconcile,
+    observer,
+    signal: shutdown.signal,
+    workerId: background.heartbeat.id,
+  });
+  const workers = openEngineWorkers(config, base, processors);
+  watchJobRuns(workers, observer, log);
+  await background.heartbeat.start();
+  verifier.start();
+  log.info(
+    startedFields(config, { keys, worker: background.heartbeat.id, engine, rules, deployment }),
+    'workers started',
+  );
+  return runningWorkers({
+    redis,
+    keys,
+    workers,
+    deployment,
+    rules,
+    engine,
+    shutdown,
+    background,
+    verifier,
+    queues,
+  });
+}
+
+/** The running process's handle: readiness, the fleet state /readyz shows, and an orderly close. */
+function runningWorkers(p: {
+  redis: RedisClient;
+  keys: Keys;
+  workers: Worker[];
+  deployment: Deployment;
+  rules: FleetRules;
+  engine: ReturnType<typeof engineProvider>;
+  shutdown: AbortController;
+  background: ReturnType<typeof startBackground>;
+  verifier: Verifier;
+  queues: { reconcile: PartitionedQueue; maintenance: Queue };
+}): RunningWorkers {
+  const { redis, workers, shutdown } = p;
+  return {
+    workers,
+    deployment: p.deployment,
+    rules: p.rules,
+    fleetState: async () => withAlarm(await fleetState(redis, p.keys), p.engine.alarm.state()),
+    ready: async () =>
+      !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
+    close: async () => {
+      p.background.stop();
+      p.rules.stop();
+      // abort first: reconciles stop after the call in flight and its ledger write
+      shutdown.abort();
+      await p.verifier.stop();
+      await Promise.all(workers.map((w) => w.close()));
+      // leases are released: leave the fleet, so no one takes over what this process no longer holds
+      await p.background.heartbeat.stop().catch(() => {});
+      await Promise.all([p.queues.reconcile.close(), p.queues.maintenance.close()]);
+      await p.engine.provider.close();
+      await redis.quit();
+    },
+  };
+}
+
+/** What a reconcile needs of this process: the store, the provider behind the gate, the fleet's rules and epoch. */
+function reconcileDepsOf(
+  config: Config,
+  deps: {
+    redis: RedisClient;
+    keys: Keys;
+    log: Logger;
+    store: AccountStore;
+    engine: ReturnType<typeof engineProvider>;
+    rules: FleetRules;
+    deployment: Deployment;
+    verifier: Verifier;
+    observer: WorkerObserver;
+  },
+): ReconcileDeps {
+  const { rules, deployment, verifier } = deps;
+  return {
+    store: deps.store,
+    provider: deps.engine.provider,
+    gate: deps.engine.gate,
     rules: (generation) => rules.at(generation),
     epoch: (sentinel) => deployment.epoch(sentinel),
     now: Date.now,
     random: Math.random,
     retry: { baseMs: config.RETRY_BASE_MS, maxMs: config.RETRY_MAX_MS },
-    log,
+    log: deps.log,
     leaseMs: config.LOCK_MS,
-    observer,
+    observer: deps.observer,
     chargeVerification: (requests, request) => verifier.charge(requests, request),
     createMissingConversations: config.CREATE_MISSING_CONVERSATIONS,
     createAnswerWindowMs: config.PROVIDER_TIMEOUT_MS,
   };
-  const common = { redis, keys, reconcile: reconcileQueue, debounceMs: config.DEBOUNCE_MS, log };
-  const workers = openEngineWorkers(
-    config,
-    { redis, keys, log },
-    {
-      events: eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) }),
-      reconcile: reconcileProcessor({
-        reconcileDeps,
-        pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
-        park: (account, record) => store.park(account, record),
-        traceLinks: (account) => takeReconcileLinks(redis, keys, account),
-        reconcile: reconcileQueue,
-        debounceMs: config.DEBOUNCE_MS,
-        backlogWaitMs: config.BACKLOG_WAIT_MS,
-        log,
-        observer,
-        signal: shutdown.signal,
-        workerId: background.heartbeat.id,
-      }),
-      maintenance: maintenanceProcessor({ ...common, signal: shutdown.signal }),
-    },
-  );
-  watchJobRuns(workers, observer, log);
-  await background.heartbeat.start();
-  verifier.start();
-  log.info(
-    {
-      prefix,
-      worker: background.heartbeat.id,
-      partitions: { of: keys.partitions, taken: config.WORKER_PARTITIONS },
-      provider: provider.name,
-      rules: { generation: rules.current()?.generation, hash: rules.current()?.hash },
-      epoch: deployment.current()?.epoch,
-      rateLimit: config.PROVIDER_RATE_LIMIT,
-    },
-    'workers started',
-  );
+}
 
+/** The "workers started" line: what this process runs, under which rules and epoch. */
+function startedFields(
+  config: Config,
+  s: {
+    keys: Keys;
+    worker: string;
+    engine: ReturnType<typeof engineProvider>;
+    rules: FleetRules;
+    deployment: Deployment;
+  },
+) {
   return {
-    workers,
-    deployment,
-    rules,
-    fleetState: async () => withAlarm(await fleetState(redis, keys), alarm.state()),
-    ready: async () =>
-      !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
-    close: async () => {
-      background.stop();
-      rules.stop();
-      // abort first: reconciles stop after the call in flight and its ledger write
-      shutdown.abort();
-      await verifier.stop();
-      await Promise.all(workers.map((w) => w.close()));
-      // leases are released: leave the fleet, so no one takes over what this process no longer holds
-      await background.heartbeat.stop().catch(() => {});
-      await Promise.all([reconcileQueue.close(), maintenanceQueue.close()]);
-      await provider.close();
-      await redis.quit();
-    },
+    prefix: config.QUEUE_PREFIX,
+    worker: s.worker,
+    partitions: { of: s.keys.partitions, taken: config.WORKER_PARTITIONS },
+    provider: s.engine.provider.name,
+    rules: { generation: s.rules.current()?.generation, hash: s.rules.current()?.hash },
+    epoch: s.deployment.current()?.epoch,
+    rateLimit: config.PROVIDER_RATE_LIMIT,
+  };
+}
+
+/** The fleet's rules, as this process follows them (a change here queues the walk of every account). */
+async function startFleetRules(
+  config: Config,
+  deps: {
+    redis: RedisClient;
+    keys: Keys;
+    log: Logger;
+    store: AccountStore;
+    observer: WorkerObserver;
+    maintenance: Queue;
+  },
+): Promise<FleetRules> {
+  const rules = new FleetRules({
+    path: config.FOLDER_RULES,
+    redis: deps.redis,
+    keys: deps.keys,
+    store: deps.store,
+    profile: providerProfile(config),
+    log: deps.log,
+    maxDeleteShare: config.RULES_MAX_DELETE_SHARE,
+    onHeld: (held) => deps.observer.rulesHeld?.(held),
+    enqueueWalk: (stored) => enqueueRulesWalk(deps.maintenance, stored),
+  });
+  await rules.start();
+  return rules;
+}
+
+/** The three processors: fold events, reconcile an account, walk the maintenance jobs. */
+function processorsOf(
+  config: Config,
+  deps: {
+    redis: RedisClient;
+    keys: Keys;
+    log: Logger;
+    store: AccountStore;
+    reconcileDeps: ReconcileDeps;
+    queue: PartitionedQueue;
+    observer: WorkerObserver;
+    signal: AbortSignal;
+    workerId: string;
+  },
+) {
+  const { redis, keys, log, observer, signal } = deps;
+  const common = { redis, keys, reconcile: deps.queue, debounceMs: config.DEBOUNCE_MS, log };
+  return {
+    events: eventsProcessor({ ...common, observer, foldOptions: () => foldOptions(config) }),
+    reconcile: reconcileProcessor({
+      reconcileDeps: deps.reconcileDeps,
+      pendingEvents: async (account) => Number((await redis.get(keys.pendingEvents(account))) ?? 0),
+      park: (account, record) => deps.store.park(account, record),
+      traceLinks: (account) => takeReconcileLinks(redis, keys, account),
+      reconcile: deps.queue,
+      debounceMs: config.DEBOUNCE_MS,
+      backlogWaitMs: config.BACKLOG_WAIT_MS,
+      log,
+      observer,
+      signal,
+      workerId: deps.workerId,
+    }),
+    maintenance: maintenanceProcessor({ ...common, signal }),
   };
 }
 
