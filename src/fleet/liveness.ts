@@ -52,7 +52,7 @@ export class Heartbeat {
   }
 
   private async beat(): Promise<void> {
-    await this.redis.fsBeat(this.keys.alive(this.id), this.keys.workers, this.id, this.lockMs, Date.now());
+    await this.redis.fsBeat(this.keys.alive(this.id), this.keys.workers, this.id, this.lockMs);
   }
 
   /** Leaves the registry: called after this process released what it held. */
@@ -62,20 +62,21 @@ export class Heartbeat {
   }
 }
 
-/** The registered workers: those beating, and those whose heartbeat is gone (id → last beat, ms, their clock). */
-export async function readWorkers(
+/**
+ * Registered workers whose heartbeat is gone (id → last beat), and Redis's clock now (ms). Only
+ * those silent for LOCK_MS by the registry are checked against their `alive` key: one small
+ * reply per beat whatever the size of the fleet.
+ */
+export async function deadWorkers(
   redis: RedisClient,
   keys: Keys,
-): Promise<{ live: string[]; dead: Map<string, number> }> {
-  const entries = await redis.zrange(keys.workers, '0', '-1', 'WITHSCORES');
-  const ids = entries.filter((_, i) => i % 2 === 0);
-  if (ids.length === 0) return { live: [], dead: new Map() };
+  lockMs: number,
+): Promise<{ now: number; dead: Map<string, number> }> {
+  const [now, ...silent] = await redis.fsSilentWorkers(keys.workers, lockMs);
+  const ids = silent.filter((_, i) => i % 2 === 0);
+  if (ids.length === 0) return { now: Number(now), dead: new Map() };
   // one slot: every key here is under the app-wide tag
   const beats = await redis.mget(...ids.map((id) => keys.alive(id)));
-  return {
-    live: ids.filter((_, i) => beats[i] !== null),
-    dead: new Map(
-      ids.flatMap((id, i) => (beats[i] === null ? [[id, Number(entries[2 * i + 1])] as const] : [])),
-    ),
-  };
+  const dead = ids.flatMap((id, i) => (beats[i] === null ? [[id, Number(silent[2 * i + 1])] as const] : []));
+  return { now: Number(now), dead: new Map(dead) };
 }

@@ -10,11 +10,11 @@ import { livenessReport } from './takeover.js';
  * holds, the worker processes beating and accounts a dead one still holds. Read from Redis, so
  * any process shows the same.
  */
-export async function fleetState(redis: RedisClient, keys: Keys) {
+export async function fleetState(redis: RedisClient, keys: Keys, lockMs: number) {
   const [sentinel, { stored, held }, workers] = await Promise.all([
     redis.get(keys.deployment),
     readFleetRules(redis, keys),
-    livenessReport(redis, keys),
+    livenessReport(redis, keys, lockMs),
   ]);
   const deployment = parseDeployment(sentinel);
   return {

@@ -2,7 +2,7 @@ import type { RedisClient } from '../jobs/connection.js';
 import type { Logger } from '../log.js';
 import { decodeHolder, type HolderRecord } from '../store/holders.js';
 import type { Keys } from '../store/keys.js';
-import { readWorkers } from './liveness.js';
+import { deadWorkers, livenessTiming } from './liveness.js';
 
 /** An account whose lease a worker that stopped beating still holds. */
 export interface DeadHolding {
@@ -20,6 +20,7 @@ export async function deadHoldings(
   redis: RedisClient,
   keys: Keys,
   dead: ReadonlyMap<string, number>,
+  lockMs: number,
 ): Promise<DeadHolding[]> {
   if (dead.size === 0) return [];
   const hashes = await Promise.all(keys.parts.map((part) => redis.hgetall(part.holders)));
@@ -27,7 +28,9 @@ export async function deadHoldings(
     Object.entries(hash).flatMap(([account, stored]) => {
       const record = decodeHolder(stored);
       const lastBeat = record && dead.get(record.worker);
-      return record && lastBeat !== undefined
+      // a lease taken after its heartbeat had expired: the worker came back from a stall, and
+      // what it took since is its own (both times by Redis's clock)
+      return record && lastBeat !== undefined && record.since < lastBeat + lockMs
         ? [{ account, worker: record.worker, lastBeat, stored, record }]
         : [];
     }),
@@ -37,29 +40,42 @@ export async function deadHoldings(
 /**
  * Frees the leases and BullMQ job locks of workers that stopped beating, so their accounts resume
  * at the next stalled-job check instead of when the locks expire; then forgets those workers.
- * Run by every worker process each heartbeat; idempotent, and safe against a worker that was only
- * slow: each key is freed only while it still holds the dead worker's token.
+ * Every worker process looks each beat; one of them a beat does the work. Idempotent, and safe
+ * against a worker that was only slow: each key is freed only while it still holds the dead
+ * worker's token, and a lease taken after its last beat is not touched.
  */
-export async function takeOverDeadWorkers(redis: RedisClient, keys: Keys, log: Logger): Promise<number> {
-  const { dead } = await readWorkers(redis, keys);
+export async function takeOverDeadWorkers(
+  redis: RedisClient,
+  keys: Keys,
+  log: Logger,
+  lockMs: number,
+): Promise<number> {
+  const { now, dead } = await deadWorkers(redis, keys, lockMs);
   if (dead.size === 0) return 0;
-  const holdings = await deadHoldings(redis, keys, dead);
-  const taken = await Promise.all(holdings.map((h) => takeOver(redis, keys, h)));
+  const turn = await redis.set(keys.takeoverTurn, '1', 'PX', livenessTiming(lockMs).beatMs, 'NX');
+  if (turn !== 'OK') return 0;
+  const holdings = await deadHoldings(redis, keys, dead, lockMs);
+  const results = await Promise.allSettled(holdings.map((h) => takeOver(redis, keys, h)));
+  let taken = 0;
   for (const [worker, lastBeat] of dead) {
-    const accounts = holdings.filter((h, i) => h.worker === worker && taken[i]).map((h) => h.account);
+    const mine = holdings.flatMap((h, i) => (h.worker === worker ? [{ h, r: results[i]! }] : []));
+    const failed = mine.filter(({ r }) => r.status === 'rejected');
+    const accounts = mine.filter(({ r }) => r.status === 'fulfilled' && r.value).map(({ h }) => h.account);
+    taken += accounts.length;
     if (accounts.length > 0)
       log.warn(
-        {
-          worker,
-          silentForMs: Date.now() - lastBeat,
-          accounts: accounts.length,
-          sample: accounts.slice(0, 10),
-        },
+        { worker, silentForMs: now - lastBeat, accounts: accounts.length, sample: accounts.slice(0, 10) },
         'took over the accounts of a worker that stopped beating',
       );
+    if (failed.length > 0)
+      log.warn(
+        { worker, err: (failed[0]!.r as PromiseRejectedResult).reason },
+        'takeover failed; retried next beat',
+      );
+    // forgotten only once all it held is handled, and only if it did not beat meanwhile
+    else await redis.fsForgetWorker(keys.workers, worker, lastBeat);
   }
-  await redis.zrem(keys.workers, ...dead.keys());
-  return taken.filter(Boolean).length;
+  return taken;
 }
 
 async function takeOver(redis: RedisClient, keys: Keys, h: DeadHolding): Promise<boolean> {
@@ -74,9 +90,12 @@ async function takeOver(redis: RedisClient, keys: Keys, h: DeadHolding): Promise
 }
 
 /** Worker processes beating, and accounts waiting for one that stopped: `status`, /readyz and metrics. */
-export async function livenessReport(redis: RedisClient, keys: Keys, now = Date.now()) {
-  const { live, dead } = await readWorkers(redis, keys);
-  const holdings = await deadHoldings(redis, keys, dead);
+export async function livenessReport(redis: RedisClient, keys: Keys, lockMs: number) {
+  const [{ now, dead }, registered] = await Promise.all([
+    deadWorkers(redis, keys, lockMs),
+    redis.zcard(keys.workers),
+  ]);
+  const holdings = await deadHoldings(redis, keys, dead, lockMs);
   const stopped = [...dead].map(([worker, lastBeat]) => ({
     worker,
     silentForSeconds: Math.max(0, now - lastBeat) / 1000,
@@ -87,7 +106,7 @@ export async function livenessReport(redis: RedisClient, keys: Keys, now = Date.
       .map((h) => h.account),
   }));
   return {
-    beating: live.length,
+    beating: registered - dead.size,
     stopped,
     accountsWaiting: holdings.length,
     /** how long the account that has waited longest has waited for a dead worker's lease */

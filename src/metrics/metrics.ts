@@ -295,11 +295,11 @@ export class Metrics implements WorkerObserver {
    * beating or stopped, and accounts a stopped worker still holds with how long they have waited.
    * Call once.
    */
-  watchWorkers(redis: RedisClient, keys: Keys): void {
+  watchWorkers(redis: RedisClient, keys: Keys, lockMs: number): void {
     let report: ReturnType<typeof livenessReport> | undefined;
     // the three gauges of one scrape share a read
     const read = () => {
-      report ??= livenessReport(redis, keys).finally(() =>
+      report ??= livenessReport(redis, keys, lockMs).finally(() =>
         setTimeout(() => (report = undefined), 500).unref(),
       );
       return report;

@@ -83,8 +83,10 @@ export class AccountSession {
   /** A pending create, not found by a read-back, that may still be applied: left pending. */
   private mayStillBeApplied(group: LedgerGroup): boolean {
     if (!group.pending || group.sentAt === undefined) return false;
-    const until = group.sentAt + (this.opts.createAnswerWindowMs ?? 0);
-    if (until <= this.opts.now()) return false;
+    const now = this.opts.now();
+    // a sender's clock ahead of this one's must not hold the account longer than the window
+    const until = Math.min(group.sentAt, now) + (this.opts.createAnswerWindowMs ?? 0);
+    if (until <= now) return false;
     this.pendingCreatesUntil = Math.max(this.pendingCreatesUntil ?? 0, until);
     return true;
   }

@@ -9,7 +9,7 @@ import type { RedisClient } from '../jobs/connection.js';
 import type { EvaluationSummary, FolderWindow } from '../plan/incremental.js';
 import type { ConversationKey, FolderKey } from '../plan/types.js';
 import { drain, runSliced, type Steps } from '../steps.js';
-import { encodeHolder, type LeaseHolder, leaseToken } from './holders.js';
+import { holderTail, type LeaseHolder, leaseToken } from './holders.js';
 import type { Keys } from './keys.js';
 import { migrateLegacyFacts } from './migrate-facts.js';
 import {
@@ -359,10 +359,10 @@ export class AccountStore {
   /** Takes the account's lease if free; a holder is recorded so a dead worker's lease can be taken over. */
   async acquireLease(account: string, ttlMs: number, holder?: LeaseHolder): Promise<Lease | undefined> {
     const token = leaseToken(holder?.worker);
-    const record = holder ? encodeHolder({ ...holder, leaseToken: token, since: Date.now() }) : '';
     const lease = this.keys.lease(account);
     const holders = this.keys.partOf(account).holders;
-    const taken = await this.redis.fsAcquireLease(lease, holders, token, ttlMs, account, record);
+    const tail = holder ? holderTail(holder) : '';
+    const taken = await this.redis.fsAcquireLease(lease, holders, token, ttlMs, account, tail);
     return taken === 1 ? { account, token } : undefined;
   }
 

@@ -14,7 +14,7 @@ export interface LeaseHolder {
 
 export interface HolderRecord extends LeaseHolder {
   leaseToken: string;
-  /** when the lease was taken (ms, the holder's clock) */
+  /** when the lease was taken (ms, Redis's clock) */
   since: number;
 }
 
@@ -24,9 +24,13 @@ export function leaseToken(worker: string | undefined): string {
   return worker === undefined ? random : `${worker}~${random}`;
 }
 
-/** `<lease token>|<since>|<job token>|<job lock key>`: the lock key last, as a prefix may hold `|`. */
-export function encodeHolder(record: HolderRecord): string {
-  return [record.leaseToken, record.since, record.job?.token ?? '', record.job?.lockKey ?? ''].join('|');
+/**
+ * A holder record is `<lease token>|<since>|<job token>|<job lock key>` (the lock key last, as a
+ * prefix may hold `|`); acquireLease-2.lua writes the first two, with `since` by Redis's clock,
+ * in front of this tail.
+ */
+export function holderTail(holder: LeaseHolder): string {
+  return `${holder.job?.token ?? ''}|${holder.job?.lockKey ?? ''}`;
 }
 
 export function decodeHolder(value: string): HolderRecord | undefined {

@@ -132,6 +132,8 @@ function appKeys(prefix: string) {
     verifySlot: app('calls', 'verify-next-slot'),
     /** worker id → its last heartbeat (ms): every worker process that has not left */
     workers: app('workers'),
+    /** whose turn it is to take over dead workers' accounts (one process per beat; PX) */
+    takeoverTurn: app('workers', 'takeover-turn'),
     /** a worker process's heartbeat: present while it beats (PX = LOCK_MS) */
     alive: (worker: string) => app('alive', worker),
     /** the deployment sentinel: its epoch changes when Redis is found to have lost data */

@@ -22,16 +22,12 @@ declare module 'ioredis' {
       token: string,
       ttlMs: number,
       account: string,
-      holder: string,
+      holderTail: string,
     ): Result<number, Context>;
     fsReleaseLease(lease: string, holders: string, token: string, account: string): Result<number, Context>;
-    fsBeat(
-      alive: string,
-      workers: string,
-      worker: string,
-      ttlMs: number,
-      now: number,
-    ): Result<number, Context>;
+    fsBeat(alive: string, workers: string, worker: string, ttlMs: number): Result<number, Context>;
+    fsSilentWorkers(workers: string, ttlMs: number): Result<string[], Context>;
+    fsForgetWorker(workers: string, worker: string, lastBeat: number): Result<number, Context>;
     fsTakeOver(
       lease: string,
       holders: string,

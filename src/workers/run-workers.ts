@@ -102,6 +102,7 @@ export async function startWorkers(
   );
   return runningWorkers({
     redis,
+    lockMs: config.LOCK_MS,
     keys,
     workers,
     deployment,
@@ -117,6 +118,7 @@ export async function startWorkers(
 /** The running process's handle: readiness, the fleet state /readyz shows, and an orderly close. */
 function runningWorkers(p: {
   redis: RedisClient;
+  lockMs: number;
   keys: Keys;
   workers: Worker[];
   deployment: Deployment;
@@ -132,7 +134,7 @@ function runningWorkers(p: {
     workers,
     deployment: p.deployment,
     rules: p.rules,
-    fleetState: async () => withAlarm(await fleetState(redis, p.keys), p.engine.alarm.state()),
+    fleetState: async () => withAlarm(await fleetState(redis, p.keys, p.lockMs), p.engine.alarm.state()),
     ready: async () =>
       !shutdown.signal.aborted && workers.every((w) => w.isRunning()) && (await redis.ping()) === 'PONG',
     close: async () => {
@@ -308,7 +310,7 @@ function startBackground(
     SENTINEL_CHECK_MS,
   );
   const takeover = setInterval(
-    () => takeOverDeadWorkers(redis, keys, log).catch(warn('takeover of dead workers')),
+    () => takeOverDeadWorkers(redis, keys, log, config.LOCK_MS).catch(warn('takeover of dead workers')),
     livenessTiming(config.LOCK_MS).beatMs,
   );
   sentinel.unref();

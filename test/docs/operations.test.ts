@@ -37,7 +37,7 @@ function registeredMetrics(): string[] {
     defaultMetrics: false,
   });
   metrics.watchParked({} as RedisClient, { parts: [] } as unknown as Keys);
-  metrics.watchWorkers({} as RedisClient, { parts: [] } as unknown as Keys);
+  metrics.watchWorkers({} as RedisClient, { parts: [] } as unknown as Keys, 3_000);
   return metrics.registry.getMetricsAsArray().map((m) => m.name);
 }
 

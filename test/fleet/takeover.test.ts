@@ -1,7 +1,7 @@
 /** Worker liveness against a real Redis: who counts as dead, and what a takeover frees. */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Heartbeat, readWorkers } from '../../src/fleet/liveness.js';
+import { deadWorkers, Heartbeat } from '../../src/fleet/liveness.js';
 import { livenessReport, takeOverDeadWorkers } from '../../src/fleet/takeover.js';
 import { createRedis } from '../../src/jobs/connection.js';
 import { AccountStore } from '../../src/store/account-store.js';
@@ -30,10 +30,13 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-/** A worker that beat once with a short TTL and then stopped, as a SIGKILL leaves it. */
-async function workerThatDies(ttlMs: number): Promise<string> {
-  const hb = new Heartbeat(redis, keys, ttlMs, log);
-  await redis.fsBeat(keys.alive(hb.id), keys.workers, hb.id, ttlMs, Date.now());
+/** LOCK_MS of these tests: a worker silent this long is dead. */
+const LOCK = 300;
+
+/** A worker that beat once and then stopped, as a SIGKILL leaves it. */
+async function workerThatDies(): Promise<string> {
+  const hb = new Heartbeat(redis, keys, LOCK, log);
+  await redis.fsBeat(keys.alive(hb.id), keys.workers, hb.id, LOCK);
   return hb.id;
 }
 
@@ -45,14 +48,16 @@ async function holdAccount(worker: string, account: string, jobToken = `job-${ac
   return { lease: lease!, lockKey };
 }
 
+/** Polls (20 ms, at most 2 s) until the worker counts as dead. */
 const gone = async (id: string) => {
-  for (let i = 0; i < 100 && (await redis.exists(keys.alive(id))); i++)
+  for (let i = 0; i < 100 && !(await deadWorkers(redis, keys, LOCK)).dead.has(id); i++)
     await new Promise((r) => setTimeout(r, 20));
 };
+const noWorkers = { now: expect.any(Number), dead: new Map() };
 
 describe('worker liveness', () => {
   it('frees the lease and job lock of every account a dead worker held, then forgets the worker', async () => {
-    const dead = await workerThatDies(100);
+    const dead = await workerThatDies();
     const held = await Promise.all(['a1', 'a2', 'a3'].map((a) => holdAccount(dead, a)));
     await gone(dead);
 
@@ -60,6 +65,7 @@ describe('worker liveness', () => {
       REDIS_URL: redisUrl(),
       QUEUE_PREFIX: prefix,
       PARTITIONS: '4',
+      LOCK_MS: String(LOCK),
     });
     expect(status.stderr).toBe('');
     expect(JSON.parse(status.stdout)).toMatchObject({
@@ -70,22 +76,27 @@ describe('worker liveness', () => {
       REDIS_URL: redisUrl(),
       QUEUE_PREFIX: prefix,
       PARTITIONS: '4',
+      LOCK_MS: String(LOCK),
     });
     expect(text.stdout).toContain(`worker ${dead} stopped beating`);
     expect(text.stdout).toContain('no worker beats to take them over: start one');
 
-    const report = await livenessReport(redis, keys);
+    const report = await livenessReport(redis, keys, LOCK);
     expect(report).toMatchObject({ beating: 0, accountsWaiting: 3 });
     expect(report.stopped).toEqual([expect.objectContaining({ worker: dead, accountsWaiting: 3 })]);
     expect(report.longestWaitSeconds).toBeGreaterThan(0);
 
-    expect(await takeOverDeadWorkers(redis, keys, log)).toBe(3);
+    expect(await takeOverDeadWorkers(redis, keys, log, LOCK)).toBe(3);
     for (const { lease, lockKey } of held) {
       expect(await redis.exists(keys.lease(lease.account), lockKey)).toBe(0);
       expect(await store.acquireLease(lease.account, 1_000)).toBeDefined();
     }
-    expect(await readWorkers(redis, keys)).toEqual({ live: [], dead: new Map() });
-    expect(await livenessReport(redis, keys)).toMatchObject({ accountsWaiting: 0, longestWaitSeconds: 0 });
+    expect(await deadWorkers(redis, keys, LOCK)).toEqual(noWorkers);
+    expect(await redis.zcard(keys.workers)).toBe(0);
+    expect(await livenessReport(redis, keys, LOCK)).toMatchObject({
+      accountsWaiting: 0,
+      longestWaitSeconds: 0,
+    });
     expect(captured.text()).toContain('took over the accounts of a worker that stopped beating');
   });
 
@@ -93,16 +104,17 @@ describe('worker liveness', () => {
     const hb = new Heartbeat(redis, keys, 60_000, log);
     await hb.start();
     const { lease, lockKey } = await holdAccount(hb.id, 'b1');
-    expect(await takeOverDeadWorkers(redis, keys, log)).toBe(0);
+    expect(await takeOverDeadWorkers(redis, keys, log, LOCK)).toBe(0);
     expect(await redis.get(keys.lease('b1'))).toBe(lease.token);
     expect(await redis.get(lockKey)).toBe('job-b1');
-    expect((await livenessReport(redis, keys)).beating).toBe(1);
+    expect((await livenessReport(redis, keys, LOCK)).beating).toBe(1);
     await hb.stop();
-    expect(await readWorkers(redis, keys)).toEqual({ live: [], dead: new Map() });
+    expect(await deadWorkers(redis, keys, LOCK)).toEqual(noWorkers);
+    expect(await redis.zcard(keys.workers)).toBe(0);
   });
 
   it('frees nothing a live worker took meanwhile: a new lease, or the job lock under a new token', async () => {
-    const dead = await workerThatDies(100);
+    const dead = await workerThatDies();
     const { lease } = await holdAccount(dead, 'c1');
     const { lockKey } = await holdAccount(dead, 'c2');
     await gone(dead);
@@ -111,11 +123,34 @@ describe('worker liveness', () => {
     const taken = await store.acquireLease('c1', 60_000, { worker: 'live-1' });
     await redis.set(lockKey, 'another-worker-token');
 
-    expect(await takeOverDeadWorkers(redis, keys, log)).toBe(1);
+    expect(await takeOverDeadWorkers(redis, keys, log, LOCK)).toBe(1);
     expect(await redis.get(keys.lease('c1'))).toBe(taken!.token);
     expect(taken!.token).not.toBe(lease.token);
     expect(await redis.get(lockKey)).toBe('another-worker-token');
     expect(await redis.exists(keys.lease('c2'))).toBe(0);
+  });
+
+  it('a worker that comes back after a stall keeps what it took since: only leases from before its heartbeat expired are taken', async () => {
+    const dead = await workerThatDies();
+    await holdAccount(dead, 'e1');
+    await gone(dead);
+    await new Promise((r) => setTimeout(r, LOCK)); // well past the heartbeat's expiry
+    // the stalled worker wakes and takes a new account before its next beat
+    const { lease } = await holdAccount(dead, 'e2');
+    expect(await takeOverDeadWorkers(redis, keys, log, LOCK)).toBe(1);
+    expect(await redis.exists(keys.lease('e1'))).toBe(0);
+    expect(await redis.get(keys.lease('e2'))).toBe(lease.token);
+  });
+
+  it('one process a beat takes over: the others find it is not their turn', async () => {
+    const dead = await workerThatDies();
+    await holdAccount(dead, 'f1');
+    await gone(dead);
+    const [a, b] = await Promise.all([
+      takeOverDeadWorkers(redis, keys, log, LOCK),
+      takeOverDeadWorkers(redis, keys, log, LOCK),
+    ]);
+    expect([a, b].sort()).toEqual([0, 1]);
   });
 
   it('a released lease leaves no holder record behind', async () => {

@@ -46,7 +46,7 @@ async function statusOf(account: string): Promise<StatusReport> {
     const { stored, held } = await readFleetRules(store.redis, store.keys);
     const rules = stored?.rules ?? (await loadRulesFile(config.FOLDER_RULES)).rules;
     const deployment = parseDeployment(await store.redis.get(store.keys.deployment));
-    const workers = await livenessReport(store.redis, store.keys);
+    const workers = await livenessReport(store.redis, store.keys, config.LOCK_MS);
     const holder = decodeHolder((await store.redis.hget(store.keys.partOf(account).holders, account)) ?? '');
     const status = await accountStatus(
       account,

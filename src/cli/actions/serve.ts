@@ -37,7 +37,7 @@ export async function startServer(
   const metrics = opts.metrics ?? new Metrics();
   metrics.watchQueues(flatQueues(queues));
   metrics.watchParked(redis, keys);
-  metrics.watchWorkers(redis, keys);
+  metrics.watchWorkers(redis, keys, config.LOCK_MS);
   let closing = false;
   const app = httpApp({
     config,
@@ -51,7 +51,7 @@ export async function startServer(
         workers: opts.extraReady ? await opts.extraReady() : true,
         'not shutting down': !closing,
       }),
-      details: () => fleetState(redis, keys),
+      details: () => fleetState(redis, keys, config.LOCK_MS),
     },
   });
   const http = await listen(app, config.HTTP_HOST, config.HTTP_PORT);

@@ -35,7 +35,7 @@ export async function startWorkerProcess(config: Config, log: Logger): Promise<R
   const metrics = new Metrics(queues);
   if (redis) {
     metrics.watchParked(redis, keysOf(config));
-    metrics.watchWorkers(redis, keysOf(config));
+    metrics.watchWorkers(redis, keysOf(config), config.LOCK_MS);
   }
   const running = await startWorkers(config, log, metrics).catch(async (error: unknown) => {
     await closeMetricsRedis();
