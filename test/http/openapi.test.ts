@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import fc from 'fast-check';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountLimits, eventValidation, keysOf } from '../../src/config.js';
 import { validateEvent } from '../../src/events/validate.js';
+import { ingest } from '../../src/http/ingest.js';
+import { listen } from '../../src/http/listen.js';
 import { openApiDocument, openApiJson } from '../../src/http/openapi.js';
+import { createRedis } from '../../src/jobs/connection.js';
+import { openPartitioned } from '../../src/jobs/partitioned-queue.js';
+import { createLogger } from '../../src/log.js';
 import { domainEvent, mutatedEvent } from '../events/arbitraries.js';
 import { INGEST_TOKEN, type ServerHarness, startTestServer } from '../support/server.js';
 
@@ -228,15 +236,39 @@ describe('real requests and answers fit the document', () => {
     expect((await exchange(h.url, '/readyz')).status).toBe(200);
   });
 
-  it('when Redis does not answer: 503 from ingest (after its 10 s deadline) and from /readyz', async () => {
+  it('when Redis does not answer: 503 from ingest (past its deadline) and from /readyz', async () => {
+    // a Redis that takes connections and never answers: ingest's deadline makes the 503
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const down = await startTestServer({ REDIS_URL: 'redis://127.0.0.1:1' });
+    // the server's ingest waits 10 s for Redis; the same ingest with a short deadline answers alike
+    const redis = createRedis(silentUrl, 'producer', () => {});
+    const app = new Hono().route(
+      '/v1/events',
+      ingest({
+        queue: openPartitioned('events', redis, keysOf(down.config), () => {}),
+        credentials: { token: INGEST_TOKEN, realm: 'folder-sync ingest' },
+        maxBytes: 65_536,
+        validation: () => eventValidation(down.config),
+        accountLimits: accountLimits(down.config),
+        log: createLogger({ level: 'silent', name: 'test' }),
+        deadlineMs: 200,
+      }),
+    );
+    const ingesting = await listen(app, '127.0.0.1', 0);
     try {
       expect((await exchange(down.url, '/readyz')).status).toBe(503);
-      expect((await publish(JSON.stringify([everyType[1]]), 'application/json', down.url)).status).toBe(503);
+      expect((await publish(JSON.stringify([everyType[1]]), 'application/json', ingesting.url)).status).toBe(
+        503,
+      );
     } finally {
+      await ingesting.close();
+      redis.disconnect();
       await down.server.close().catch(() => {});
+      silent.close();
     }
-  }, 30_000);
+  });
 
   it('answers are closed: a field the document does not name fails', async () => {
     const { body } = await exchange(h.url, '/healthz');
