@@ -23,7 +23,31 @@ const start = (args: string[], env: NodeJS.ProcessEnv) => {
   return p;
 };
 
+/** `folder-sync <name> --help` parsed by the real command tree, its output captured. */
+async function helpOf(name: string): Promise<{ error: unknown; out: string }> {
+  const program = buildProgram();
+  let out = '';
+  const capture = {
+    writeOut: (text: string) => {
+      out += text;
+    },
+    writeErr: (text: string) => {
+      out += text;
+    },
+  };
+  for (const c of [program, ...program.commands]) c.configureOutput(capture).exitOverride();
+  try {
+    await program.parseAsync([name, '--help'], { from: 'user' });
+    return { error: undefined, out };
+  } catch (error) {
+    return { error, out };
+  }
+}
+
 describe('the folder-sync command line', () => {
+  // In this process: eleven CLI processes at once once took over 30 s on a loaded machine. What
+  // the binary adds (main.ts turning the help into exit 0) is run for real in
+  // help-imports.test.ts, which spawns `folder-sync --help` and `folder-sync worker --help`.
   it('every command has --help (exit 0)', async () => {
     const names = buildProgram().commands.map((c) => c.name());
     expect(names.sort()).toEqual([
@@ -39,12 +63,11 @@ describe('the folder-sync command line', () => {
       'status',
       'worker',
     ]);
-    await Promise.all(
-      names.map(async (name) => {
-        const { stdout } = await run(process.execPath, [CLI, name, '--help']);
-        expect(stdout).toContain(`Usage: folder-sync ${name}`);
-      }),
-    );
+    for (const name of names) {
+      const { error, out } = await helpOf(name);
+      expect(error, name).toMatchObject({ code: 'commander.helpDisplayed', exitCode: 0 });
+      expect(out).toContain(`Usage: folder-sync ${name}`);
+    }
   });
 
   it.each([['worker'], ['serve'], ['status', '--account', 'a']])(
@@ -191,10 +214,10 @@ describe('graceful shutdown', () => {
       ),
     );
     await engine.eventually(() => expect(engine!.sim.calls.snapshot().total).toBeGreaterThan(3), 30_000);
-    const stopping = Date.now();
+    // exit 0 is a drain within SHUTDOWN_TIMEOUT_MS: past it the process exits 1 (src/cli/shutdown.ts)
     expect(await first.stop('SIGTERM')).toBe(0);
-    expect(Date.now() - stopping).toBeLessThan(10_000);
     expect(first.output()).toContain('"msg":"stopped"');
+    expect(first.output()).not.toContain('shutdown timed out');
 
     start(['worker'], env);
     const expected = conversations.map((c) => `2|${c}`).sort();
