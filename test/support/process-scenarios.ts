@@ -85,3 +85,17 @@ export function smallAccount(a: string): Event[] {
     ev('conversation.pinned', a, team('back')),
   ];
 }
+
+/** Every folder of examples/rules.json and VIP filled, with conversations in none of them too. */
+export function filledAccount(a: string, n = 6): Event[] {
+  return range(n).flatMap((i) => [
+    ev('conversation.upserted', a, {
+      ...team(`p${i}`),
+      attributes: { kind: 'project', pinned: i % 3 !== 2 },
+    }),
+    ev('conversation.tagged', a, { ...team(`c${i}`), tag: 'customer' }),
+    ev('conversation.tagged', a, { ...team(`v${i}`), tag: i % 2 === 0 ? 'vip' : 'other' }),
+    ev('conversation.upserted', a, { ...p2p(`u${i}`), attributes: {} }),
+    ...(i % 4 === 3 ? [ev('conversation.archived', a, p2p(`u${i}`))] : []),
+  ]);
+}
