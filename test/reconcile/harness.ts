@@ -2,12 +2,11 @@ import type { DomainEvent } from '../../src/events/schema.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { eventWrites } from '../../src/facts/encode.js';
 import { tiebreakOf } from '../../src/facts/registers.js';
-import { createLogger } from '../../src/log.js';
 import type { EngineObserver } from '../../src/reconcile/observer.js';
 import { type ReconcileDeps, reconcileAccount } from '../../src/reconcile/reconcile.js';
 import type { AppFolder } from '../../src/rules/schema.js';
-import { fixedFleet } from '../support/engine.js';
-import { FakeProvider } from '../support/fake-provider.js';
+import { FakeProvider, type FakeProviderOptions } from '../support/fake-provider.js';
+import { capturedLogger } from '../support/log-capture.js';
 import { MemoryStore } from '../support/memory-store.js';
 
 export const ACCOUNT = 'alice';
@@ -29,12 +28,18 @@ export const tagged = (target: string, tag = 'customer') =>
 export const untagged = (target: string, tag = 'customer') =>
   event({ type: 'conversation.untagged', conversation: { type: 2, target }, tag });
 
-/** An account's reconcile against a fake provider and an in-memory store: no Redis, no HTTP. */
+/**
+ * An account's reconcile against a fake provider and an in-memory store: no Redis, no HTTP.
+ * The clock moves 1 ms per reading unless `advance`d; the rules are RULES until `setRules`.
+ */
 export function harness(
   opts: Partial<Pick<ReconcileDeps, 'createMissingConversations' | 'createAnswerWindowMs'>> = {},
+  fake: FakeProviderOptions = {},
 ) {
   const store = new MemoryStore();
-  const provider = new FakeProvider();
+  const provider = new FakeProvider(fake);
+  const { logger: log, text: logs } = capturedLogger({ level: 'info', name: 'test' });
+  let folders: readonly AppFolder[] = RULES;
   const observed: Parameters<NonNullable<EngineObserver['driftFound']>>[0][] = [];
   const repaired: typeof observed = [];
   const fleet = { epoch: 'epoch-1' };
@@ -48,12 +53,12 @@ export function harness(
     store,
     provider,
     gate: { succeeded: async () => {}, rateLimited: async () => 1 },
-    ...fixedFleet({ folders: RULES }),
+    rules: async () => ({ folders, generation: undefined }),
     epoch: async () => fleet.epoch,
     now: () => clock++,
     random: () => 0.5,
     retry: { baseMs: 10, maxMs: 100 },
-    log: createLogger({ level: 'silent', name: 'test' }),
+    log,
     leaseMs: 60_000,
     observer,
     chargeVerification: async (requests) => {
@@ -69,6 +74,17 @@ export function harness(
     repaired,
     /** requests charged to verification's budget, per read-back that served a verification */
     charged,
+    /** the reconciles' log lines (info and above) */
+    logs,
+    /** the retry settings the reconciles run with */
+    retry: deps.retry,
+    setRules(next: readonly AppFolder[]) {
+      folders = next;
+    },
+    /** moves the clock on (retries come due) */
+    advance(ms: number) {
+      clock += ms;
+    },
     /** folds events into the facts (in order: each is newer than the last) */
     fold(...events: DomainEvent[]) {
       for (const e of events) {

@@ -5,6 +5,7 @@ import type {
   GroupRef,
   ItemResult,
   ProviderError,
+  ProviderProfile,
   RemoteGroup,
 } from '../../src/provider/types.js';
 import { checkCallGuard } from '../../src/reconcile/call-guard.js';
@@ -37,17 +38,34 @@ export function providerError(kind: ErrorKind, code = 500, msg = 'fake'): Provid
  */
 export type FailureTiming = 'unsent' | 'refused' | 'lost';
 
+export interface FakeProviderOptions {
+  /** limits and group names (default: Yunxin's); tencentProfile() gives mixed membership updates */
+  profile?: ProviderProfile;
+  /** groups the account may hold, the user's own included: a create beyond is refused (116435) */
+  maxGroups?: number;
+}
+
+/** An item failure as the provider reports it in an answer (create or add). */
+export type ItemFailure = { code: number; msg: string; kind: ErrorKind };
+
 /**
- * A provider in memory with Yunxin's limits and markers, for reconcile tests without HTTP. Each
- * operation passes the call guard first, as the real clients' hook does; `failNext` makes the
- * next call of a method fail.
+ * A provider in memory with Yunxin's limits and markers (or the profile given), for reconcile
+ * tests without HTTP. Each operation passes the call guard first, as the real clients' hook
+ * does; `failNext` makes the next call of a method fail, `failItems` makes adds of a conversation
+ * fail one by one.
  */
 export class FakeProvider implements GroupProvider {
   readonly name = 'fake';
-  readonly limits = yunxinProfile().limits;
-  readonly groupName = yunxinProfile().groupName;
+  readonly limits: GroupProvider['limits'];
+  readonly groupName: GroupProvider['groupName'];
   readonly groups: FakeGroup[] = [];
   readonly calls: Method[] = [];
+  /** each changeMembers as sent */
+  readonly changes: Array<{ groupId: string; add: ConversationKey[]; remove: ConversationKey[] }> = [];
+  /** the group ids of each members read */
+  readonly memberReads: string[][] = [];
+  /** adds of these conversations fail alone, with this answer, until taken out of the map */
+  readonly failItems = new Map<ConversationKey, ItemFailure>();
   readonly missingConversationCode = 110404;
   readonly configurationCodes: ReadonlySet<number> = new Set([101303]);
   readonly successCode = 200;
@@ -60,6 +78,14 @@ export class FakeProvider implements GroupProvider {
   onRequest: ((method: Method) => Promise<void> | void) | undefined;
   private nextId = 1;
   private readonly failures = new Map<Method, Array<{ error: unknown; when: FailureTiming }>>();
+  private readonly maxGroups: number;
+
+  constructor(opts: FakeProviderOptions = {}) {
+    const profile = opts.profile ?? yunxinProfile();
+    this.limits = profile.limits;
+    this.groupName = profile.groupName;
+    this.maxGroups = opts.maxGroups ?? Number.POSITIVE_INFINITY;
+  }
 
   failNext(method: Method, error: unknown, when: FailureTiming = 'refused'): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), { error, when }]);
@@ -88,17 +114,17 @@ export class FakeProvider implements GroupProvider {
   }
 
   async members(_account: string, groupIds: readonly string[]) {
-    return this.run(
-      'members',
-      () =>
-        new Map(
-          groupIds.map((id) => [id, [...(this.find(id)?.members ?? [])]] as [string, ConversationKey[]]),
-        ),
-    );
+    return this.run('members', () => {
+      this.memberReads.push([...groupIds]);
+      return new Map(
+        groupIds.map((id) => [id, [...(this.find(id)?.members ?? [])]] as [string, ConversationKey[]]),
+      );
+    });
   }
 
   async create(_account: string, folder: FolderKey, name: string, ids: readonly ConversationKey[]) {
     return this.run('create', () => {
+      if (this.groups.length >= this.maxGroups) throw providerError('permanent', 116435, 'too many groups');
       const { ok, failed } = this.splitExisting(ids);
       const group = this.add(name, ok, folder);
       return { groupId: group.groupId, succeeded: ok, failed };
@@ -113,15 +139,15 @@ export class FakeProvider implements GroupProvider {
   }
 
   private splitExisting(ids: readonly ConversationKey[]) {
-    const ok = ids.filter((c) => !this.existing || this.existing.has(c));
-    const failed = ids
-      .filter((c) => !ok.includes(c))
-      .map((c) => ({
-        conversation: c,
-        code: 110404,
-        msg: 'conversation not exist',
-        kind: 'permanent' as const,
-      }));
+    const fails = (c: ConversationKey): ItemFailure | undefined =>
+      this.existing && !this.existing.has(c)
+        ? { code: 110404, msg: 'conversation not exist', kind: 'permanent' }
+        : this.failItems.get(c);
+    const ok = ids.filter((c) => !fails(c));
+    const failed = ids.flatMap((c) => {
+      const failure = fails(c);
+      return failure ? [{ conversation: c, ...failure }] : [];
+    });
     return { ok, failed };
   }
 
@@ -131,6 +157,11 @@ export class FakeProvider implements GroupProvider {
     change: { add?: readonly ConversationKey[]; remove?: readonly ConversationKey[] },
   ): Promise<ItemResult> {
     return this.run('changeMembers', () => {
+      this.changes.push({
+        groupId: ref.groupId,
+        add: [...(change.add ?? [])],
+        remove: [...(change.remove ?? [])],
+      });
       const group = this.find(ref.groupId);
       if (!group) throw providerError('permanent', 116404, 'group missing');
       const { ok, failed } = this.splitExisting(change.add ?? []);
