@@ -64,7 +64,12 @@ async function ownGroup(engine: Engine<SimulatorBase>, account: string, targets:
 
 describe.each(PROVIDERS)('per-item failures (%s)', (provider: ProviderName) => {
   it('transient items are retried with backoff until they land', async () => {
-    e = await startEngine({ provider, sim: { faults: { itemTransientRate: 0.4 } } });
+    // retries of 50 ms doubling up to 200 ms: the items land within a second
+    e = await startEngine({
+      provider,
+      env: { RETRY_MAX_MS: '200' },
+      sim: { faults: { itemTransientRate: 0.4 } },
+    });
     const ids = range(60).map((i) => `c${i}`);
     await e.publish(ids.map((t) => ev('conversation.tagged', 'flaky', { ...team(t), tag: 'customer' })));
     await e.eventually(

@@ -1,7 +1,6 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { type Engine, ev, PROVIDERS, startEngine, team } from '../support/engine.js';
@@ -69,7 +68,7 @@ describe.each(PROVIDERS)('groups per account (%s)', (provider) => {
     },
   );
 
-  it('a provider that allows fewer groups than configured: the folder fails, no retry storm', async () => {
+  it('a provider that allows fewer groups than configured: the folder fails, with a warning', async () => {
     // GROUPS_PER_ACCOUNT stays at the provider's default (Yunxin 50, Tencent 20)
     e = await startEngine({ provider, sim: { limits: { groupsPerAccount: 2 } } });
     await e.publish([
@@ -80,12 +79,9 @@ describe.each(PROVIDERS)('groups per account (%s)', (provider) => {
     ]);
     await e.eventually(() => expect(e!.groups('tight')).toEqual({ Projects: ['2|p'], Customers: ['2|c'] }));
     await e.eventually(() => expect(e!.logs()).toContain('is it set too high?'));
-    // an observation window, not a synchronisation: the refused create is retried after
-    // RETRY_MAX_MS (1 s here), not in a loop
-    await sleep(2_000);
-    const refused = e.sim.calls.snapshot().byEndpoint['group.create']?.[groupLimitCode] ?? 0;
-    expect(refused).toBeGreaterThanOrEqual(1);
-    expect(refused).toBeLessThanOrEqual(4);
+    // the provider's own code for it (that the folder is then retried after RETRY_MAX_MS, not in
+    // a loop, is test/reconcile/executor.test.ts's "the groups per account limit")
+    expect(e.sim.calls.snapshot().byEndpoint['group.create']?.[groupLimitCode]).toBeGreaterThanOrEqual(1);
   });
 });
 
