@@ -160,6 +160,6 @@ describe('worker processes', () => {
     expect([...folded.dirty]).toEqual(['lost']);
 
     await procs.start(workerEnv(e.config));
-    await e.eventually(() => expect(e.groups('lost')).toEqual({ Customers: ['2|c1'] }), 5_000);
+    await e.eventually(() => expect(e.groups('lost')).toEqual({ Customers: ['2|c1'] }), 20_000);
   }, 30_000);
 });
