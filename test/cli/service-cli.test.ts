@@ -1,21 +1,21 @@
+/**
+ * The folder-sync command line: every command's help, configuration it refuses (exit 2), and
+ * where its HTTP servers bind. Workers doing work are in service-processes.test.ts, `dev` in
+ * dev-cli.test.ts.
+ */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { PLACEHOLDER_PREFIX, SECRET_VARIABLES } from '../../src/config.js';
 import { freePort, parseEnvFile, readRepoFile } from '../support/compose.js';
-import { type Engine, ev, startEngine, team } from '../support/engine.js';
 import { CLI, type Spawned, spawnCli } from '../support/processes.js';
 import { deleteKeys, redisUrl, uniquePrefix } from '../support/redis.js';
-import { workerEnv } from '../support/worker-processes.js';
 
 const run = promisify(execFile);
 const spawned: Spawned[] = [];
-let engine: Engine | undefined;
 afterEach(async () => {
   for (const p of spawned.splice(0)) await p.stop('SIGKILL');
-  await engine?.close();
-  engine = undefined;
 });
 const start = (args: string[], env: NodeJS.ProcessEnv) => {
   const p = spawnCli(args, env);
@@ -133,37 +133,6 @@ describe('the folder-sync command line', () => {
   });
 });
 
-describe('secrets', () => {
-  it('never reach the logs of a worker and a server at trace level', async () => {
-    engine = await startEngine({ noWorkers: true });
-    const secrets = {
-      PROVIDER_SECRET: engine.config.PROVIDER_SECRET!,
-      DASHBOARD_PASSWORD: 'dashboard-secret-4f81',
-      DASHBOARD_TOKEN: 'dashboard-token-secret-9a1c7e',
-      INGEST_TOKEN: 'ingest-token-secret-77b2d0a1',
-    };
-    const env = workerEnv(engine.config, { ...secrets, LOG_LEVEL: 'trace', HTTP_PORT: '0' });
-    const worker = start(['worker'], env);
-    const server = start(['serve'], env);
-    await worker.waitFor(/workers started/);
-    const url = JSON.parse(await server.waitFor(/HTTP server listening/)).url as string;
-    // work that logs: events, provider calls, failed logins, a bad ingest
-    await engine.publish([ev('conversation.tagged', 'sec', { ...team('c'), tag: 'customer' })]);
-    await engine.eventually(() => expect(engine!.groups('sec')).toEqual({ Customers: ['2|c'] }));
-    await fetch(`${url}/admin/queues`, { headers: { authorization: 'Bearer wrong' } });
-    await fetch(`${url}/v1/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${secrets.INGEST_TOKEN}` },
-      body: '{bad',
-    });
-    expect(await server.stop('SIGTERM')).toBe(0);
-    expect(await worker.stop('SIGTERM')).toBe(0);
-    const logs = worker.output() + server.output();
-    expect(logs).toContain('yunxin call');
-    for (const secret of Object.values(secrets)) expect(logs).not.toContain(secret);
-  });
-});
-
 describe('where the HTTP servers bind', () => {
   const listening = /(HTTP server|worker metrics and health) listening on/;
   const exposedWarning =
@@ -198,67 +167,4 @@ describe('where the HTTP servers bind', () => {
       await deleteKeys(redisUrl(), prefix);
     }
   });
-});
-
-describe('graceful shutdown', () => {
-  it('SIGTERM mid-work: in-flight calls finish, exit 0, and a new worker completes the rest', async () => {
-    engine = await startEngine({ noWorkers: true, sim: { faults: { latencyMs: 50 } } });
-    const env = workerEnv(engine.config, { SHUTDOWN_TIMEOUT_MS: '10000' });
-    const first = start(['worker'], env);
-    await first.waitFor(/workers started/);
-    const accounts = Array.from({ length: 10 }, (_, i) => `drain-${i}`);
-    const conversations = Array.from({ length: 250 }, (_, i) => `c${i}`);
-    await engine.publish(
-      accounts.flatMap((a) =>
-        conversations.map((c) => ev('conversation.tagged', a, { ...team(c), tag: 'customer' })),
-      ),
-    );
-    await engine.eventually(() => expect(engine!.sim.calls.snapshot().total).toBeGreaterThan(3), 30_000);
-    // exit 0 is a drain within SHUTDOWN_TIMEOUT_MS: past it the process exits 1 (src/cli/shutdown.ts)
-    expect(await first.stop('SIGTERM')).toBe(0);
-    expect(first.output()).toContain('"msg":"stopped"');
-    expect(first.output()).not.toContain('shutdown timed out');
-
-    start(['worker'], env);
-    const expected = conversations.map((c) => `2|${c}`).sort();
-    await engine.eventually(() => {
-      for (const a of accounts) expect(engine!.groups(a)).toEqual({ Customers: expected });
-    }, 60_000);
-  });
-});
-
-describe('folder-sync dev', () => {
-  it.each([
-    ['Yunxin', 'the Yunxin simulator', { PROVIDER_APP_ID: '', PROVIDER_SECRET: '' }],
-    [
-      'Tencent',
-      'with PROVIDER=tencent and no Tencent credentials, the Tencent simulator',
-      { PROVIDER: 'tencent', PROVIDER_APP_ID: '', PROVIDER_SECRET: '' },
-    ],
-  ])(
-    'brings up the stack (%s: %s) and the demo shows groups mirrored',
-    async (label, _, env) => {
-      const prefix = uniquePrefix('dev');
-      const dev = start(['dev'], { REDIS_URL: redisUrl(), QUEUE_PREFIX: prefix, HTTP_PORT: '0', ...env });
-      try {
-        await dev.waitFor(/The stack keeps running/, 60_000);
-        const out = dev.output();
-        expect(out).toContain('yunxin-folder-sync is running');
-        expect(out).toMatch(new RegExp(`${label} +http://127\\.0\\.0\\.1:\\d+ \\(the simulator`));
-        expect(out).toMatch(new RegExp(`${label} group #\\d+ "Design reviews": 2\\|figma-reviews`));
-        expect(out).toMatch(new RegExp(`${label} group #\\d+ "Customers": 2\\|acme-support, 2\\|globex`));
-        const dashboard = /dashboard\s+(\S+)\s+user (\S+), password (\S+)/.exec(out)!;
-        const res = await fetch(dashboard[1]!, {
-          headers: {
-            authorization: `Basic ${Buffer.from(`${dashboard[2]}:${dashboard[3]}`).toString('base64')}`,
-          },
-        });
-        expect(res.status).toBe(200);
-        expect(await dev.stop('SIGTERM')).toBe(0);
-      } finally {
-        await deleteKeys(redisUrl(), prefix);
-      }
-    },
-    90_000,
-  );
 });
