@@ -81,7 +81,9 @@ describe('server errors and ambiguity', () => {
 
   it('apply-then-stall on create: the group exists, the client reports ambiguous', async () => {
     const { sim, client } = await start(
-      { faults: { stallRate: 1, stallMs: 2_000 } },
+      // held far past the headers timeout, which undici checks on a ~0.5 s tick: an answer
+      // held 1 s once came before the 150 ms timeout fired on a loaded machine
+      { faults: { stallRate: 1, stallMs: 30_000 } },
       { headersTimeoutMs: 150 },
     );
     const err = await rejectionOf(
@@ -92,8 +94,9 @@ describe('server errors and ambiguity', () => {
   });
 
   it('a stalled idempotent call is a plain transient timeout', async () => {
-    // undici checks header timeouts every ~0.5 s: 150 ms end within 1 s, before this answer
-    const { client } = await start({ faults: { latencyMs: 2_000 } }, { headersTimeoutMs: 150 });
+    // undici checks header timeouts every ~0.5 s: 150 ms end within about 1 s, long before
+    // this answer, however loaded the machine
+    const { client } = await start({ faults: { latencyMs: 30_000 } }, { headersTimeoutMs: 150 });
     expect(await rejectionOf(client.listGroups('a'))).toMatchObject({ kind: 'transient', code: -2 });
   });
 
