@@ -6,17 +6,50 @@ import { defineConfig } from 'vitest/config';
 // process they spawn): about 10 % less CPU per `folder-sync` process, and there are ~100.
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'yunxin-folder-sync-test-compile-cache');
 
+/**
+ * Directories whose files share a worker's modules (`isolate: false`): a fresh module graph per
+ * file costs more CPU than these tests themselves. None of them changes global state (OTel's
+ * global provider, process listeners, environment variables); files that start the engine's
+ * workers, CLI processes or a browser, or install tracing, keep a fresh graph each.
+ */
+const SHARED_MODULES = [
+  'deploy',
+  'docs',
+  'events',
+  'facts',
+  'http',
+  'jobs',
+  'metrics',
+  'plan',
+  'provider',
+  'publisher',
+  'reconcile',
+  'rules',
+  'store',
+  'tencent',
+  'workers',
+  'yunxin',
+].map((dir) => `test/${dir}/**/*.test.ts`);
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['test/reliability/**', 'node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: on two cores, one file at a time.
-    // The slow files wait on processes, timers and the network, not on the CPU, so four run
-    // side by side; none asserts how fast anything ran (engine tests poll with deadlines).
+    // The slow files wait on processes, timers and sockets, not on the CPU, so four run side by
+    // side; none asserts how fast anything ran (engine tests poll with generous deadlines).
     maxWorkers: 4,
+    projects: [
+      { test: { name: 'unit', include: SHARED_MODULES, isolate: false } },
+      {
+        test: {
+          name: 'isolated',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/reliability/**', 'node_modules/**', ...SHARED_MODULES],
+        },
+      },
+    ],
   },
 });
