@@ -94,14 +94,15 @@ describe('continuous verification', () => {
   it('finds and repairs client-side edits with no resync event, within its share of the rate', async () => {
     const R = 40;
     const share = 0.25;
-    engine = await startEngine({ noWorkers: true });
-    const e = engine;
-    const env = workerEnv(e.config, {
-      ...providerEnv({ rateLimit: R }),
-      VERIFY_SHARE: String(share),
-      VERIFY_MIN_INTERVAL_MS: '300',
+    // the verifier of in-process workers: what it reads back is the point, not a process
+    engine = await startEngine({
+      env: {
+        ...providerEnv({ rateLimit: R }),
+        VERIFY_SHARE: String(share),
+        VERIFY_MIN_INTERVAL_MS: '300',
+      },
     });
-    await procs.start(env);
+    const e = engine;
     const accounts = range(4).map((i) => `verify-${i}`);
     const events = accounts.flatMap((a) => account(a, 3));
     const expected = expectedFolders(events);
