@@ -37,6 +37,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // engines of test/support/engine.ts on 4 partitions, not 16 (cluster.test.ts sets its own)
+    env: { TEST_PARTITIONS: '4' },
     // Vitest's default is one worker fewer than the cores: on two cores, one file at a time.
     // The slow files wait on processes, timers and sockets, not on the CPU, so four run side by
     // side; none asserts how fast anything ran (engine tests poll with generous deadlines).

@@ -19,6 +19,7 @@ const cli = (...args: string[]) =>
       ...process.env,
       REDIS_URL: e.config.REDIS_URL,
       QUEUE_PREFIX: e.config.QUEUE_PREFIX,
+      PARTITIONS: String(e.config.PARTITIONS),
       FOLDER_RULES: e.config.FOLDER_RULES,
     },
   });

@@ -24,7 +24,8 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('on a 3-master Redis Cluster', () => {
   it('two worker processes converge every account; keys and queues spread over every master', async () => {
-    engine = await startEngine({ redis: 'cluster', noWorkers: true });
+    // 16 partitions: 16 slots, spread over the three masters (a few could miss one)
+    engine = await startEngine({ redis: 'cluster', noWorkers: true, env: { PARTITIONS: '16' } });
     const e = engine;
     const accounts = range(48).map((i) => `cl-${i}`);
     const events = accounts.flatMap((a) =>

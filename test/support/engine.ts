@@ -191,6 +191,13 @@ async function startProviderSimulator(opts: EngineOptions | TencentEngineOptions
   return { sim: sim as SimulatorBase, view: yunxinView(sim), env, seed };
 }
 
+/**
+ * An engine's partitions unless a test sets PARTITIONS: the product's 16 by default; the fast
+ * suite sets TEST_PARTITIONS=4 (vitest.config.ts), since every partition costs each worker two
+ * BullMQ workers and their connections (33 at 16), a quarter of an engine test's CPU.
+ */
+const ENGINE_PARTITIONS = process.env['TEST_PARTITIONS'] ?? '16';
+
 /** A simulator, a private key prefix in the test Redis, and the workers running in-process. */
 export async function startEngine(opts?: EngineOptions): Promise<Engine>;
 export async function startEngine(opts: TencentEngineOptions): Promise<Engine<TencentSimulator>>;
@@ -203,6 +210,7 @@ export async function startEngine(
   const config = loadConfig({
     ...redisEnv(opts.redis),
     QUEUE_PREFIX: prefix,
+    PARTITIONS: ENGINE_PARTITIONS,
     FOLDER_RULES: 'examples/rules.json',
     ...env,
     DEBOUNCE_MS: '50',

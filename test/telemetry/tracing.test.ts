@@ -21,8 +21,7 @@ let e: Engine;
 let server: Awaited<ReturnType<typeof startTestServer>>;
 
 beforeAll(async () => {
-  // a debounce long enough that two requests sent one after the other share a reconcile
-  e = await startEngine({ env: { DEBOUNCE_MS: '1500' } });
+  e = await startEngine();
   server = await startTestServer({
     QUEUE_PREFIX: e.config.QUEUE_PREFIX,
     PARTITIONS: String(e.config.PARTITIONS),
@@ -125,8 +124,17 @@ describe('tracing (OTEL_* set): one trace per event, from ingest to the provider
 
   it('a reconcile serving two requests continues the first trace and links to the second', async () => {
     exporter.reset();
+    // no reconcile runs until both requests are folded and their reconciles folded into one job
+    // (a debounce long enough for two requests in a row is not, on a loaded machine)
+    const reconcilers = e.workers.workers.filter((w) => w.name === QUEUES.reconcile);
+    await Promise.all(reconcilers.map((w) => w.pause(true)));
     await ingest([ev('conversation.tagged', 'lena', { ...team('x1'), tag: 'customer' })]);
     await ingest([ev('conversation.tagged', 'lena', { ...team('x2'), tag: 'customer' })]);
+    await e.eventually(async () => {
+      const counts = await e.events.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
+    });
+    for (const w of reconcilers) w.resume();
     await e.eventually(() => expect(e.groups('lena')).toEqual({ Customers: ['2|x1', '2|x2'] }));
     const spans = await spansAfterReconciling('lena');
 
