@@ -81,10 +81,6 @@ export function harness(
     setRules(next: readonly AppFolder[]) {
       folders = next;
     },
-    /** moves the clock on (retries come due) */
-    advance(ms: number) {
-      clock += ms;
-    },
     /** folds events into the facts (in order: each is newer than the last) */
     fold(...events: DomainEvent[]) {
       for (const e of events) {
