@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { RedisClient } from '../jobs/connection.js';
 import type { Logger } from '../log.js';
 import type { Keys } from '../store/keys.js';
+import { withScripts } from '../store/scripts.js';
 
 /**
  * How fast a dead worker is noticed, all from LOCK_MS: a worker beats three times per LOCK_MS
@@ -72,7 +73,8 @@ export async function deadWorkers(
   keys: Keys,
   lockMs: number,
 ): Promise<{ now: number; dead: Map<string, number> }> {
-  const [now, ...silent] = await redis.fsSilentWorkers(keys.workers, lockMs);
+  // any connection: the HTTP server's has no scripts of its own
+  const [now, ...silent] = await withScripts(redis).fsSilentWorkers(keys.workers, lockMs);
   const ids = silent.filter((_, i) => i % 2 === 0);
   if (ids.length === 0) return { now: Number(now), dead: new Map() };
   // one slot: every key here is under the app-wide tag
