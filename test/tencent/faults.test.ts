@@ -135,7 +135,7 @@ describe('adaptive timeouts', () => {
     const err = await rejectionOf(createIn('a'));
     const cost = performance.now() - started;
     expect(cost).toBeGreaterThanOrEqual(floorMs - 50);
-    expect(cost).toBeLessThan(2 * floorMs);
+    expect(cost).toBeLessThan(5_000); // not the configured 10 s (timer ticks and load add to the floor)
     expect(err).toMatchObject({
       kind: 'ambiguous',
       code: -2,

@@ -128,7 +128,7 @@ describe('adaptive timeouts', () => {
     const err = await rejectionOf(createIn(client, 'a'));
     const cost = performance.now() - started;
     expect(cost).toBeGreaterThanOrEqual(floorMs - 50);
-    expect(cost).toBeLessThan(2 * floorMs);
+    expect(cost).toBeLessThan(5_000); // not the configured 10 s (timer ticks and load add to the floor)
     expect(err).toMatchObject({ kind: 'ambiguous', code: -2, endpoint: 'POST /im/v2/conversation_groups' });
     expect(err.msg).toMatch(/^timeout after 1000 ms \(adaptive, p99 \d+ ms\) waiting for the answer/);
     expect(err.traceId).toMatch(/^[0-9a-f]{32}$/);
