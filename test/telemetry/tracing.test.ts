@@ -53,7 +53,8 @@ async function spansAfterReconciling(account: string, reconciles = 1): Promise<R
       (s) => s.name === 'reconcile' && s.attributes['folder_sync.account'] === account,
     );
     expect(done).toHaveLength(reconciles);
-    expect(spans.filter((s) => s.name === 'process reconcile')).toHaveLength(reconciles);
+    // a job's run may also end early, waiting for the account's backlog (moved to delayed): at least one each
+    expect(spans.filter((s) => s.name === 'process reconcile').length).toBeGreaterThanOrEqual(reconciles);
     return spans;
   });
 }
