@@ -96,15 +96,15 @@ export async function livenessReport(redis: RedisClient, keys: Keys, lockMs: num
     redis.zcard(keys.workers),
   ]);
   const holdings = await deadHoldings(redis, keys, dead, lockMs);
-  const stopped = [...dead].map(([worker, lastBeat]) => ({
-    worker,
-    silentForSeconds: Math.max(0, now - lastBeat) / 1000,
-    accountsWaiting: holdings.filter((h) => h.worker === worker).length,
-    sample: holdings
-      .filter((h) => h.worker === worker)
-      .slice(0, 10)
-      .map((h) => h.account),
-  }));
+  const stopped = [...dead].map(([worker, lastBeat]) => {
+    const waiting = holdings.filter((h) => h.worker === worker).map((h) => h.account);
+    return {
+      worker,
+      silentForSeconds: Math.max(0, now - lastBeat) / 1000,
+      accountsWaiting: waiting.length,
+      sample: waiting.slice(0, 10),
+    };
+  });
   return {
     beating: registered - dead.size,
     stopped,

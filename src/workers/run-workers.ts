@@ -42,6 +42,13 @@ export interface RunningWorkers {
   fleetState(): Promise<Awaited<ReturnType<typeof fleetState>> & { degraded?: string[] }>;
 }
 
+/** What every step of a worker process is given: its connection, keys and logger. */
+interface ProcessBase {
+  redis: RedisClient;
+  keys: Keys;
+  log: Logger;
+}
+
 /** How often a worker looks at the deployment sentinel (a wiped Redis is noticed this fast). */
 const SENTINEL_CHECK_MS = 5_000;
 
@@ -156,10 +163,7 @@ function runningWorkers(p: {
 /** What a reconcile needs of this process: the store, the provider behind the gate, the fleet's rules and epoch. */
 function reconcileDepsOf(
   config: Config,
-  deps: {
-    redis: RedisClient;
-    keys: Keys;
-    log: Logger;
+  deps: ProcessBase & {
     store: AccountStore;
     engine: ReturnType<typeof engineProvider>;
     rules: FleetRules;
@@ -212,14 +216,7 @@ function startedFields(
 /** The fleet's rules, as this process follows them (a change here queues the walk of every account). */
 async function startFleetRules(
   config: Config,
-  deps: {
-    redis: RedisClient;
-    keys: Keys;
-    log: Logger;
-    store: AccountStore;
-    observer: WorkerObserver;
-    maintenance: Queue;
-  },
+  deps: ProcessBase & { store: AccountStore; observer: WorkerObserver; maintenance: Queue },
 ): Promise<FleetRules> {
   const rules = new FleetRules({
     path: config.FOLDER_RULES,
@@ -239,10 +236,7 @@ async function startFleetRules(
 /** The three processors: fold events, reconcile an account, walk the maintenance jobs. */
 function processorsOf(
   config: Config,
-  deps: {
-    redis: RedisClient;
-    keys: Keys;
-    log: Logger;
+  deps: ProcessBase & {
     store: AccountStore;
     reconcileDeps: ReconcileDeps;
     queue: PartitionedQueue;
@@ -299,10 +293,7 @@ async function connectChecked(config: Config, log: Logger, observer: EngineObser
  * workers that stopped beating held (src/fleet/takeover.ts). The heartbeat starts once the
  * workers are open.
  */
-function startBackground(
-  config: Config,
-  deps: { redis: RedisClient; keys: Keys; deployment: Deployment; log: Logger },
-) {
+function startBackground(config: Config, deps: ProcessBase & { deployment: Deployment }) {
   const { redis, keys, log } = deps;
   const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed`);
   const sentinel = setInterval(

@@ -8,20 +8,15 @@ import { afterEach, expect, it } from 'vitest';
 import { keysOf } from '../../src/config.js';
 import type { SimulatorBase } from '../../src/simulators/kit/simulator.js';
 import { decodeHolder } from '../../src/store/holders.js';
-import { type Engine, ev, p2p, startEngine, team } from '../support/engine.js';
-import { logLines, printTails, simGroups, WorkerProcesses, workerEnv } from '../support/worker-processes.js';
+import { type Engine, ev, p2p, team } from '../support/engine.js';
+import { processScenario } from '../support/process-scenarios.js';
+import { logLines, simGroups, workerEnv } from '../support/worker-processes.js';
 
 const RESUME_WITHIN_MS = 10_000;
 
-let engine: Engine<SimulatorBase> | undefined;
-const procs = new WorkerProcesses();
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') printTails(procs.outputs());
-  await procs.stopAll();
-  await engine?.close();
-  engine = undefined;
-});
+const scenario = processScenario();
+const { procs } = scenario;
+afterEach(scenario.cleanUp);
 
 /** Three folders with two conversations each: a list and three creates per account. */
 const eventsOf = (a: string) => [
@@ -45,8 +40,7 @@ const workerIdOf = (output: string) =>
   String(logLines(output).find((l) => l.msg === 'workers started')?.worker);
 
 it('every account a SIGKILLed worker held gets its next provider call within 10 s', async () => {
-  const e = await startEngine({ noWorkers: true });
-  engine = e;
+  const e = await scenario.start();
   // slow answers and a modest rate: each reconcile takes seconds, so a worker holds many at once
   e.sim.setFaults({ latencyMs: 250 });
   // LOCK_MS unset: the shipped default is what is measured
